@@ -1,0 +1,1 @@
+"""UI-free core of thas-tui: pipeline model, commands, runner, readers and parsers."""

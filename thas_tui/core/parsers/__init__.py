@@ -1,0 +1,1 @@
+"""Parsers of DIALS program log text, one module per program."""

@@ -1,0 +1,1 @@
+"""Readers of DIALS's structured output files (.expt JSON, .refl msgpack, json= outputs)."""

@@ -1,0 +1,1 @@
+"""Scripts run under DIALS's own Python (never imported by the dashboard)."""
