@@ -1,0 +1,49 @@
+"""The Textual App: stylesheet, global bindings, and the dashboard screen."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from thas_tui.core.commands import RunConfig
+from thas_tui.core.dials_env import DialsEnv
+from thas_tui.core.pipeline import Pipeline
+from thas_tui.screens.dashboard import DashboardScreen
+
+
+def unicode_ok() -> bool:
+    """Whether the terminal's encoding can show box and block glyphs."""
+    if os.environ.get("THAS_ASCII"):
+        return False
+    enc = (os.environ.get("LC_ALL") or os.environ.get("LC_CTYPE") or os.environ.get("LANG") or "").upper()
+    return not enc or "UTF-8" in enc or "UTF8" in enc
+
+
+class ThasApp(App[int]):
+    """thas-tui."""
+
+    CSS_PATH = "thas.tcss"
+    TITLE = "thas-tui"
+    BINDINGS = [Binding("ctrl+c", "request_quit", "Quit", show=False, priority=True)]
+
+    def __init__(
+        self,
+        workdir: Path,
+        config: RunConfig,
+        dials: DialsEnv,
+        pipeline: Pipeline,
+        auto_bravais: bool = False,
+    ) -> None:
+        super().__init__()
+        self.dashboard = DashboardScreen(
+            workdir, config, dials, pipeline, auto_bravais, ascii_only=not unicode_ok()
+        )
+
+    def on_mount(self) -> None:
+        self.push_screen(self.dashboard)
+
+    def action_request_quit(self) -> None:
+        self.dashboard.action_request_quit()

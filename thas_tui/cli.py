@@ -1,0 +1,113 @@
+"""Command line: parse arguments, then start the dashboard or a headless run."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from thas_tui import __version__
+
+EPILOG = """\
+examples:
+  thas-tui demo                         process a simulated THAS1-like sweep, live
+  thas-tui run /data/thas1/*.cbf --dir proc
+  thas-tui run /data/x_master.h5 --no-tui --auto-bravais
+  thas-tui summary proc --json
+  thas-tui attach proc                  (or just: thas-tui proc)
+"""
+
+
+def _common_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-tui", action="store_true", help="run headless, printing progress as lines")
+    p.add_argument(
+        "--auto-bravais",
+        action="store_true",
+        help="pick the recommended Bravais solution without asking (unattended runs)",
+    )
+    p.add_argument("--nproc", type=int, default=None, help="processes per DIALS program (default: all cores)")
+    p.add_argument(
+        "--dials-dir",
+        default=None,
+        help="bin/ folder of a DIALS installation (default: $THAS_DIALS_DIR, then PATH)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="thas-tui",
+        description="Drive and watch the DIALS processing pipeline in a terminal dashboard.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"thas-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="generate a THAS1-like demo sweep (cached) and process it")
+    demo.add_argument("--dir", default="thas-demo", help="processing directory (default: ./thas-demo)")
+    demo.add_argument(
+        "--preset", default="demo", choices=("demo", "small"), help="size of the simulated sweep"
+    )
+    _common_run_options(demo)
+
+    run = sub.add_parser("run", help="process your own images (files, a directory or a master file)")
+    run.add_argument("images", nargs="+", help="image files, a directory, or an HDF5/NeXus master file")
+    run.add_argument(
+        "--dir", default="thas-processing", help="processing directory (default: ./thas-processing)"
+    )
+    _common_run_options(run)
+
+    summary = sub.add_parser("summary", help="report what a processing directory holds, without the UI")
+    summary.add_argument("dir", help="processing directory")
+    summary.add_argument("--json", action="store_true", help="print one JSON object")
+
+    attach = sub.add_parser("attach", help="open a processing directory and show its state, live")
+    attach.add_argument("dir", help="processing directory")
+    attach.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
+    return parser
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"thas-tui: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"demo", "run", "summary", "attach", "-h", "--help", "--version"}
+    # `thas-tui DIR` is short for `thas-tui attach DIR`.
+    if argv and argv[0] not in commands and not argv[0].startswith("-"):
+        argv = ["attach", *argv]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from thas_tui.core.errors import ThasError
+
+    try:
+        if args.command == "summary":
+            from thas_tui.core.summary import run_summary
+
+            return run_summary(args.dir, as_json=args.json)
+        if args.command == "attach":
+            from thas_tui.launch import attach
+
+            return attach(args)
+        from thas_tui.launch import launch_run
+
+        return launch_run(args)
+    except ThasError as exc:
+        return _fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        print("thas-tui: interrupted", file=sys.stderr)
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

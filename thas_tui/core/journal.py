@@ -1,0 +1,140 @@
+"""The processing directory's journal: each stage attempt's command, pid, times and exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+THAS_DIR = "thas-tui"
+JOURNAL = "journal.jsonl"
+
+
+def thas_dir(workdir: str | os.PathLike[str]) -> Path:
+    """Where thas-tui keeps its own files inside a processing directory."""
+    return Path(workdir) / THAS_DIR
+
+
+@dataclass
+class Attempt:
+    """One run of one stage, as recorded in the journal."""
+
+    stage: str
+    attempt: int
+    argv: list[str]
+    log: str
+    pid: int | None = None
+    host: str = ""
+    started: float | None = None
+    ended: float | None = None
+    exit_code: int | None = None
+    cancelled: bool = False
+    peak_rss_mb: float | None = None
+    key_result: str = ""
+
+
+class Journal:
+    """Append-only JSON-lines record; readers skip lines they cannot parse."""
+
+    def __init__(self, workdir: str | os.PathLike[str]) -> None:
+        self.path = thas_dir(workdir) / JOURNAL
+
+    def _append(self, record: dict) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def started(self, stage: str, attempt: int, argv: list[str], log: str, pid: int) -> None:
+        self._append(
+            {
+                "event": "start",
+                "stage": stage,
+                "attempt": attempt,
+                "argv": argv,
+                "log": log,
+                "pid": pid,
+                "host": socket.gethostname(),
+                "time": time.time(),
+            }
+        )
+
+    def ended(
+        self,
+        stage: str,
+        attempt: int,
+        exit_code: int,
+        cancelled: bool = False,
+        peak_rss_mb: float | None = None,
+        key_result: str = "",
+    ) -> None:
+        self._append(
+            {
+                "event": "end",
+                "stage": stage,
+                "attempt": attempt,
+                "exit_code": exit_code,
+                "cancelled": cancelled,
+                "peak_rss_mb": peak_rss_mb,
+                "key_result": key_result,
+                "time": time.time(),
+            }
+        )
+
+    def choice(self, solution: int, cb_op: str) -> None:
+        self._append({"event": "bravais_choice", "solution": solution, "cb_op": cb_op, "time": time.time()})
+
+    def records(self) -> list[dict]:
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        out = []
+        for line in text.splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                out.append(rec)
+        return out
+
+    def attempts(self) -> list[Attempt]:
+        """Every attempt, in order, with its end filled in when it has ended."""
+        by_key: dict[tuple[str, int], Attempt] = {}
+        for rec in self.records():
+            key = (str(rec.get("stage")), int(rec.get("attempt") or 0))
+            if rec.get("event") == "start":
+                by_key[key] = Attempt(
+                    stage=key[0],
+                    attempt=key[1],
+                    argv=list(rec.get("argv") or []),
+                    log=str(rec.get("log") or ""),
+                    pid=rec.get("pid"),
+                    host=str(rec.get("host") or ""),
+                    started=rec.get("time"),
+                )
+            elif rec.get("event") == "end" and key in by_key:
+                a = by_key[key]
+                a.ended = rec.get("time")
+                a.exit_code = rec.get("exit_code")
+                a.cancelled = bool(rec.get("cancelled"))
+                a.peak_rss_mb = rec.get("peak_rss_mb")
+                a.key_result = str(rec.get("key_result") or "")
+        return list(by_key.values())
+
+    def next_attempt(self, stage: str) -> int:
+        return 1 + max((a.attempt for a in self.attempts() if a.stage == stage), default=0)
+
+    def last_choice(self) -> tuple[int, str] | None:
+        for rec in reversed(self.records()):
+            if rec.get("event") == "bravais_choice":
+                try:
+                    return int(rec["solution"]), str(rec["cb_op"])
+                except (KeyError, TypeError, ValueError):
+                    return None
+        return None

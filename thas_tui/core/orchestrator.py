@@ -1,0 +1,290 @@
+"""Run the pipeline's stages in order as DIALS subprocesses and report what happens as events."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from thas_tui.core import stage_info
+from thas_tui.core.commands import RunConfig, stage_argv
+from thas_tui.core.dials_env import DialsEnv
+from thas_tui.core.errors import ThasError
+from thas_tui.core.failures import Failure, classify, signal_name
+from thas_tui.core.journal import Journal, thas_dir
+from thas_tui.core.parsers.common import Progress
+from thas_tui.core.pipeline import Pipeline, StageRun, State
+from thas_tui.core.readers.bravais import BravaisSolution
+
+
+@dataclass
+class StageStarted:
+    stage: str
+    attempt: int
+    argv: list[str]
+    log_path: str
+
+
+@dataclass
+class StageOutput:
+    stage: str
+    lines: list[str]
+
+
+@dataclass
+class StageProgress:
+    stage: str
+    progress: Progress
+
+
+@dataclass
+class StageFinished:
+    stage: str
+    run: StageRun
+    failure: Failure | None = None
+
+
+@dataclass
+class BravaisChosen:
+    solution: int
+    cb_op: str
+    auto: bool
+
+
+@dataclass
+class PipelineFinished:
+    ok: bool
+    stopped_at: str | None = None
+    failure: Failure | None = None
+    elapsed: float = 0.0
+    durations: dict[str, float] = field(default_factory=dict)
+
+
+Event = StageStarted | StageOutput | StageProgress | StageFinished | BravaisChosen | PipelineFinished
+Emit = Callable[[Event], None]
+Chooser = Callable[[list[BravaisSolution]], Awaitable[int | None]]
+
+
+class Orchestrator:
+    """Drives one processing directory through the pipeline; the UI listens to its events."""
+
+    def __init__(
+        self,
+        workdir: str | os.PathLike[str],
+        config: RunConfig,
+        dials: DialsEnv,
+        emit: Emit,
+        choose_bravais: Chooser | None = None,
+        pipeline: Pipeline | None = None,
+    ) -> None:
+        self.workdir = Path(workdir)
+        self.config = config
+        self.dials = dials
+        self.emit = emit
+        self.choose_bravais = choose_bravais
+        self.pipeline = pipeline or Pipeline()
+        self.journal = Journal(self.workdir)
+        self._handle = None
+        self._stop_requested = False
+
+    # -- control -----------------------------------------------------------------------------
+    async def cancel(self) -> None:
+        """Stop the running stage (its whole process group) and the pipeline after it."""
+        self._stop_requested = True
+        if self._handle is not None:
+            await self._handle.terminate()
+
+    # -- running -----------------------------------------------------------------------------
+    async def run(self, start: str | None = None, stop_after: str | None = None) -> bool:
+        """Run from ``start`` (default: the first unfinished stage) to the end or ``stop_after``."""
+        t0 = time.time()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        names = self.pipeline.names
+        first = names.index(start) if start else self._first_to_run()
+        for name in names[first:]:
+            if self._stop_requested:
+                break
+            if name in ("reindex", "refine") and self.pipeline.bravais_choice is None:
+                self._restore_choice()
+            if self.pipeline[name].state is State.DONE and name == "simulate":
+                continue
+            ok = await self.run_stage(name)
+            if not ok:
+                self.emit(PipelineFinished(False, name, self._last_failure, time.time() - t0, self._durations()))
+                return False
+            if name == "refine_bravais_settings":
+                if not await self._pick_bravais():
+                    self.emit(PipelineFinished(False, name, None, time.time() - t0, self._durations()))
+                    return False
+            if name == stop_after:
+                break
+        ok = not self._stop_requested
+        self.emit(PipelineFinished(ok, None if ok else "cancelled", None, time.time() - t0, self._durations()))
+        return ok
+
+    def _durations(self) -> dict[str, float]:
+        return {
+            r.name: r.ended - r.started
+            for r in self.pipeline
+            if r.started is not None and r.ended is not None and r.state is State.DONE
+        }
+
+    def _first_to_run(self) -> int:
+        run = self.pipeline.first_unfinished()
+        return self.pipeline.index(run.name) if run else len(self.pipeline.names)
+
+    def _restore_choice(self) -> None:
+        last = self.journal.last_choice()
+        if last:
+            self.pipeline.bravais_choice, self.pipeline.cb_op = last
+
+    async def _pick_bravais(self) -> bool:
+        solutions = stage_info.bravais_solutions(self.workdir)
+        if not solutions:
+            raise ThasError(
+                f"refine_bravais_settings wrote no usable bravais_summary.json in {self.workdir}."
+            )
+        recommended = stage_info.recommended_solution(solutions)
+        run = self.pipeline["refine_bravais_settings"]
+        auto = self.choose_bravais is None
+        if auto:
+            choice = recommended.solution
+        else:
+            run.state = State.WAITING
+            self.emit(StageFinished(run.name, run))
+            choice = await self.choose_bravais(solutions)
+            if choice is None:
+                run.state = State.DONE
+                self._stop_requested = True
+                self.emit(StageFinished(run.name, run))
+                return False
+        chosen = next(s for s in solutions if s.solution == choice)
+        self.pipeline.bravais_choice = chosen.solution
+        self.pipeline.cb_op = chosen.cb_op
+        self.journal.choice(chosen.solution, chosen.cb_op)
+        run.state = State.DONE
+        run.key_result = f"{chosen.lattice} chosen (#{chosen.solution})"
+        self.emit(StageFinished(run.name, run))
+        self.emit(BravaisChosen(chosen.solution, chosen.cb_op, auto))
+        return True
+
+    def _archive_outputs(self, run: StageRun, attempt: int) -> None:
+        """Move an earlier attempt's outputs aside so that nothing is overwritten."""
+        names = list(run.spec.outputs)
+        if run.spec.log_name:
+            names.append(run.spec.log_name)
+        if run.name == "refine_bravais_settings":
+            names += [p.name for p in self.workdir.glob("bravais_setting_*.expt")]
+        present = [n for n in names if (self.workdir / n).exists()]
+        if not present:
+            return
+        dest = thas_dir(self.workdir) / "attempts" / f"{run.name}.{attempt - 1}"
+        n = 0
+        while dest.exists():
+            n += 1
+            dest = dest.with_name(f"{run.name}.{attempt - 1}.{n}")
+        dest.mkdir(parents=True)
+        for name in present:
+            shutil.move(str(self.workdir / name), str(dest / name))
+
+    async def run_stage(self, name: str) -> bool:
+        """Run one stage to its end; True when it succeeded."""
+        from thas_tui.core.runner import run_process
+
+        run = self.pipeline[name]
+        argv = stage_argv(
+            name,
+            self.config,
+            self.dials.program(run.spec.program),
+            self.pipeline.bravais_choice,
+            self.pipeline.cb_op,
+        )
+        attempt = self.journal.next_attempt(name)
+        self._archive_outputs(run, attempt)
+        log_path = thas_dir(self.workdir) / "logs" / f"{name}.{attempt}.log"
+        run.state = State.RUNNING
+        run.attempt = attempt
+        run.argv = argv
+        run.log_path = str(log_path)
+        run.started = time.time()
+        run.ended = run.exit_code = run.signal_name = run.error = None
+        run.key_result = ""
+        self._last_failure = None
+        tracker = stage_info.progress_tracker(name)
+        self.emit(StageStarted(name, attempt, argv, str(log_path)))
+
+        def on_lines(lines: list[str]) -> None:
+            self.emit(StageOutput(name, lines))
+            if tracker is None:
+                return
+            latest = None
+            for line in lines:
+                p = tracker.feed(line)
+                if p is not None:
+                    latest = p
+            if latest is not None:
+                self.emit(StageProgress(name, latest))
+
+        def on_start(handle) -> None:
+            self._handle = handle
+            run.pid = handle.pid
+            self.journal.started(name, attempt, argv, str(log_path), handle.pid)
+
+        try:
+            result = await run_process(
+                argv, self.workdir, log_path, on_lines, self.dials.subprocess_env(), on_start
+            )
+        except OSError as exc:
+            run.state = State.FAILED
+            run.ended = time.time()
+            run.error = f"Could not start {argv[0]}: {exc.strerror or exc}"
+            self._last_failure = Failure("exit", run.error, [])
+            self.emit(StageFinished(name, run, self._last_failure))
+            return False
+        finally:
+            self._handle = None
+        run.ended = result.ended
+        run.exit_code = result.exit_code
+        run.signal_name = signal_name(result.exit_code)
+        run.peak_rss_mb = result.peak_rss_mb
+        failure = classify(
+            run.spec.program, result.exit_code, result.log_tail, result.peak_rss_mb, result.cancelled
+        )
+        if failure is None:
+            try:
+                run.key_result = stage_info.key_result(name, self.workdir, self.config)
+            except Exception as exc:  # a summary must never fail a stage that DIALS completed
+                run.key_result = f"(could not read result: {exc})"
+            missing = [o for o in run.spec.outputs[:1] if not (self.workdir / o).exists()]
+            if missing:
+                failure = Failure(
+                    "exit",
+                    f"{run.spec.program} exited 0 but did not write {', '.join(missing)}.",
+                    [ln for ln in result.log_tail if ln.strip()][-5:],
+                )
+        run.state = (
+            State.DONE
+            if failure is None
+            else (State.CANCELLED if failure.kind == "cancelled" else State.FAILED)
+        )
+        if failure is not None:
+            run.error = failure.text()
+        self._last_failure = failure
+        self.journal.ended(
+            name, attempt, result.exit_code, result.cancelled, result.peak_rss_mb, run.key_result
+        )
+        if run.state is State.DONE:
+            self.pipeline.invalidate_downstream(name)
+        self.emit(StageFinished(name, run, failure))
+        return run.state is State.DONE
+
+    _last_failure: Failure | None = None
+
+
+def run_sync(orchestrator: Orchestrator) -> bool:
+    """Run the pipeline to the end in a fresh event loop (the headless path)."""
+    return asyncio.run(orchestrator.run())

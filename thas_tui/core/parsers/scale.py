@@ -1,0 +1,336 @@
+"""dials.scale log: summary of merging statistics, resolution shells, anomalous statistics."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .common import (
+    LineNormaliser,
+    Progress,
+    after,
+    find_failure,
+    iter_lines,
+    read_aligned_table,
+    to_float,
+    to_int,
+    version_of,
+)
+
+_SPACE_GROUP = re.compile(r"Space group being used during scaling is (.+)$")
+_ERROR_MODEL = re.compile(r"a = ([-\d.eE+]+), b = ([-\d.eE+]+)")
+_CUTOFF = re.compile(r"based on (.+?) *: *([\d.]+)$")
+
+# Labels of "Summary of merging statistics" mapped to MergingSummary attributes.
+_SUMMARY_LABELS = {
+    "High resolution limit": "d_min",
+    "Low resolution limit": "d_max",
+    "Completeness": "completeness",
+    "Multiplicity": "multiplicity",
+    "I/sigma": "i_over_sigma",
+    "Rmerge(I)": "rmerge",
+    "Rmerge(I+/-)": "rmerge_anom",
+    "Rmeas(I)": "rmeas",
+    "Rmeas(I+/-)": "rmeas_anom",
+    "Rpim(I)": "rpim",
+    "Rpim(I+/-)": "rpim_anom",
+    "CC half": "cc_half",
+    "Wilson B factor": "wilson_b",
+    "Anomalous completeness": "anom_completeness",
+    "Anomalous multiplicity": "anom_multiplicity",
+    "Anomalous correlation": "anom_correlation",
+    "Anomalous slope": "anom_slope",
+    "dF/F": "df_f",
+    "dI/s(dI)": "di_sigdi",
+    "Total observations": "n_observations",
+    "Total unique": "n_unique",
+}
+
+# 2.x prints a key: value block ("Merging statistics") with overall values only.
+_OLD_LABELS = {
+    "Observations": "n_observations",
+    "Unique reflections": "n_unique",
+    "Redundancy": "multiplicity",
+    "Completeness": "completeness",
+    "Mean I/sigma(I)": "i_over_sigma",
+    "R-merge": "rmerge",
+    "R-meas": "rmeas",
+    "R-pim": "rpim",
+}
+
+
+@dataclass
+class Stat:
+    """One statistic: overall, lowest-resolution shell and highest-resolution shell."""
+
+    overall: float | None
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass
+class MergingSummary:
+    """The "Summary of merging statistics" block (Overall / Low / High columns)."""
+
+    d_min: Stat | None = None
+    d_max: Stat | None = None
+    completeness: Stat | None = None
+    multiplicity: Stat | None = None
+    i_over_sigma: Stat | None = None
+    rmerge: Stat | None = None
+    rmerge_anom: Stat | None = None
+    rmeas: Stat | None = None
+    rmeas_anom: Stat | None = None
+    rpim: Stat | None = None
+    rpim_anom: Stat | None = None
+    cc_half: Stat | None = None
+    wilson_b: Stat | None = None
+    anom_completeness: Stat | None = None
+    anom_multiplicity: Stat | None = None
+    anom_correlation: Stat | None = None
+    anom_slope: Stat | None = None
+    df_f: Stat | None = None
+    di_sigdi: Stat | None = None
+    n_observations: Stat | None = None
+    n_unique: Stat | None = None
+    rows: dict[str, Stat] = field(default_factory=dict)
+
+
+@dataclass
+class Shell:
+    """One row of "Merging statistics by resolution bin"; the last row is overall.
+
+    `cc_half_significant` / `cc_anom_significant` carry the `*` DIALS prints.
+    """
+
+    d_max: float | None
+    d_min: float | None
+    n_obs: int | None
+    n_unique: int | None
+    multiplicity: float | None
+    completeness: float | None
+    mean_i: float | None
+    mean_i_over_sigma: float | None
+    r_merge: float | None
+    r_meas: float | None
+    r_pim: float | None
+    r_anom: float | None
+    cc_half: float | None
+    cc_half_significant: bool
+    cc_anom: float | None
+    cc_anom_significant: bool
+
+
+@dataclass
+class ScaleLog:
+    """What a dials.scale log says."""
+
+    version: str | None = None
+    space_group: str | None = None
+    error_model: tuple[float, float] | None = None
+    summary: MergingSummary | None = None
+    shells: list[Shell] = field(default_factory=list)
+    overall_shell: Shell | None = None
+    resolution_cutoffs: dict[str, float] = field(default_factory=dict)
+    failure: str | None = None
+
+
+def _shell(header: list[str], tokens: list[str]) -> Shell | None:
+    if len(tokens) != len(header) or len(tokens) < 10:
+        return None
+
+    def get(name: str) -> str | None:
+        return tokens[header.index(name)] if name in header else None
+
+    cc_half, cc_anom = get("cc1/2"), get("cc_ano")
+    d_max = to_float(get("d_max"))
+    if d_max is None:
+        return None
+    return Shell(
+        d_max=d_max,
+        d_min=to_float(get("d_min")),
+        n_obs=to_int(get("#obs")),
+        n_unique=to_int(get("#uniq")),
+        multiplicity=to_float(get("mult.")),
+        completeness=to_float(get("%comp")),
+        mean_i=to_float(get("<I>")),
+        mean_i_over_sigma=to_float(get("<I/sI>")),
+        r_merge=to_float(get("r_mrg")),
+        r_meas=to_float(get("r_meas")),
+        r_pim=to_float(get("r_pim")),
+        r_anom=to_float(get("r_anom")),
+        cc_half=to_float(cc_half),
+        cc_half_significant=bool(cc_half and cc_half.endswith("*")),
+        cc_anom=to_float(cc_anom),
+        cc_anom_significant=bool(cc_anom and cc_anom.endswith("*")),
+    )
+
+
+def read_shells(lines: list[str], header_at: int) -> tuple[list[Shell], Shell | None, int]:
+    """The per-resolution table whose header line is `lines[header_at]`.
+
+    Returns the shells, the overall row (the last, whose range spans the others) and the
+    index after the table.
+    """
+    header, rows, nxt = read_aligned_table(lines, header_at)
+    shells = [s for s in (_shell(header, r) for r in rows) if s is not None]
+    overall = None
+    if len(shells) >= 2:
+        last = shells[-1]
+        first = shells[0]
+        # The overall row spans all shells: from about the first d_max to the last d_min.
+        if last.d_max is not None and first.d_min is not None and last.d_max > first.d_min:
+            overall = shells.pop()
+    return shells, overall, nxt
+
+
+def read_summary(lines: list[str], start: int) -> tuple[MergingSummary, int]:
+    """The "Summary of merging statistics" block; `start` is the title line."""
+    summary = MergingSummary()
+    i = start + 1
+    seen = False
+    while i < len(lines):
+        s = lines[i].strip()
+        if not s:
+            if seen:
+                break
+            i += 1
+            continue
+        if s.startswith("Overall"):
+            i += 1
+            continue
+        tokens = s.split()
+        values: list[float | None] = []
+        while tokens and len(values) < 3 and to_float(tokens[-1]) is not None:
+            values.insert(0, to_float(tokens.pop()))
+        label = " ".join(tokens)
+        if not values or not label:
+            break
+        seen = True
+        stat = Stat(*values) if len(values) <= 3 else Stat(values[0])
+        summary.rows[label] = stat
+        attr = _SUMMARY_LABELS.get(label)
+        if attr:
+            setattr(summary, attr, stat)
+        i += 1
+    return summary, i
+
+
+def _read_old_summary(lines: list[str], start: int) -> tuple[MergingSummary, int]:
+    summary = MergingSummary()
+    i = start + 1
+    while i < len(lines):
+        s = lines[i].strip()
+        if s.startswith("Statistics by resolution bin") or s.startswith("---"):
+            break
+        key, sep, value = s.partition(":")
+        if sep:
+            key = key.strip()
+            if key == "Resolution":
+                lo, _, hi = value.partition(" - ")
+                summary.d_max = Stat(to_float(lo))
+                summary.d_min = Stat(to_float(hi))
+                summary.rows[key] = Stat(to_float(hi))
+            else:
+                stat = Stat(to_float(value))
+                summary.rows[key] = stat
+                attr = _OLD_LABELS.get(key)
+                if attr:
+                    setattr(summary, attr, stat)
+        i += 1
+    return summary, i
+
+
+def is_shell_header(line: str) -> bool:
+    """True for the header of a per-resolution merging table."""
+    tokens = line.split()
+    return len(tokens) >= 10 and tokens[0] == "d_max" and tokens[1] == "d_min"
+
+
+def parse_merging(lines: list[str], log: ScaleLog) -> None:
+    """Fill the merging statistics fields of `log` (shared with dials.merge)."""
+    i = 0
+    while i < len(lines):
+        s = lines[i].strip()
+        if "Summary of merging statistics" in s:
+            log.summary, i = read_summary(lines, i)
+            continue
+        if s.startswith("----------Merging statistics----------"):
+            old, i = _read_old_summary(lines, i)
+            if log.summary is None:
+                log.summary = old
+            continue
+        if s.startswith("d_max") and is_shell_header(s):
+            shells, overall, i = read_shells(lines, i)
+            log.shells, log.overall_shell = shells, overall
+            continue
+        if s.startswith("based on"):
+            m = _CUTOFF.search(s)
+            if m:
+                log.resolution_cutoffs[m[1].strip()] = float(m[2])
+        i += 1
+
+
+def parse(text: str) -> ScaleLog:
+    """Parse a whole dials.scale log or stdout."""
+    lines = list(iter_lines(text))
+    log = ScaleLog(version=version_of(lines), failure=find_failure(lines))
+    for line in lines:
+        s = line.strip()
+        if s.startswith("Space group being used"):
+            m = _SPACE_GROUP.search(s)
+            if m:
+                log.space_group = m[1].strip()
+        elif s.startswith("Parameters:") and "a =" in s:
+            m = _ERROR_MODEL.search(s)
+            if m:
+                a, b = to_float(m[1]), to_float(m[2])
+                if a is not None and b is not None:
+                    log.error_model = (a, b)
+        elif s.startswith("resolution of all data"):
+            log.resolution_cutoffs["all data"] = to_float(after(s, ":")) or 0.0
+    parse_merging(lines, log)
+    return log
+
+
+_PHASES = (
+    ("Scaling models have been initialised", "Initialising"),
+    ("Performing a round of scaling", "Scaling"),
+    ("Performing a round of error model refinement", "Error model"),
+    ("Performing profile/summation intensity optimisation", "Intensity combination"),
+    ("Merging statistics", "Merging statistics"),
+    ("Summary of merging statistics", "Merging statistics"),
+    ("Saving the scaled", "Done"),
+)
+
+
+class ScaleProgress:
+    """Live progress of dials.scale: rounds of scaling and error-model refinement done.
+
+    DIALS does not say in advance how many rounds it will run, so `total` stays None until the
+    run saves its output.
+    """
+
+    def __init__(self) -> None:
+        self._norm = LineNormaliser()
+        self.rounds = 0
+        self.phase = "Starting"
+
+    def feed(self, line: str) -> Progress | None:
+        """Take one raw line; return the new Progress when it changed, else None."""
+        s = self._norm(line).strip()
+        if not s:
+            return None
+        for marker, label in _PHASES:
+            if marker in s:
+                if label in ("Scaling", "Error model"):
+                    self.rounds += 1
+                self.phase = label
+                return self.progress()
+        return None
+
+    def progress(self) -> Progress:
+        """The current state."""
+        if self.phase == "Done":
+            return Progress(phase="Done", done=self.rounds, total=self.rounds)
+        return Progress(phase=self.phase, done=self.rounds, total=None)

@@ -1,0 +1,116 @@
+"""The ``--no-tui`` run: the pipeline's events printed as plain lines, for scripts, cron and CI."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from typing import TextIO
+
+from thas_tui.core.orchestrator import (
+    BravaisChosen,
+    Event,
+    Orchestrator,
+    PipelineFinished,
+    StageFinished,
+    StageOutput,
+    StageProgress,
+    StageStarted,
+)
+from thas_tui.core.pipeline import State
+from thas_tui.core.progress_eta import EtaClock, format_seconds
+
+
+class LinePrinter:
+    """Turns pipeline events into short, timestamped lines; progress at most every few seconds."""
+
+    def __init__(self, out: TextIO = sys.stdout, progress_every: float = 5.0) -> None:
+        self.out = out
+        self.progress_every = progress_every
+        self._last_progress: dict[str, float] = {}
+        self._eta: dict[str, EtaClock] = {}
+        self.failure_text: str | None = None
+
+    def _print(self, text: str) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        print(f"[{stamp}] {text}", file=self.out, flush=True)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, StageStarted):
+            self._eta[event.stage] = EtaClock()
+            shown = " ".join(event.argv[:1] + [a for a in event.argv[1:6]])
+            more = f" … (+{len(event.argv) - 6} args)" if len(event.argv) > 6 else ""
+            self._print(f"start  {event.stage:<24} {shown}{more}")
+        elif isinstance(event, StageProgress):
+            now = time.monotonic()
+            p = event.progress
+            done = p.total is not None and p.done >= p.total
+            if not done and now - self._last_progress.get(event.stage, 0.0) < self.progress_every:
+                return
+            self._last_progress[event.stage] = now
+            clock = self._eta.setdefault(event.stage, EtaClock())
+            eta = clock.eta(p.done, p.total)
+            total = f"/{p.total}" if p.total else ""
+            eta_text = f"  ETA {format_seconds(eta)}" if eta is not None and not done else ""
+            self._print(f"  ...  {event.stage:<24} {p.phase or ''} {p.done}{total}{eta_text}".rstrip())
+        elif isinstance(event, StageFinished):
+            run = event.run
+            took = run.elapsed(time.time())
+            took_text = format_seconds(took) if took is not None else ""
+            if run.state is State.DONE:
+                self._print(f"done   {run.name:<24} {took_text:>7}  {run.key_result}")
+            elif run.state is State.WAITING:
+                self._print(f"wait   {run.name:<24} choose a Bravais solution")
+            elif run.state in (State.FAILED, State.CANCELLED):
+                word = "FAILED" if run.state is State.FAILED else "stopped"
+                self._print(f"{word:<6} {run.name:<24} {took_text:>7}")
+                if event.failure is not None:
+                    self.failure_text = event.failure.text()
+                    for line in self.failure_text.splitlines():
+                        print(f"         {line}", file=self.out, flush=True)
+                if run.log_path:
+                    print(f"         full log: {run.log_path}", file=self.out, flush=True)
+        elif isinstance(event, BravaisChosen):
+            how = "recommended, chosen automatically" if event.auto else "chosen"
+            self._print(f"       bravais solution {event.solution} ({how}), cb_op {event.cb_op}")
+        elif isinstance(event, PipelineFinished):
+            total = format_seconds(event.elapsed)
+            if event.ok:
+                self._print(f"pipeline finished in {total}")
+            else:
+                self._print(f"pipeline stopped at {event.stopped_at} after {total}")
+        elif isinstance(event, StageOutput):
+            pass
+
+
+async def _run(orch: Orchestrator) -> bool:
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    interrupted = False
+
+    def on_sigint() -> None:
+        nonlocal interrupted
+        if interrupted:
+            return
+        interrupted = True
+        print("\nthas-tui: interrupted: stopping the running stage (its log is kept)", file=sys.stderr)
+        loop.create_task(orch.cancel())
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        loop.add_signal_handler(signal.SIGTERM, on_sigint)
+    except (NotImplementedError, RuntimeError):
+        pass
+    del task
+    ok = await orch.run()
+    return ok and not interrupted
+
+
+def run_headless(orch: Orchestrator) -> int:
+    """Run to the end; exit code 0 when every stage succeeded, 1 when one failed, 130 on Ctrl-C."""
+    ok = asyncio.run(_run(orch))
+    if ok:
+        return 0
+    cancelled = any(r.state is State.CANCELLED for r in orch.pipeline)
+    return 130 if cancelled else 1

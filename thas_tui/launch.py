@@ -1,0 +1,157 @@
+"""Turn parsed arguments into a checked run: DIALS found, inputs and directory valid, UI or headless."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import glob
+import os
+import sys
+from pathlib import Path
+
+from thas_tui.core.commands import RunConfig
+from thas_tui.core.dials_env import DialsEnv, find_dials
+from thas_tui.core.errors import ThasError
+from thas_tui.core.orchestrator import Orchestrator
+from thas_tui.core.pipeline import DEMO_STAGE_NAMES, STAGE_NAMES, Pipeline, State
+from thas_tui.core.readers.bravais import BravaisSolution
+
+_GLOB_CHARS = set("*?[")
+
+
+def resolve_images(specs: list[str]) -> list[str]:
+    """Check each image argument exists (expanding a quoted glob); raise a clear error if not."""
+    found: list[str] = []
+    for spec in specs:
+        path = Path(spec).expanduser()
+        if path.exists():
+            if path.is_file() and not os.access(path, os.R_OK):
+                raise ThasError(f"Cannot read {path}: permission denied.\nCheck the file's permissions.")
+            found.append(str(path.resolve()))
+            continue
+        if _GLOB_CHARS & set(spec):
+            matches = sorted(glob.glob(os.path.expanduser(spec)))
+            if not matches:
+                raise ThasError(
+                    f"No image matches {spec!r}.\nCheck the path and pattern (e.g. /data/thas1/*.cbf)."
+                )
+            found.extend(str(Path(m).resolve()) for m in matches)
+            continue
+        raise ThasError(
+            f"Image file or directory not found: {spec}\n"
+            "Give image files (a shell glob works), a directory of images, or an HDF5/NeXus master file."
+        )
+    return found
+
+
+def prepare_workdir(path: str) -> Path:
+    """Create the processing directory if needed; refuse one that is not a writable directory."""
+    workdir = Path(path).expanduser().resolve()
+    if workdir.exists() and not workdir.is_dir():
+        raise ThasError(
+            f"Processing directory {workdir} exists but is not a directory.\nChoose another --dir."
+        )
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ThasError(
+            f"Cannot create the processing directory {workdir}: {exc.strerror or exc}.\n"
+            "Choose a --dir where you can write."
+        ) from None
+    if not os.access(workdir, os.W_OK | os.X_OK):
+        raise ThasError(
+            f"The processing directory {workdir} is not writable.\nChoose a --dir where you can write."
+        )
+    return workdir
+
+
+def _demo_config(dials: DialsEnv, preset: str, config: RunConfig, pipeline: Pipeline) -> None:
+    from thas_tui.core import demo
+
+    config.demo_preset = preset
+    if demo.is_cached(preset):
+        config.images = [str(p) for p in demo.image_paths(preset)]
+        sim = pipeline["simulate"]
+        sim.state = State.DONE
+        sim.key_result = f"cached: {len(config.images)} images"
+    else:
+        config.simulate_argv = demo.generation_argv(dials.python, preset)
+
+
+def build_run(args: argparse.Namespace) -> tuple[Orchestrator | None, RunConfig, Pipeline, DialsEnv, Path]:
+    """Everything a run needs, checked; the orchestrator is made by the caller (its emit differs)."""
+    dials = find_dials(getattr(args, "dials_dir", None))
+    nproc = args.nproc or os.cpu_count() or 1
+    if nproc < 1:
+        raise ThasError(f"--nproc must be at least 1 (got {nproc}).")
+    config = RunConfig(nproc=nproc)
+    if args.command == "demo":
+        pipeline = Pipeline(DEMO_STAGE_NAMES)
+        _demo_config(dials, args.preset, config, pipeline)
+    else:
+        pipeline = Pipeline(STAGE_NAMES)
+        config.images = resolve_images(args.images)
+    workdir = prepare_workdir(args.dir)
+    return None, config, pipeline, dials, workdir
+
+
+async def _ask_on_terminal(solutions: list[BravaisSolution]) -> int | None:
+    """Headless Bravais choice: print the table and read a number from the terminal."""
+    from thas_tui.core.stage_info import format_bravais_table, recommended_solution
+
+    rec = recommended_solution(solutions)
+    print(format_bravais_table(solutions), flush=True)
+    valid = {s.solution for s in solutions}
+    while True:
+        answer = await asyncio.to_thread(
+            input, f"Bravais solution [{rec.solution}] (Enter = recommended, q = stop): "
+        )
+        answer = answer.strip()
+        if not answer:
+            return rec.solution
+        if answer.lower() in ("q", "quit"):
+            return None
+        if answer.isdigit() and int(answer) in valid:
+            return int(answer)
+        print(f"Not a solution number: {answer!r}. Choose one of {sorted(valid)}.", flush=True)
+
+
+def launch_run(args: argparse.Namespace) -> int:
+    """``thas-tui demo`` and ``thas-tui run``."""
+    _, config, pipeline, dials, workdir = build_run(args)
+    headless = args.no_tui or not sys.stdout.isatty()
+    if headless:
+        from thas_tui.headless import LinePrinter, run_headless
+
+        if not args.no_tui:
+            print("thas-tui: not a terminal: running headless (--no-tui)", file=sys.stderr)
+        chooser = None
+        if not args.auto_bravais:
+            if not sys.stdin.isatty():
+                raise ThasError(
+                    "A headless run without a terminal cannot ask for the Bravais solution.\n"
+                    "Add --auto-bravais to take the recommended one."
+                )
+            chooser = _ask_on_terminal
+        print(f"thas-tui: DIALS {dials.version} ({dials.bin_dir}); processing in {workdir}", flush=True)
+        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline)
+        return run_headless(orch)
+    from thas_tui.app import ThasApp
+
+    app = ThasApp(
+        workdir=workdir,
+        config=config,
+        dials=dials,
+        pipeline=pipeline,
+        auto_bravais=args.auto_bravais,
+    )
+    app.run()
+    return app.return_code or 0
+
+
+def attach(args: argparse.Namespace) -> int:
+    """``thas-tui attach DIR``: show a processing directory (issue: watch/attach)."""
+    workdir = Path(args.dir).expanduser().resolve()
+    if not workdir.is_dir():
+        raise ThasError(f"No processing directory at {workdir}.\nGive the directory a run wrote into.")
+    raise ThasError("attach is not available yet; use `thas-tui summary DIR` to see what it holds.")

@@ -1,0 +1,223 @@
+"""The main dashboard: stage tree, progress, log and panels; runs the pipeline in a worker."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Label, TabbedContent, TabPane
+
+from thas_tui.core.commands import RunConfig
+from thas_tui.core.dials_env import DialsEnv
+from thas_tui.core.orchestrator import (
+    BravaisChosen,
+    Event,
+    Orchestrator,
+    PipelineFinished,
+    StageFinished,
+    StageOutput,
+    StageProgress,
+    StageStarted,
+)
+from thas_tui.core.pipeline import Pipeline, State
+from thas_tui.core.readers.bravais import BravaisSolution
+from thas_tui.screens.bravais_picker import BravaisPicker
+from thas_tui.screens.quit_dialog import QuitDialog
+from thas_tui.widgets.log_pane import LogPane
+from thas_tui.widgets.run_header import RunHeader
+from thas_tui.widgets.stage_progress import StageProgress as ProgressWidget
+from thas_tui.widgets.stage_tree import StageTree
+
+
+class PipelineEvent(Message):
+    """A core pipeline event, carried up from the worker to the screen."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class DashboardScreen(Screen):
+    """Everything about one processing directory, live."""
+
+    BINDINGS = [
+        Binding("q", "request_quit", "Quit"),
+        Binding("l", "show_tab('log')", "Log"),
+        Binding("c", "cancel_stage", "Cancel stage"),
+        Binding("f", "follow", "Follow running"),
+    ]
+
+    def __init__(
+        self,
+        workdir: Path,
+        config: RunConfig,
+        dials: DialsEnv,
+        pipeline: Pipeline,
+        auto_bravais: bool = False,
+        ascii_only: bool = False,
+    ) -> None:
+        super().__init__()
+        self.workdir = workdir
+        self.config = config
+        self.dials = dials
+        self.pipeline = pipeline
+        self.auto_bravais = auto_bravais
+        self.ascii_only = ascii_only
+        self.orchestrator: Orchestrator | None = None
+        self.follow = True
+        self.finished: PipelineFinished | None = None
+
+    def compose(self) -> ComposeResult:
+        yield RunHeader(id="run-header")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield StageTree(self.pipeline, ascii_only=self.ascii_only, id="stage-tree")
+                yield ProgressWidget(id="stage-progress")
+                yield Label("", id="status")
+            with TabbedContent(id="panels", initial="log"):
+                with TabPane("Log", id="log"):
+                    yield LogPane(id="log-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        header = self.query_one(RunHeader)
+        header.dials_version = self.dials.version
+        header.workdir = str(self.workdir)
+        header.dataset = _dataset_label(self.config)
+        self.query_one(ProgressWidget).display = False
+        self.query_one(StageTree).focus()
+        self.set_interval(1.0, self._tick)
+        self.run_pipeline()
+
+    def on_resize(self, event) -> None:
+        self.set_class(self.size.width < 120, "-narrow")
+
+    def _tick(self) -> None:
+        self.query_one(StageTree).refresh_running()
+        self.query_one(RunHeader).tick()
+
+    # -- the worker ----------------------------------------------------------------------------
+    @work(exclusive=True, group="pipeline")
+    async def run_pipeline(self) -> None:
+        self.query_one(RunHeader).started = time.time()
+        self.orchestrator = Orchestrator(
+            self.workdir,
+            self.config,
+            self.dials,
+            self._emit,
+            None if self.auto_bravais else self._choose_bravais,
+            self.pipeline,
+        )
+        await self.orchestrator.run()
+
+    def _emit(self, event: Event) -> None:
+        self.post_message(PipelineEvent(event))
+
+    async def _choose_bravais(self, solutions: list[BravaisSolution]) -> int | None:
+        return await self.app.push_screen_wait(BravaisPicker(solutions))
+
+    # -- events up from the worker -----------------------------------------------------------
+    def on_pipeline_event(self, message: PipelineEvent) -> None:
+        event = message.event
+        tree = self.query_one(StageTree)
+        log = self.query_one(LogPane)
+        if isinstance(event, StageOutput):
+            log.append(event.stage, event.lines)
+        elif isinstance(event, StageProgress):
+            self.query_one(ProgressWidget).update_progress(event.stage, event.progress)
+        elif isinstance(event, StageStarted):
+            tree.refresh_stage(event.stage)
+            self.query_one(RunHeader).running = self.pipeline[event.stage].spec.title
+            if self.pipeline[event.stage].spec.has_progress:
+                self.query_one(ProgressWidget).start(event.stage)
+            if self.follow:
+                tree.select_stage(event.stage)
+                log.stage = event.stage
+                log.clear()
+                log.border_title = f"log · {event.stage} (live)"
+                log.border_subtitle = event.log_path
+        elif isinstance(event, StageFinished):
+            tree.refresh_stage(event.stage)
+            self.query_one(ProgressWidget).finish()
+            self.query_one(RunHeader).running = ""
+            if event.failure is not None and event.run.state is State.FAILED:
+                self.query_one("#status", Label).update(f"[b]{event.stage} failed[/b]: {event.failure.text()}")
+                self.notify(event.failure.reason, title=f"{event.stage} failed", severity="error", timeout=10)
+            if log.stage == event.stage:
+                log.border_title = f"log · {event.stage}"
+        elif isinstance(event, BravaisChosen):
+            how = "recommended, chosen automatically" if event.auto else "chosen"
+            self.notify(f"Bravais solution {event.solution} ({how}), cb_op {event.cb_op}")
+        elif isinstance(event, PipelineFinished):
+            self.finished = event
+            self.query_one(RunHeader).finished = time.time()
+            self.app.return_code = 0 if event.ok else 1
+            if event.ok:
+                self.query_one("#status", Label).update("[b]Pipeline finished[/b]: merged.mtz written.")
+
+    # -- the user ------------------------------------------------------------------------------
+    def on_stage_tree_stage_selected(self, message: StageTree.StageSelected) -> None:
+        running = self.pipeline.running
+        run = self.pipeline[message.stage]
+        if running is not None and message.stage == running.name:
+            self.follow = True
+        elif running is not None:
+            self.follow = False
+        log = self.query_one(LogPane)
+        if log.stage != message.stage:
+            log.show_stage(message.stage, run.log_path or _dials_log(self.workdir, run))
+        if message.opened:
+            self.action_show_tab("log")
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_follow(self) -> None:
+        self.follow = True
+        running = self.pipeline.running
+        if running is not None:
+            self.query_one(StageTree).select_stage(running.name)
+
+    async def action_cancel_stage(self) -> None:
+        running = self.pipeline.running
+        if running is None or self.orchestrator is None:
+            self.notify("No stage is running.")
+            return
+        await self.orchestrator.cancel()
+
+    def action_request_quit(self) -> None:
+        running = self.pipeline.running
+        if running is None or running.state is State.WAITING:
+            self.app.exit(self.app.return_code)
+            return
+
+        async def decided(choice: str | None) -> None:
+            if choice == "stop" and self.orchestrator is not None:
+                await self.orchestrator.cancel()
+                self.app.exit(130)
+            elif choice == "leave":
+                self.app.exit(0)
+
+        self.app.push_screen(QuitDialog(running.spec.title), decided)
+
+
+def _dials_log(workdir: Path, run) -> str | None:
+    if run.spec.log_name and (workdir / run.spec.log_name).exists():
+        return str(workdir / run.spec.log_name)
+    return None
+
+
+def _dataset_label(config: RunConfig) -> str:
+    if config.demo_preset:
+        return f"demo sweep ({config.demo_preset})"
+    if len(config.images) == 1:
+        return Path(config.images[0]).name
+    if config.images:
+        return f"{Path(config.images[0]).name} … ({len(config.images)} files)"
+    return ""

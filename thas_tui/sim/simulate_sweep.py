@@ -1,0 +1,465 @@
+"""Simulate a THAS1-like PILATUS 6M rotation sweep (P 21 21 21) as miniCBF images DIALS can process."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# Bump whenever the images this script writes change: thas_tui/core/demo.py reads it (as text,
+# without importing this module) to key the demo cache, so a new generator invalidates old sweeps.
+GENERATOR_VERSION = "1"
+
+TEMPLATE_PREFIX = "thas_demo_"
+
+# PILATUS 6M: 5 x 12 modules of 487 x 195 pixels, 7-pixel gaps between module columns and
+# 17-pixel gaps between module rows (the same numbers dxtbx's Pilatus mask uses).
+NX, NY = 2463, 2527
+PIXEL_MM = 0.172
+MODULE_FAST, MODULE_SLOW = 487, 195
+GAP_FAST, GAP_SLOW = 7, 17
+THICKNESS_MM = 0.45
+
+WAVELENGTH = 1.282
+CELL = (57.10, 102.19, 112.16, 90.0, 90.0, 90.0)
+SPACE_GROUP = "P 21 21 21"
+# A real beam centre is never exactly central; an off-centre one also catches indexing bugs
+# that assume symmetry about the detector middle.
+BEAM_CENTRE_PX = (1231.7, 1264.3)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Sizes chosen so the whole DIALS pipeline fits a time budget on 2 cores."""
+
+    n_images: int
+    oscillation: float  # degrees per image
+    distance: float  # mm; sets the resolution at the detector corners
+    description: str
+
+
+# Recording axial reflections on all three screw axes needs ~55-60 degrees of rotation whatever
+# the orientation (the beam direction, seen from the crystal, must come close to the plane
+# perpendicular to each axis in turn), so the presets trade image count and resolution, not
+# rotation range.
+PRESETS: dict[str, Preset] = {
+    "demo": Preset(64, 1.0, 400.0, "demo sweep: whole pipeline in under 5 min on 2 cores"),
+    "small": Preset(32, 2.0, 520.0, "integration tests: fewer images, lower resolution"),
+}
+
+B_FACTOR = 25.0  # Wilson B, A^2
+MOSAICITY_DEG = 0.06  # sigma of the mosaic spread
+DIVERGENCE_DEG = 0.02  # sigma of the beam divergence
+BEAM_SIZE_SIGMA_MM = 0.05  # finite crystal/beam footprint broadens spots beyond divergence
+SCALE = 4000.0  # mean counts of a low-resolution reflection before Wilson fall-off
+BACKGROUND = 1.5  # flat background (air, detector), counts per pixel
+SOLVENT_RING = 3.0  # diffuse solvent scattering peak near 3.4 A, counts per pixel
+MIN_AXIAL_PER_PARITY = 3  # per screw axis: even (present) and odd (absent) both observed
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    # Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): avoids depending on scipy.
+    sign = np.sign(x)
+    x = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * x)
+    y = 1.0 - (
+        ((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
+        + 0.254829592
+    ) * t * np.exp(-x * x)
+    return sign * y
+
+
+def _phi(x: np.ndarray) -> np.ndarray:
+    """Standard normal cumulative distribution."""
+    return 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))
+
+
+def _active_mask() -> np.ndarray:
+    """True on sensitive pixels, False in the inter-module gaps."""
+    fast = (np.arange(NX) % (MODULE_FAST + GAP_FAST)) < MODULE_FAST
+    slow = (np.arange(NY) % (MODULE_SLOW + GAP_SLOW)) < MODULE_SLOW
+    return slow[:, None] & fast[None, :]
+
+
+def _random_rotation(rng: np.random.Generator) -> np.ndarray:
+    """Uniformly distributed rotation matrix (from a random unit quaternion)."""
+    q = rng.normal(size=4)
+    w, x, y, z = q / np.linalg.norm(q)
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+
+
+def _models(preset: Preset, workdir: Path):
+    """Beam, detector, goniometer as dxtbx will read them back from the written headers.
+
+    Writing one throw-away image and loading it guarantees the simulation uses exactly the
+    geometry (beam centre convention, parallax correction, axis) that dials.import will see.
+    """
+    from dxtbx.format.FormatCBFMiniPilatus import FormatCBFMiniPilatus
+    from dxtbx.model import BeamFactory, DetectorFactory, GoniometerFactory, ScanFactory
+    from dxtbx.model.experiment_list import ExperimentListFactory
+    from scitbx.array_family import flex
+
+    beam = BeamFactory.simple(WAVELENGTH)
+    detector = DetectorFactory.simple(
+        "PAD",
+        preset.distance,
+        (BEAM_CENTRE_PX[0] * PIXEL_MM, BEAM_CENTRE_PX[1] * PIXEL_MM),
+        "+x",
+        "-y",
+        (PIXEL_MM, PIXEL_MM),
+        (NX, NY),
+        (-1, 1_000_000),
+    )
+    detector[0].set_thickness(THICKNESS_MM)
+    detector[0].set_material("Si")
+    gonio = GoniometerFactory.single_axis()
+    scan = ScanFactory.make_scan((1, 1), [0.1], (0.0, preset.oscillation), {1: 0.0})
+    probe = workdir / "probe_00001.cbf"
+    data = flex.int(np.zeros((NY, NX), dtype=np.int32))
+    FormatCBFMiniPilatus.as_file(detector, beam, gonio, scan, data, str(probe))
+    expt = ExperimentListFactory.from_filenames([str(probe)])[0]
+    fmt = expt.imageset.get_format_class().__name__
+    probe.unlink()
+    return expt.beam, expt.detector, expt.goniometer, fmt
+
+
+@dataclass
+class Reflections:
+    """Predicted reflections of the whole sweep (numpy arrays, one entry per reflection)."""
+
+    hkl: np.ndarray
+    phi: np.ndarray  # degrees, within the scan
+    sigma_phi: np.ndarray  # degrees: mosaicity stretched by the Lorentz factor
+    x: np.ndarray  # pixels (fast), parallax-corrected
+    y: np.ndarray  # pixels (slow)
+    counts: np.ndarray  # expected total counts over all images
+    d: np.ndarray
+
+
+def _rotate(axis: np.ndarray, r: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """Rotate vectors r (n,3) about the unit axis by angles phi (radians), Rodrigues."""
+    c, s = np.cos(phi)[:, None], np.sin(phi)[:, None]
+    par = (r @ axis)[:, None] * axis[None, :]
+    perp = r - par
+    return par + c * perp + s * np.cross(axis[None, :], perp)
+
+
+def _predict(A, beam, detector, gonio, d_min, phi_range):
+    """Reflections of the primitive lattice A (reciprocal basis as columns) crossing the Ewald
+    sphere within phi_range (degrees) and hitting the detector."""
+    from scitbx.array_family import flex
+
+    lengths = np.linalg.norm(np.linalg.inv(A), axis=1)  # real-space a, b, c
+    hmax = np.ceil(lengths / d_min).astype(int)
+    grids = np.meshgrid(*[np.arange(-m, m + 1) for m in hmax], indexing="ij")
+    hkl = np.stack([g.ravel() for g in grids], axis=1)
+    hkl = hkl[np.any(hkl != 0, axis=1)]
+    r0 = hkl @ A.T
+    dstar2 = np.einsum("ij,ij->i", r0, r0)
+    keep = dstar2 <= 1.0 / d_min**2
+    hkl, r0, dstar2 = hkl[keep], r0[keep], dstar2[keep]
+
+    e = np.array(gonio.get_rotation_axis())
+    s0 = np.array(beam.get_s0())
+    # Each reflection diffracts where s0 . R(phi) r0 = -|r0|^2 / 2; split r0 about the axis and
+    # solve a cos(phi) + b sin(phi) = c (two solutions per reciprocal lattice point).
+    par = (r0 @ e)[:, None] * e[None, :]
+    perp = r0 - par
+    a = perp @ s0
+    b = np.cross(e[None, :], perp) @ s0
+    c = -dstar2 / 2 - par @ s0
+    rho = np.hypot(a, b)
+    ok = np.abs(c) < rho
+    hkl, r0, dstar2, a, b, c, rho = (v[ok] for v in (hkl, r0, dstar2, a, b, c, rho))
+    base = np.arctan2(b, a)
+    delta = np.arccos(c / rho)
+    phis = np.concatenate([base + delta, base - delta])
+    hkl = np.concatenate([hkl, hkl])
+    r0 = np.concatenate([r0, r0])
+    dstar2 = np.concatenate([dstar2, dstar2])
+
+    lo, hi = phi_range
+    phid = np.degrees(phis)
+    phid = lo + np.mod(phid - lo, 360.0)
+    inside = phid <= hi
+    hkl, r0, dstar2, phid = hkl[inside], r0[inside], dstar2[inside], phid[inside]
+
+    s1 = s0[None, :] + _rotate(e, r0, np.radians(phid))
+    panel = detector[0]
+    D = np.array(panel.get_D_matrix()).reshape(3, 3)
+    v = s1 @ D.T
+    front = v[:, 2] > 0
+    hkl, dstar2, phid, s1, v = (x[front] for x in (hkl, dstar2, phid, s1, v))
+    mm = v[:, :2] / v[:, 2:3]
+    px = np.array(
+        panel.millimeter_to_pixel(flex.vec2_double([tuple(p) for p in mm]))
+    ).reshape(-1, 2)
+    on = (px[:, 0] >= 0) & (px[:, 0] < NX) & (px[:, 1] >= 0) & (px[:, 1] < NY)
+    hkl, dstar2, phid, s1, px = (x[on] for x in (hkl, dstar2, phid, s1, px))
+
+    # Lorentz factor as DIALS defines it: zeta = e . (s1 x s0) / (|s1||s0|); reflections close
+    # to the rotation axis (tiny zeta) are smeared over many degrees and DIALS discards them.
+    zeta = (np.cross(s1, s0[None, :]) @ e) / (np.linalg.norm(s1, axis=1) * np.linalg.norm(s0))
+    keep = np.abs(zeta) > 0.05
+    hkl, dstar2, phid, s1, px, zeta = (
+        x[keep] for x in (hkl, dstar2, phid, s1, px, zeta)
+    )
+    s1u = s1 / np.linalg.norm(s1, axis=1)[:, None]
+    # Synchrotron beam polarised in the horizontal (x) direction.
+    polar = 1.0 - s1u[:, 0] ** 2
+    return hkl, dstar2, phid, px, zeta, polar
+
+
+def _intensities(hkl: np.ndarray, dstar2: np.ndarray, seed: int, hmax: np.ndarray) -> np.ndarray:
+    """Wilson-distributed |F|^2 for P 21 21 21 (Friedel and 222 mates equal)."""
+    rng = np.random.default_rng([seed, 12345])
+    shape = tuple(int(m) + 1 for m in hmax)
+    # One random number per asymmetric-unit index |h|,|k|,|l| makes symmetry mates identical.
+    u_acentric = rng.exponential(size=shape)
+    u_centric = rng.normal(size=shape) ** 2
+    idx = tuple(np.abs(hkl).T)
+    zeros = np.sum(hkl == 0, axis=1)
+    # In 222 the zones with one zero index are centric; axial reflections (two zeros) have
+    # epsilon = 2 along the 2-fold axes.
+    f2 = np.where(zeros >= 1, u_centric[idx], u_acentric[idx])
+    f2 = f2 * np.where(zeros == 2, 2.0, 1.0)
+    # Screw axes: h00 with h odd, 0k0 with k odd, 00l with l odd are systematically absent.
+    axial_odd = (zeros == 2) & (np.sum(np.abs(hkl), axis=1) % 2 == 1)
+    f2[axial_odd] = 0.0
+    return f2 * np.exp(-B_FACTOR * dstar2 / 2.0)
+
+
+def _axial_counts(hkl: np.ndarray, px: np.ndarray, active: np.ndarray) -> dict[str, dict[str, int]]:
+    """Axial reflections recorded on active pixels, per screw axis and index parity."""
+    ix = np.clip(np.round(px[:, 0]).astype(int), 0, NX - 1)
+    iy = np.clip(np.round(px[:, 1]).astype(int), 0, NY - 1)
+    on_active = active[iy, ix]
+    counts: dict[str, dict[str, int]] = {}
+    for axis, name in enumerate(("h00", "0k0", "00l")):
+        others = [i for i in range(3) if i != axis]
+        sel = on_active & np.all(hkl[:, others] == 0, axis=1)
+        n = hkl[sel, axis]
+        counts[name] = {
+            "present": int(np.sum(n % 2 == 0)),
+            "absent": int(np.sum(n % 2 == 1)),
+        }
+    return counts
+
+
+# Set in the parent before the worker pool forks, so workers share it without pickling.
+_STATE: dict = {}
+
+
+def _render(index: int) -> int:
+    """Simulate and write image index (0-based); returns the index."""
+    from dxtbx.format.FormatCBFMiniPilatus import FormatCBFMiniPilatus
+    from dxtbx.model import ScanFactory
+    from scitbx.array_family import flex
+
+    st = _STATE
+    osc = st["oscillation"]
+    lo, hi = index * osc, (index + 1) * osc
+    phi, sig = st["phi"], st["sigma_phi"]
+    near = (phi + 5 * sig > lo) & (phi - 5 * sig < hi)
+    frac = _phi((hi - phi[near]) / sig[near]) - _phi((lo - phi[near]) / sig[near])
+    counts = st["counts"][near] * frac
+    x, y, s = st["x"][near], st["y"][near], st["spot_sigma"]
+    keep = counts > 0.05
+    counts, x, y = counts[keep], x[keep], y[keep]
+
+    # Spread each spot over a 7x7 box with pixel-integrated Gaussian weights (separable).
+    half = 3
+    x0 = np.floor(x).astype(int) - half
+    y0 = np.floor(y).astype(int) - half
+    k = np.arange(2 * half + 2)
+    ex = _phi(((x0[:, None] + k[None, :]) - x[:, None]) / s)
+    ey = _phi(((y0[:, None] + k[None, :]) - y[:, None]) / s)
+    wx, wy = np.diff(ex, axis=1), np.diff(ey, axis=1)
+    w = wy[:, :, None] * wx[:, None, :] * counts[:, None, None]
+    cols = x0[:, None, None] + k[None, None, :-1]
+    rows = y0[:, None, None] + k[None, :-1, None]
+    cols, rows = np.broadcast_to(cols, w.shape), np.broadcast_to(rows, w.shape)
+    inside = (cols >= 0) & (cols < NX) & (rows >= 0) & (rows < NY)
+    flat = (rows[inside] * NX + cols[inside]).astype(np.int64)
+    expected = st["background"] + np.bincount(flat, weights=w[inside], minlength=NX * NY).reshape(
+        NY, NX
+    )
+
+    rng = np.random.default_rng([st["seed"], index])
+    image = rng.poisson(expected).astype(np.int32)
+    # A real PILATUS writes -1 in the gaps between modules.
+    image[~st["active"]] = -1
+
+    scan = ScanFactory.make_scan((index + 1, index + 1), [0.1], (lo, osc), {index + 1: index * 0.1})
+    path = Path(st["out"]) / f"{TEMPLATE_PREFIX}{index + 1:05d}.cbf"
+    tmp = path.with_name("." + path.name)
+    FormatCBFMiniPilatus.as_file(
+        st["detector"], st["beam"], st["gonio"], scan, flex.int(image), str(tmp)
+    )
+    os.replace(tmp, path)  # a reader never sees a half-written image
+    return index
+
+
+def _background(beam, detector) -> np.ndarray:
+    """Smooth expected background (counts/pixel): flat plus a diffuse solvent ring."""
+    panel = detector[0]
+    origin = np.array(panel.get_origin())
+    fast = np.array(panel.get_fast_axis())
+    slow = np.array(panel.get_slow_axis())
+    xs = (np.arange(NX) + 0.5) * PIXEL_MM
+    ys = (np.arange(NY) + 0.5) * PIXEL_MM
+    lab = (
+        origin[None, None, :]
+        + xs[None, :, None] * fast[None, None, :]
+        + ys[:, None, None] * slow[None, None, :]
+    )
+    s1 = lab / np.linalg.norm(lab, axis=2)[:, :, None] / beam.get_wavelength()
+    dstar = np.linalg.norm(s1 - np.array(beam.get_s0())[None, None, :], axis=2)
+    ring = SOLVENT_RING * np.exp(-(((dstar - 0.29) / 0.05) ** 2))
+    return (BACKGROUND + ring).astype(np.float64)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", required=True, type=Path, help="directory for the images")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="demo")
+    parser.add_argument("--seed", type=int, default=1, help="orientation and noise seed")
+    parser.add_argument("--nproc", type=int, default=2, help="processes writing images")
+    parser.add_argument("--n-images", type=int, help="override the preset's image count")
+    parser.add_argument("--oscillation", type=float, help="override degrees per image")
+    parser.add_argument("--distance", type=float, help="override detector distance (mm)")
+    args = parser.parse_args(argv)
+
+    from cctbx import uctbx
+
+    base = PRESETS[args.preset]
+    preset = Preset(
+        args.n_images or base.n_images,
+        args.oscillation or base.oscillation,
+        args.distance or base.distance,
+        base.description,
+    )
+    t_start = time.monotonic()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory(dir=out) as tmp:
+        beam, detector, gonio, format_class = _models(preset, Path(tmp))
+    panel = detector[0]
+    corners = [(0, 0), (NX, 0), (0, NY), (NX, NY)]
+    d_min = min(panel.get_resolution_at_pixel(beam.get_s0(), c) for c in corners)
+
+    uc = uctbx.unit_cell(CELL)
+    B = np.array(uc.fractionalization_matrix()).reshape(3, 3).T
+    rng = np.random.default_rng(args.seed)
+    active = _active_mask()
+    scan_range = (0.0, preset.n_images * preset.oscillation)
+
+    # Draw orientations from the seeded generator until all three screw axes have both present
+    # and absent axial reflections on the detector: otherwise dials.symmetry (rightly) cannot
+    # tell a 21 from a 2 along that axis. The draw sequence is fixed, so the seed still fixes
+    # the orientation.
+    for attempt in range(1, 1001):
+        U = _random_rotation(rng)
+        A = U @ B
+        hkl, dstar2, phid, px, zeta, polar = _predict(A, beam, detector, gonio, d_min, scan_range)
+        axial = _axial_counts(hkl, px, active)
+        if all(
+            v["present"] >= MIN_AXIAL_PER_PARITY and v["absent"] >= MIN_AXIAL_PER_PARITY
+            for v in axial.values()
+        ):
+            break
+    else:
+        print("no orientation records all three screw axes; widen the scan", file=sys.stderr)
+        return 1
+    print(
+        f"orientation attempt {attempt}: {len(hkl)} reflections to {d_min:.2f} A; axial "
+        + ", ".join(f"{k} {v['present']}+{v['absent']}" for k, v in axial.items()),
+        flush=True,
+    )
+
+    hmax = np.ceil(np.array(CELL[:3]) / d_min).astype(int)
+    f2 = _intensities(hkl, dstar2, args.seed, hmax)
+    counts = SCALE * f2 * polar / np.abs(zeta)
+    spot_sigma = math.hypot(
+        preset.distance * math.tan(math.radians(DIVERGENCE_DEG)) / PIXEL_MM,
+        BEAM_SIZE_SIGMA_MM / PIXEL_MM,
+    )
+    _STATE.update(
+        oscillation=preset.oscillation,
+        phi=phid,
+        sigma_phi=MOSAICITY_DEG / np.abs(zeta),
+        x=px[:, 0],
+        y=px[:, 1],
+        counts=counts,
+        spot_sigma=spot_sigma,
+        background=_background(beam, detector),
+        active=active,
+        seed=args.seed,
+        out=str(out),
+        beam=beam,
+        detector=detector,
+        gonio=gonio,
+    )
+
+    n = preset.n_images
+    if args.nproc > 1:
+        with multiprocessing.get_context("fork").Pool(args.nproc) as pool:
+            for done, _ in enumerate(pool.imap(_render, range(n)), start=1):
+                print(f"image {done}/{n}", flush=True)
+    else:
+        for done in range(1, n + 1):
+            _render(done - 1)
+            print(f"image {done}/{n}", flush=True)
+
+    # Crystal setting as DIALS reports it: real-space vectors in the lab frame at phi = 0.
+    real = np.linalg.inv(A).T  # columns a, b, c
+    info = {
+        "generator_version": GENERATOR_VERSION,
+        "preset": args.preset,
+        "seed": args.seed,
+        "n_images": n,
+        "oscillation": preset.oscillation,
+        "scan_range": list(scan_range),
+        "cell": list(CELL),
+        "space_group": SPACE_GROUP,
+        "wavelength": WAVELENGTH,
+        "distance": preset.distance,
+        "beam_centre_px": list(BEAM_CENTRE_PX),
+        "d_min_corner": round(d_min, 3),
+        "template": str(out / f"{TEMPLATE_PREFIX}#####.cbf"),
+        "format_class": format_class,
+        "mosaicity_deg": MOSAICITY_DEG,
+        "b_factor": B_FACTOR,
+        "n_reflections": int(len(hkl)),
+        "orientation_attempts": attempt,
+        "real_space_a": real[:, 0].tolist(),
+        "real_space_b": real[:, 1].tolist(),
+        "real_space_c": real[:, 2].tolist(),
+        "axial_reflections": axial,
+        "seconds": round(time.monotonic() - t_start, 1),
+    }
+    tmp_info = out / "sweep_info.json.part"
+    tmp_info.write_text(json.dumps(info, indent=2) + "\n")
+    os.replace(tmp_info, out / "sweep_info.json")
+    print(f"wrote {n} images to {out} in {info['seconds']} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

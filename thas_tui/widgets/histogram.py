@@ -1,0 +1,246 @@
+"""Per-image spot count histogram (the graphical form of dials.find_spots' ASCII histogram)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+# One character cell holds eight heights with the lower-block glyphs.
+BLOCKS = " ▁▂▃▄▅▆▇█"
+# An image is "weak" below this fraction of the median count: the same rule of thumb as
+# dials.detect_blanks uses for spot counts (10 % of the median).
+WEAK_FRACTION = 0.10
+
+EMPTY_MESSAGE = "no data yet — appears while find_spots runs"
+
+
+def image_ranges(images: Sequence[int]) -> list[tuple[int, int]]:
+    """Group sorted image numbers into consecutive (first, last) runs."""
+    runs: list[tuple[int, int]] = []
+    for image in images:
+        if runs and image == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], image)
+        else:
+            runs.append((image, image))
+    return runs
+
+
+def format_ranges(runs: Sequence[tuple[int, int]], width: int, dash: str = "–") -> str:
+    """Format runs as "31–33, 400", cut to `width` with a count of what was left out."""
+    parts = [str(a) if a == b else f"{a}{dash}{b}" for a, b in runs]
+    out = ""
+    for i, part in enumerate(parts):
+        candidate = part if not out else f"{out}, {part}"
+        rest = len(parts) - i - 1
+        suffix = f", … +{rest} more" if rest else ""
+        if len(candidate) + len(suffix) > width and out:
+            return f"{out}, … +{len(parts) - i} more"
+        out = candidate
+    return out
+
+
+class SpotHistogram(Widget):
+    """Vertical bar histogram of counts per image, binned to fit the widget's width."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "spot-histogram--title",
+        "spot-histogram--bar",
+        "spot-histogram--weak",
+        "spot-histogram--axis",
+        "spot-histogram--empty",
+    }
+
+    DEFAULT_CSS = """
+    SpotHistogram { height: 1fr; min-height: 8; }
+    SpotHistogram > .spot-histogram--title { text-style: bold; }
+    SpotHistogram > .spot-histogram--bar { color: $primary; }
+    SpotHistogram > .spot-histogram--weak { color: $error; text-style: bold; }
+    SpotHistogram > .spot-histogram--axis { color: $text-muted; }
+    SpotHistogram > .spot-histogram--empty { color: $text-muted; text-style: italic; }
+    """
+
+    ascii_only: reactive[bool] = reactive(False)
+
+    def __init__(
+        self,
+        *,
+        ascii_only: bool = False,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's keyword
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.set_reactive(SpotHistogram.ascii_only, ascii_only)
+        self._first_image = 1
+        # None marks an image not reported yet (live find_spots output arrives in bursts).
+        self._counts: list[int | None] = []
+        self._kind = "spots"
+
+    # -- data in ---------------------------------------------------------------------------
+    def set_counts(self, first_image: int, counts: Sequence[int], kind: str) -> None:
+        """Show `counts[i]` for image `first_image + i`; kind is "spots" or "strong pixels (live)"."""
+        self._first_image = int(first_image)
+        self._counts = [None if c is None else int(c) for c in counts]
+        self._kind = kind
+        self.refresh()
+
+    def clear(self) -> None:
+        """Back to the empty state."""
+        self._counts = []
+        self.refresh()
+
+    @property
+    def weak_images(self) -> list[int]:
+        """Image numbers whose count is below WEAK_FRACTION of the median."""
+        known = [c for c in self._counts if c is not None]
+        if not known:
+            return []
+        threshold = WEAK_FRACTION * statistics.median(known)
+        return [
+            self._first_image + i
+            for i, c in enumerate(self._counts)
+            if c is not None and (c < threshold or c == 0)
+        ]
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _style(self, part: str) -> Style:
+        return self.get_component_rich_style(f"spot-histogram--{part}")
+
+    def render(self) -> Text:
+        width, height = self.size.width, self.size.height
+        if not any(c is not None for c in self._counts):
+            return Text(EMPTY_MESSAGE, style=self._style("empty"), no_wrap=True)
+        return self._render_histogram(max(width, 20), max(height, 6))
+
+    def _render_histogram(self, width: int, height: int) -> Text:
+        ascii_only = self.ascii_only
+        dash = "-" if ascii_only else "–"
+        counts = self._counts
+        n = len(counts)
+        first, last = self._first_image, self._first_image + n - 1
+        known = [c for c in counts if c is not None]
+        total = sum(known)
+        weak = set(self.weak_images)
+
+        peak = max(known)
+        gutter = len(f"{peak}") + 1
+        columns = max(1, width - gutter - 1)
+        per_bin = math.ceil(n / columns)
+        bins: list[tuple[int | None, bool, int]] = []  # (max count, holds weak image, first image)
+        for start in range(0, n, per_bin):
+            chunk = counts[start : start + per_bin]
+            values = [c for c in chunk if c is not None]
+            holds_weak = any(first + start + j in weak for j in range(len(chunk)))
+            bins.append((max(values) if values else None, holds_weak, first + start))
+        # Few images: widen the bars so that they fill the width instead of huddling left.
+        bar_width = max(1, min(4, columns // len(bins))) if per_bin == 1 else 1
+
+        kind = self._kind
+        label = "Strong pixels per image (live)" if kind.startswith("strong") else "Spots per image"
+        if kind not in ("spots", "strong pixels (live)"):
+            label = f"{kind} per image"
+        binning = f"bar = max of {per_bin} images" if per_bin > 1 else "bar = 1 image"
+        parts = [
+            label,
+            f"{n} images ({first}{dash}{last})",
+            f"total {total:,}",
+            f"max/bin {peak:,}",
+            binning,
+        ]
+        title_lines = _pack(parts, width, " · " if not ascii_only else " | ")
+
+        weak_runs = image_ranges(sorted(weak))
+        footer_rows = 2 if weak_runs else 1  # marker row + list, or just the x labels
+        rows = max(2, height - len(title_lines) - 1 - footer_rows)
+
+        out = Text(no_wrap=True, overflow="crop")
+        for line in title_lines:
+            out.append(line + "\n", style=self._style("title"))
+
+        axis = self._style("axis")
+        bar_style, weak_style = self._style("bar"), self._style("weak")
+        vbar = "|" if ascii_only else "│"
+        for row in range(rows):
+            # Row 0 is the top; each row spans peak/rows counts.
+            level_top = rows - row
+            if row == 0:
+                label_text = f"{peak}"
+            elif row == rows - 1:
+                label_text = "0"
+            elif row == rows // 2 and rows >= 5:
+                label_text = f"{round(peak * (rows - row) / rows)}"
+            else:
+                label_text = ""
+            out.append(label_text.rjust(gutter - 1) + vbar, style=axis)
+            for value, holds_weak, _ in bins:
+                glyph = " "
+                if value is not None and peak > 0:
+                    eighths = value / peak * rows * 8
+                    filled = eighths - (level_top - 1) * 8
+                    glyph = _glyph(filled, ascii_only, value > 0 and row == rows - 1)
+                out.append(glyph * bar_width, style=weak_style if holds_weak else bar_style)
+            out.append("\n")
+
+        # Marker row under bins that contain a weak image, so they show without colour too.
+        if weak_runs:
+            out.append(" " * (gutter - 1) + (vbar if ascii_only else "└"), style=axis)
+            for _value, holds_weak, _ in bins:
+                mark = ("^" if ascii_only else "▲") if holds_weak else ("-" if ascii_only else "─")
+                out.append(mark * bar_width, style=weak_style if holds_weak else axis)
+            out.append("\n")
+
+        out.append(self._x_labels(bins, bar_width, gutter, width), style=axis)
+        if weak_runs:
+            head = f"blank/weak images (< {WEAK_FRACTION:.0%} of median): "
+            body = format_ranges(weak_runs, max(10, width - len(head)), dash)
+            out.append("\n")
+            out.append(head + body, style=weak_style)
+        return out
+
+    @staticmethod
+    def _x_labels(bins: list[tuple[int | None, bool, int]], bar_width: int, gutter: int, width: int) -> str:
+        line = [" "] * width
+        step = 10  # columns between labels, leaves room for 5-digit image numbers
+        col = 0
+        for index, (_v, _w, image) in enumerate(bins):
+            x = gutter + index * bar_width
+            if index == 0 or x - col >= step:
+                text = str(image)
+                if x + len(text) > width:
+                    break
+                line[x : x + len(text)] = text
+                col = x
+        return "".join(line).rstrip()
+
+
+def _glyph(filled_eighths: float, ascii_only: bool, nonzero_bottom: bool) -> str:
+    """The character for one cell that is `filled_eighths`/8 full."""
+    if filled_eighths >= 8:
+        return "#" if ascii_only else BLOCKS[8]
+    if filled_eighths <= 0:
+        return " "
+    eighths = round(filled_eighths)
+    if eighths == 0:
+        # Keep a non-zero count visible on the baseline rather than indistinguishable from zero.
+        eighths = 1 if nonzero_bottom else 0
+    if ascii_only:
+        return "#" if eighths >= 4 else ("." if eighths else " ")
+    return BLOCKS[eighths]
+
+
+def _pack(parts: Sequence[str], width: int, sep: str) -> list[str]:
+    """Join parts with sep into as few lines of at most `width` as possible."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + len(sep) + len(part) <= width:
+            lines[-1] += sep + part
+        else:
+            lines.append(part)
+    return lines

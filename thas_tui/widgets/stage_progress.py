@@ -1,0 +1,51 @@
+"""Progress of the running stage: phase, done/total, bar and estimated time left."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label, ProgressBar
+
+from thas_tui.core.parsers.common import Progress
+from thas_tui.core.progress_eta import EtaClock, format_seconds
+
+
+class StageProgress(Horizontal):
+    """A label and a bar; hidden when nothing measurable runs."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._clock = EtaClock()
+        self._key: tuple[str, str] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="progress-label")
+        yield ProgressBar(total=None, show_eta=False, show_percentage=True, id="progress-bar")
+        yield Label("", id="progress-eta")
+
+    def start(self, stage: str) -> None:
+        self._key = (stage, "")
+        self._clock = EtaClock()
+        self.query_one("#progress-label", Label).update(f"{stage}: starting")
+        self.query_one("#progress-bar", ProgressBar).update(total=None, progress=0)
+        self.query_one("#progress-eta", Label).update("")
+        self.display = True
+
+    def update_progress(self, stage: str, progress: Progress) -> None:
+        key = (stage, progress.phase)
+        if key != self._key:
+            self._key = key
+            self._clock = EtaClock()
+        total = progress.total
+        bar = self.query_one("#progress-bar", ProgressBar)
+        bar.update(total=total, progress=progress.done)
+        phase = f" ({progress.phase_index + 1}/{progress.phase_count})" if progress.phase_count > 1 else ""
+        of = f"/{total}" if total else ""
+        self.query_one("#progress-label", Label).update(
+            f"{stage}: {progress.phase}{phase} {progress.done}{of}"
+        )
+        eta = self._clock.eta(progress.done, total)
+        self.query_one("#progress-eta", Label).update(f"ETA {format_seconds(eta)}" if eta is not None else "")
+
+    def finish(self) -> None:
+        self.display = False

@@ -1,0 +1,116 @@
+"""The stage tree: every stage with its state glyph, elapsed time and one-line key result."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+from thas_tui.core.pipeline import Pipeline, StageRun, State
+from thas_tui.core.progress_eta import format_seconds
+
+GLYPHS = {
+    State.PENDING: "·",
+    State.RUNNING: "▶",
+    State.WAITING: "?",
+    State.DONE: "✓",
+    State.FAILED: "✗",
+    State.CANCELLED: "■",
+    State.STALE: "~",
+}
+ASCII_GLYPHS = {
+    State.PENDING: ".",
+    State.RUNNING: ">",
+    State.WAITING: "?",
+    State.DONE: "+",
+    State.FAILED: "x",
+    State.CANCELLED: "#",
+    State.STALE: "~",
+}
+
+
+class StageTree(DataTable):
+    """One row a stage; the cursor selects whose log and panels are shown."""
+
+    class StageSelected(Message):
+        """The user moved to (or opened) a stage."""
+
+        def __init__(self, stage: str, opened: bool = False) -> None:
+            super().__init__()
+            self.stage = stage
+            self.opened = opened
+
+    def __init__(self, pipeline: Pipeline, ascii_only: bool = False, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.pipeline = pipeline
+        self.glyphs = ASCII_GLYPHS if ascii_only else GLYPHS
+
+    def on_mount(self) -> None:
+        self.add_column(" ", key="glyph", width=1)
+        self.add_column("Stage", key="stage")
+        self.add_column("Time", key="time", width=7)
+        self.add_column("Result", key="result")
+        for run in self.pipeline:
+            self.add_row(*self._cells(run), key=run.name)
+
+    def _state_style(self, state: State) -> str:
+        theme = self.app.current_theme
+        return {
+            State.PENDING: "dim",
+            State.RUNNING: f"bold {theme.accent or theme.primary}",
+            State.WAITING: f"bold {theme.warning}",
+            State.DONE: f"{theme.success}",
+            State.FAILED: f"bold {theme.error}",
+            State.CANCELLED: f"{theme.warning}",
+            State.STALE: f"dim {theme.warning}",
+        }[state]
+
+    def _cells(self, run: StageRun) -> tuple[Text, Text, Text, Text]:
+        style = self._state_style(run.state)
+        elapsed = run.elapsed(time.time())
+        result = run.key_result
+        if run.state is State.FAILED and not result:
+            result = (run.error or "failed").splitlines()[0]
+        elif run.state is State.WAITING:
+            result = "choose a Bravais solution"
+        elif run.state is State.STALE:
+            result = f"stale: {result}" if result else "stale"
+        return (
+            Text(self.glyphs[run.state], style=style),
+            Text(run.spec.title, style="bold" if run.state is State.RUNNING else ""),
+            Text(format_seconds(elapsed) if elapsed is not None else "", justify="right"),
+            Text(result, style=style if run.state is not State.DONE else ""),
+        )
+
+    def refresh_stage(self, name: str) -> None:
+        """Redraw one stage's row from the pipeline model."""
+        run = self.pipeline[name]
+        for key, cell in zip(("glyph", "stage", "time", "result"), self._cells(run)):
+            self.update_cell(name, key, cell, update_width=key == "result")
+
+    def refresh_running(self) -> None:
+        """Tick the elapsed time of running stages."""
+        for run in self.pipeline:
+            if run.state in (State.RUNNING, State.WAITING):
+                self.update_cell(run.name, "time", self._cells(run)[2])
+
+    @property
+    def selected_stage(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        return self.pipeline.names[self.cursor_row]
+
+    def select_stage(self, name: str) -> None:
+        self.move_cursor(row=self.pipeline.index(name))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.row_key.value:
+            self.post_message(self.StageSelected(str(event.row_key.value)))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value:
+            self.post_message(self.StageSelected(str(event.row_key.value), opened=True))
