@@ -32,6 +32,13 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="bin/ folder of a DIALS installation (default: $THAS_DIALS_DIR, then PATH)",
     )
+    p.add_argument(
+        "--phil",
+        action="append",
+        default=[],
+        metavar="STAGE:NAME=VALUE",
+        help="extra DIALS parameter for one stage, e.g. --phil index:max_cell=150 (repeatable)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,6 +31,7 @@ class LinePrinter:
         self._last_progress: dict[str, float] = {}
         self._eta: dict[str, EtaClock] = {}
         self.failure_text: str | None = None
+        self._reported_done: set[str] = set()
 
     def _print(self, text: str) -> None:
         stamp = time.strftime("%H:%M:%S")
@@ -38,14 +39,17 @@ class LinePrinter:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, StageStarted):
+            self._reported_done.discard(event.stage)
             self._eta[event.stage] = EtaClock()
-            shown = " ".join(event.argv[:1] + [a for a in event.argv[1:6]])
-            more = f" … (+{len(event.argv) - 6} args)" if len(event.argv) > 6 else ""
+            shown = " ".join(event.argv[:4])
+            more = f" … (+{len(event.argv) - 4} args)" if len(event.argv) > 4 else ""
             self._print(f"start  {event.stage:<24} {shown}{more}")
         elif isinstance(event, StageProgress):
             now = time.monotonic()
             p = event.progress
-            done = p.total is not None and p.done >= p.total
+            if p.total is None:
+                return  # nothing measurable to report (e.g. index's macrocycles)
+            done = p.done >= p.total
             if not done and now - self._last_progress.get(event.stage, 0.0) < self.progress_every:
                 return
             self._last_progress[event.stage] = now
@@ -59,6 +63,9 @@ class LinePrinter:
             took = run.elapsed(time.time())
             took_text = format_seconds(took) if took is not None else ""
             if run.state is State.DONE:
+                if run.name in self._reported_done:
+                    return
+                self._reported_done.add(run.name)
                 self._print(f"done   {run.name:<24} {took_text:>7}  {run.key_result}")
             elif run.state is State.WAITING:
                 self._print(f"wait   {run.name:<24} choose a Bravais solution")

@@ -91,8 +91,25 @@ def build_run(args: argparse.Namespace) -> tuple[Orchestrator | None, RunConfig,
     else:
         pipeline = Pipeline(STAGE_NAMES)
         config.images = resolve_images(args.images)
+    _apply_phil(config, pipeline, getattr(args, "phil", []))
     workdir = prepare_workdir(args.dir)
     return None, config, pipeline, dials, workdir
+
+
+def _apply_phil(config: RunConfig, pipeline: Pipeline, specs: list[str]) -> None:
+    """``STAGE:NAME=VALUE`` options → validated PHIL tokens per stage."""
+    by_stage: dict[str, list[str]] = {}
+    for spec in specs:
+        stage, sep, token = spec.partition(":")
+        if not sep or stage not in pipeline.names or stage == "simulate":
+            names = ", ".join(n for n in pipeline.names if n != "simulate")
+            raise ThasError(
+                f"--phil {spec!r}: give it as STAGE:NAME=VALUE with STAGE one of {names}\n"
+                "e.g. --phil integrate:profile.gaussian_rs.min_spots.overall=20"
+            )
+        by_stage.setdefault(stage, []).append(token)
+    for stage, tokens in by_stage.items():
+        config.set_extra(stage, tokens)
 
 
 async def _ask_on_terminal(solutions: list[BravaisSolution]) -> int | None:

@@ -6,6 +6,8 @@ import re
 import signal
 from dataclasses import dataclass
 
+from thas_tui.core.parsers.common import find_failure
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -73,11 +75,13 @@ def classify(
             return Failure(
                 "traceback", f"{program} crashed (exit code {exit_code}):", tb[-6:]
             )
+    hint = _INDEX_HINT if program.endswith("dials.index") else ""
     for line in reversed(log_tail):
         m = _SORRY.match(line.strip())
         if m:
-            hint = _INDEX_HINT if program.endswith("dials.index") else ""
             return Failure("sorry", f"{program} stopped: {m.group(2).strip()}", [], hint)
-    detail = [ln for ln in log_tail if ln.strip()][-5:]
-    hint = _INDEX_HINT if program.endswith("dials.index") else ""
+    detail = [ln.rstrip() for ln in log_tail if ln.strip()][-8:]
+    known = find_failure(log_tail)
+    if known:
+        return Failure("exit", f"{program} stopped (exit code {exit_code}): {known}", detail, hint)
     return Failure("exit", f"{program} failed with exit code {exit_code}.", detail, hint)

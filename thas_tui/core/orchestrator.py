@@ -167,7 +167,7 @@ class Orchestrator:
         self.pipeline.cb_op = chosen.cb_op
         self.journal.choice(chosen.solution, chosen.cb_op)
         run.state = State.DONE
-        run.key_result = f"{chosen.lattice} chosen (#{chosen.solution})"
+        run.key_result = f"{chosen.bravais} chosen (#{chosen.solution})"
         self.emit(StageFinished(run.name, run))
         self.emit(BravaisChosen(chosen.solution, chosen.cb_op, auto))
         return True

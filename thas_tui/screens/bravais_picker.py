@@ -48,12 +48,12 @@ class BravaisPicker(ModalScreen[int | None]):
         for s in self.solutions:
             ok = s.recommended
             style = theme.success if ok else ""
-            cell = " ".join(f"{v:.1f}" if i < 3 else f"{v:.1f}" for i, v in enumerate(s.unit_cell))
+            cell = " ".join(f"{v:.1f}" for v in s.unit_cell or ())
             cc = f"{_fmt(s.min_cc, 3)}/{_fmt(s.max_cc, 3)}"
             table.add_row(
                 Text("★" if s is self.recommended else ("✓" if ok else ""), style=style),
                 str(s.solution),
-                Text(s.lattice, style=f"bold {style}" if ok else ""),
+                Text(s.bravais, style=f"bold {style}" if ok else ""),
                 _fmt(s.metric_fit, 4),
                 _fmt(s.rmsd, 3),
                 cc,

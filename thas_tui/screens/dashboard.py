@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, TabbedContent, TabPane
+from textual.widgets import Footer, Label
 
 from thas_tui.core.commands import RunConfig
 from thas_tui.core.dials_env import DialsEnv
@@ -30,6 +30,7 @@ from thas_tui.core.readers.bravais import BravaisSolution
 from thas_tui.screens.bravais_picker import BravaisPicker
 from thas_tui.screens.quit_dialog import QuitDialog
 from thas_tui.widgets.log_pane import LogPane
+from thas_tui.widgets.results_tabs import PANELS_OF_STAGE, ResultsTabs
 from thas_tui.widgets.run_header import RunHeader
 from thas_tui.widgets.stage_progress import StageProgress as ProgressWidget
 from thas_tui.widgets.stage_tree import StageTree
@@ -49,6 +50,12 @@ class DashboardScreen(Screen):
     BINDINGS = [
         Binding("q", "request_quit", "Quit"),
         Binding("l", "show_tab('log')", "Log"),
+        Binding("s", "show_tab('spots')", "Spots"),
+        Binding("r", "show_tab('rmsd')", "RMSD"),
+        Binding("p", "show_tab('cell')", "Cell plots"),
+        Binding("i", "show_tab('integration')", "Integration", show=False),
+        Binding("y", "show_tab('symmetry')", "Symmetry", show=False),
+        Binding("m", "show_tab('merging')", "Merging"),
         Binding("c", "cancel_stage", "Cancel stage"),
         Binding("f", "follow", "Follow running"),
     ]
@@ -72,6 +79,8 @@ class DashboardScreen(Screen):
         self.orchestrator: Orchestrator | None = None
         self.follow = True
         self.finished: PipelineFinished | None = None
+        # What the app exits with: 0 when every stage succeeded, 1 after a failure.
+        self.exit_code = 0
 
     def compose(self) -> ComposeResult:
         yield RunHeader(id="run-header")
@@ -80,9 +89,7 @@ class DashboardScreen(Screen):
                 yield StageTree(self.pipeline, ascii_only=self.ascii_only, id="stage-tree")
                 yield ProgressWidget(id="stage-progress")
                 yield Label("", id="status")
-            with TabbedContent(id="panels", initial="log"):
-                with TabPane("Log", id="log"):
-                    yield LogPane(id="log-pane")
+            yield ResultsTabs(ascii_only=self.ascii_only, id="panels")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -93,6 +100,7 @@ class DashboardScreen(Screen):
         self.query_one(ProgressWidget).display = False
         self.query_one(StageTree).focus()
         self.set_interval(1.0, self._tick)
+        self.load_panels()
         self.run_pipeline()
 
     def on_resize(self, event) -> None:
@@ -116,6 +124,13 @@ class DashboardScreen(Screen):
         )
         await self.orchestrator.run()
 
+    @work(group="panels")
+    async def load_panels(self, panels: tuple[str, ...] | None = None) -> None:
+        tabs = self.query_one(ResultsTabs)
+        problems = await (tabs.load(self.workdir) if panels is None else tabs.load(self.workdir, panels))
+        for problem in problems:
+            self.notify(problem, title="Could not read a result", severity="warning")
+
     def _emit(self, event: Event) -> None:
         self.post_message(PipelineEvent(event))
 
@@ -129,13 +144,16 @@ class DashboardScreen(Screen):
         log = self.query_one(LogPane)
         if isinstance(event, StageOutput):
             log.append(event.stage, event.lines)
+            if event.stage == "find_spots":
+                self.query_one(ResultsTabs).feed_live_spots(event.lines)
         elif isinstance(event, StageProgress):
             self.query_one(ProgressWidget).update_progress(event.stage, event.progress)
         elif isinstance(event, StageStarted):
             tree.refresh_stage(event.stage)
             self.query_one(RunHeader).running = self.pipeline[event.stage].spec.title
-            if self.pipeline[event.stage].spec.has_progress:
-                self.query_one(ProgressWidget).start(event.stage)
+            self.query_one(ProgressWidget).start(event.stage)
+            if event.stage == "find_spots":
+                self.query_one(ResultsTabs).start_live_spots(self.workdir)
             if self.follow:
                 tree.select_stage(event.stage)
                 log.stage = event.stage
@@ -151,13 +169,15 @@ class DashboardScreen(Screen):
                 self.notify(event.failure.reason, title=f"{event.stage} failed", severity="error", timeout=10)
             if log.stage == event.stage:
                 log.border_title = f"log · {event.stage}"
+            if event.run.state is State.DONE and event.stage in PANELS_OF_STAGE:
+                self.load_panels(PANELS_OF_STAGE[event.stage])
         elif isinstance(event, BravaisChosen):
             how = "recommended, chosen automatically" if event.auto else "chosen"
             self.notify(f"Bravais solution {event.solution} ({how}), cb_op {event.cb_op}")
         elif isinstance(event, PipelineFinished):
             self.finished = event
             self.query_one(RunHeader).finished = time.time()
-            self.app.return_code = 0 if event.ok else 1
+            self.exit_code = 0 if event.ok else 1
             if event.ok:
                 self.query_one("#status", Label).update("[b]Pipeline finished[/b]: merged.mtz written.")
 
@@ -176,7 +196,7 @@ class DashboardScreen(Screen):
             self.action_show_tab("log")
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.query_one(ResultsTabs).active = tab
 
     def action_follow(self) -> None:
         self.follow = True
@@ -194,15 +214,15 @@ class DashboardScreen(Screen):
     def action_request_quit(self) -> None:
         running = self.pipeline.running
         if running is None or running.state is State.WAITING:
-            self.app.exit(self.app.return_code)
+            self.app.exit(return_code=self.exit_code)
             return
 
         async def decided(choice: str | None) -> None:
             if choice == "stop" and self.orchestrator is not None:
                 await self.orchestrator.cancel()
-                self.app.exit(130)
+                self.app.exit(return_code=130)
             elif choice == "leave":
-                self.app.exit(0)
+                self.app.exit(return_code=0)
 
         self.app.push_screen(QuitDialog(running.spec.title), decided)
 

@@ -7,6 +7,8 @@ import json
 import math
 import multiprocessing
 import os
+import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -47,20 +49,20 @@ class Preset:
     description: str
 
 
-# Recording axial reflections on all three screw axes needs ~55-60 degrees of rotation whatever
-# the orientation (the beam direction, seen from the crystal, must come close to the plane
-# perpendicular to each axis in turn), so the presets trade image count and resolution, not
-# rotation range.
+# Recording clean axial reflections on all three screw axes needs ~70 degrees of rotation even
+# in the best orientation (see _designed_rotation), so both presets rotate 72 degrees and trade
+# image width and resolution (detector distance) for speed instead. Wider images make more
+# reflections overlap in phi; the orientation search rejects overlapped absences.
 PRESETS: dict[str, Preset] = {
-    "demo": Preset(64, 1.0, 400.0, "demo sweep: whole pipeline in under 5 min on 2 cores"),
-    "small": Preset(32, 2.0, 520.0, "integration tests: fewer images, lower resolution"),
+    "demo": Preset(48, 1.5, 550.0, "demo sweep: whole pipeline in under 5 min on 2 cores"),
+    "small": Preset(36, 2.0, 650.0, "integration tests: fewer images, lower resolution"),
 }
 
 B_FACTOR = 25.0  # Wilson B, A^2
 MOSAICITY_DEG = 0.06  # sigma of the mosaic spread
 DIVERGENCE_DEG = 0.02  # sigma of the beam divergence
 BEAM_SIZE_SIGMA_MM = 0.05  # finite crystal/beam footprint broadens spots beyond divergence
-SCALE = 4000.0  # mean counts of a low-resolution reflection before Wilson fall-off
+SCALE = 500.0  # mean counts of a low-resolution reflection before Wilson fall-off
 BACKGROUND = 1.5  # flat background (air, detector), counts per pixel
 SOLVENT_RING = 3.0  # diffuse solvent scattering peak near 3.4 A, counts per pixel
 MIN_AXIAL_PER_PARITY = 3  # per screw axis: even (present) and odd (absent) both observed
@@ -90,17 +92,98 @@ def _active_mask() -> np.ndarray:
     return slow[:, None] & fast[None, :]
 
 
-def _random_rotation(rng: np.random.Generator) -> np.ndarray:
-    """Uniformly distributed rotation matrix (from a random unit quaternion)."""
-    q = rng.normal(size=4)
-    w, x, y, z = q / np.linalg.norm(q)
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-        ]
+def _rotation(axis: np.ndarray, angle: float) -> np.ndarray:
+    """Rotation matrix about a unit axis (radians)."""
+    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    return np.eye(3) + math.sin(angle) * k + (1 - math.cos(angle)) * (k @ k)
+
+
+def _near_axial_hkl(d_min: float) -> np.ndarray:
+    """h00, 0k0, 00l (both signs) to d_min, each followed by its 8 lattice neighbours that
+    differ by one in the other two indices: the reflections most likely to land on top of an
+    axial one (they sit next to it on the detector, a degree or two away in phi)."""
+    rows = []
+    offsets = [(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)]
+    for axis, length in enumerate(CELL[:3]):
+        others = [i for i in range(3) if i != axis]
+        for n in range(1, int(length / d_min) + 1):
+            for sign in (1, -1):
+                for di, dj in offsets:
+                    h = [0, 0, 0]
+                    h[axis], h[others[0]], h[others[1]] = sign * n, di, dj
+                    rows.append(h)
+    return np.array(rows, dtype=int)
+
+
+def _axial_status(hkl, phid, px, active, phi_window: float, px_window: float = 12.0):
+    """For the axial reflections among predictions: axis (0-2), odd index (absent), recorded on
+    an active pixel, and contaminated (another reflection within px_window pixels and
+    phi_window degrees, so its counts leak into the axial one's shoebox)."""
+    is_axial = np.sum(hkl != 0, axis=1) == 1
+    idx = np.where(is_axial)[0]
+    dx = px[idx, None, 0] - px[None, :, 0]
+    dy = px[idx, None, 1] - px[None, :, 1]
+    dphi = np.abs(np.mod(phid[idx, None] - phid[None, :] + 180.0, 360.0) - 180.0)
+    close = (np.hypot(dx, dy) < px_window) & (dphi < phi_window)
+    close[np.arange(len(idx)), idx] = False
+    ix = np.clip(np.round(px[idx, 0]).astype(int), 0, NX - 1)
+    iy = np.clip(np.round(px[idx, 1]).astype(int), 0, NY - 1)
+    h = hkl[idx]
+    return (
+        idx,
+        np.argmax(np.abs(h), axis=1),
+        np.abs(h).sum(axis=1) % 2 == 1,
+        active[iy, ix],
+        close.any(axis=1),
     )
+
+
+def _best_start(hkl, phid, px, active, width: float, osc: float) -> tuple[float, int]:
+    """Scan start (whole degrees) whose wedge records the most clean axial reflections on the
+    worst axis/parity, and that count (-1 when every start records a contaminated absence)."""
+    idx, axis, odd, on, dirty = _axial_status(hkl, phid, px, active, osc + 0.6)
+    phi = phid[idx]
+    best, best_worst = 0.0, -1
+    for start in np.arange(0.0, 360.0, 2.0):
+        rel = np.mod(phi - start + 2.0, 360.0) - 2.0
+        recorded = on & (rel > -1.0) & (rel < width + 1.0)
+        # One contaminated absent reflection is enough to make dials.symmetry see a 2-fold.
+        if np.any(recorded & odd & dirty):
+            continue
+        # Count only those well inside the scan, fully recorded and clean.
+        counted = recorded & ~dirty & (rel > 1.0) & (rel < width - 1.0)
+        worst = min(
+            int(np.sum(counted & (axis == a) & (odd == p))) for a in range(3) for p in (False, True)
+        )
+        if worst > best_worst:
+            best, best_worst = float(start), worst
+    return best, best_worst
+
+
+def _designed_rotation(rng: np.random.Generator, B: np.ndarray) -> np.ndarray:
+    """A seeded orientation that can record all three screw axes in a ~65 degree wedge.
+
+    Seen from the crystal, the beam sweeps a great circle perpendicular to the spindle, and an
+    axis's axial reflections are recorded only near where that circle crosses the plane
+    perpendicular to the axis. With the spindle in the plane of two reciprocal axes, at ~45
+    degrees to both, those two crossings coincide and the third is 90 degrees away: the
+    shortest wedge that sees all three (random orientations need ~90 degrees or more).
+    Which axis is perpendicular, the angle and a small tilt are drawn from the seed.
+    """
+    axes = B / np.linalg.norm(B, axis=0)  # unit a*, b*, c* (columns), crystal frame
+    perp = int(rng.integers(3))
+    u, v = (axes[:, i] for i in range(3) if i != perp)
+    gamma = math.radians(45.0 + rng.uniform(-8.0, 8.0))
+    spindle = math.cos(gamma) * u + math.sin(gamma) * v
+    tilt = math.radians(rng.uniform(-4.0, 4.0))
+    spindle = math.cos(tilt) * spindle + math.sin(tilt) * axes[:, perp]
+    spindle /= np.linalg.norm(spindle)
+    # U maps the crystal frame to the lab with the spindle onto lab x (the rotation axis);
+    # the rotation about the spindle is set later by the choice of scan start.
+    y = np.cross(spindle, axes[:, perp])
+    y /= np.linalg.norm(y)
+    z = np.cross(spindle, y)
+    return np.array([spindle, y, z])
 
 
 def _models(preset: Preset, workdir: Path):
@@ -159,16 +242,17 @@ def _rotate(axis: np.ndarray, r: np.ndarray, phi: np.ndarray) -> np.ndarray:
     return par + c * perp + s * np.cross(axis[None, :], perp)
 
 
-def _predict(A, beam, detector, gonio, d_min, phi_range):
+def _predict(A, beam, detector, gonio, d_min, phi_range, hkl=None):
     """Reflections of the primitive lattice A (reciprocal basis as columns) crossing the Ewald
     sphere within phi_range (degrees) and hitting the detector."""
     from scitbx.array_family import flex
 
-    lengths = np.linalg.norm(np.linalg.inv(A), axis=1)  # real-space a, b, c
-    hmax = np.ceil(lengths / d_min).astype(int)
-    grids = np.meshgrid(*[np.arange(-m, m + 1) for m in hmax], indexing="ij")
-    hkl = np.stack([g.ravel() for g in grids], axis=1)
-    hkl = hkl[np.any(hkl != 0, axis=1)]
+    if hkl is None:
+        lengths = np.linalg.norm(np.linalg.inv(A), axis=1)  # real-space a, b, c
+        hmax = np.ceil(lengths / d_min).astype(int)
+        grids = np.meshgrid(*[np.arange(-m, m + 1) for m in hmax], indexing="ij")
+        hkl = np.stack([g.ravel() for g in grids], axis=1)
+        hkl = hkl[np.any(hkl != 0, axis=1)]
     r0 = hkl @ A.T
     dstar2 = np.einsum("ij,ij->i", r0, r0)
     keep = dstar2 <= 1.0 / d_min**2
@@ -244,19 +328,18 @@ def _intensities(hkl: np.ndarray, dstar2: np.ndarray, seed: int, hmax: np.ndarra
     return f2 * np.exp(-B_FACTOR * dstar2 / 2.0)
 
 
-def _axial_counts(hkl: np.ndarray, px: np.ndarray, active: np.ndarray) -> dict[str, dict[str, int]]:
-    """Axial reflections recorded on active pixels, per screw axis and index parity."""
-    ix = np.clip(np.round(px[:, 0]).astype(int), 0, NX - 1)
-    iy = np.clip(np.round(px[:, 1]).astype(int), 0, NY - 1)
-    on_active = active[iy, ix]
+def _axial_counts(hkl, phid, px, active, osc: float) -> dict[str, dict[str, int]]:
+    """Axial reflections recorded on active pixels within the scan, per screw axis: present
+    (even index), absent (odd) and how many of them have a neighbour overlapping them."""
+    idx, axis, odd, on, dirty = _axial_status(hkl, phid, px, active, osc + 0.6)
     counts: dict[str, dict[str, int]] = {}
-    for axis, name in enumerate(("h00", "0k0", "00l")):
-        others = [i for i in range(3) if i != axis]
-        sel = on_active & np.all(hkl[:, others] == 0, axis=1)
-        n = hkl[sel, axis]
+    for a, name in enumerate(("h00", "0k0", "00l")):
+        sel = on & (axis == a)
         counts[name] = {
-            "present": int(np.sum(n % 2 == 0)),
-            "absent": int(np.sum(n % 2 == 1)),
+            "present": int(np.sum(sel & ~odd)),
+            "absent": int(np.sum(sel & odd)),
+            "overlapped_present": int(np.sum(sel & ~odd & dirty)),
+            "overlapped_absent": int(np.sum(sel & odd & dirty)),
         }
     return counts
 
@@ -343,9 +426,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-images", type=int, help="override the preset's image count")
     parser.add_argument("--oscillation", type=float, help="override degrees per image")
     parser.add_argument("--distance", type=float, help="override detector distance (mm)")
+    parser.add_argument(
+        "--atomic",
+        action="store_true",
+        help="write into a temporary sibling of --out and rename it to --out when complete",
+    )
     args = parser.parse_args(argv)
-
-    from cctbx import uctbx
 
     base = PRESETS[args.preset]
     preset = Preset(
@@ -354,9 +440,45 @@ def main(argv: list[str] | None = None) -> int:
         args.distance or base.distance,
         base.description,
     )
+    # The dashboard stops a stage with SIGTERM: turn it into SystemExit so the temporary
+    # directory below is removed rather than left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     t_start = time.monotonic()
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    final: Path = args.out.resolve()
+    if args.atomic:
+        # A cache directory must never look complete while half-written: build it beside its
+        # final place (same file system, so the rename is atomic) and rename at the very end.
+        final.parent.mkdir(parents=True, exist_ok=True)
+        out = Path(tempfile.mkdtemp(prefix=f".{final.name}.part-", dir=final.parent))
+    else:
+        out = final
+        out.mkdir(parents=True, exist_ok=True)
+    try:
+        status = _generate(args, preset, out, final, t_start)
+    except BaseException:
+        if args.atomic:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    if status != 0:
+        if args.atomic:
+            shutil.rmtree(out, ignore_errors=True)
+        return status
+    if args.atomic:
+        if final.exists():
+            # An older or partial copy: move it aside first, as rename cannot replace a
+            # non-empty directory.
+            stale = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+            os.replace(final, stale / "old")
+            shutil.rmtree(stale, ignore_errors=True)
+        os.replace(out, final)
+    print(f"wrote {preset.n_images} images to {final} in {time.monotonic() - t_start:.1f} s", flush=True)
+    return 0
+
+
+def _generate(args: argparse.Namespace, preset: Preset, out: Path, final: Path, t_start: float) -> int:
+    """Simulate the sweep into out (named final in sweep_info.json); returns an exit status."""
+    from cctbx import uctbx
+
 
     with tempfile.TemporaryDirectory(dir=out) as tmp:
         beam, detector, gonio, format_class = _models(preset, Path(tmp))
@@ -370,26 +492,41 @@ def main(argv: list[str] | None = None) -> int:
     active = _active_mask()
     scan_range = (0.0, preset.n_images * preset.oscillation)
 
-    # Draw orientations from the seeded generator until all three screw axes have both present
-    # and absent axial reflections on the detector: otherwise dials.symmetry (rightly) cannot
-    # tell a 21 from a 2 along that axis. The draw sequence is fixed, so the seed still fixes
-    # the orientation.
-    for attempt in range(1, 1001):
-        U = _random_rotation(rng)
-        A = U @ B
-        hkl, dstar2, phid, px, zeta, polar = _predict(A, beam, detector, gonio, d_min, scan_range)
-        axial = _axial_counts(hkl, px, active)
-        if all(
-            v["present"] >= MIN_AXIAL_PER_PARITY and v["absent"] >= MIN_AXIAL_PER_PARITY
-            for v in axial.values()
-        ):
+    # Recording both present (even) and absent (odd) axial reflections on all three screw axes
+    # is what lets dials.symmetry tell a 21 from a 2 along each axis; with a ~60 degree wedge
+    # most orientations miss one axis. So draw random orientations from the seeded generator
+    # (the sequence is fixed, so the seed still fixes the result), find the start angle at which
+    # the scan best records all three axes, and rotate the crystal so that the scan starts there.
+    e = np.array(gonio.get_rotation_axis())
+    near_axial = _near_axial_hkl(d_min)
+    width = scan_range[1] - scan_range[0]
+    found = None
+    for attempt in range(1, 201):
+        U = _designed_rotation(rng, B)
+        pred = _predict(U @ B, beam, detector, gonio, d_min, (0.0, 360.0), near_axial)
+        start, worst = _best_start(pred[0], pred[2], pred[3], active, width, preset.oscillation)
+        if worst >= MIN_AXIAL_PER_PARITY:
+            found = attempt
             break
-    else:
+    if found is None:
         print("no orientation records all three screw axes; widen the scan", file=sys.stderr)
         return 1
+    U = _rotation(e, math.radians(start)) @ U
+    A = U @ B
+    hkl, dstar2, phid, px, zeta, polar = _predict(A, beam, detector, gonio, d_min, scan_range)
+    window = (scan_range[0] - 1.0, scan_range[1] + 1.0)
+    axial = _axial_counts(
+        *(v for i, v in enumerate(_predict(A, beam, detector, gonio, d_min, window)) if i in (0, 2, 3)),
+        active,
+        preset.oscillation,
+    )
     print(
-        f"orientation attempt {attempt}: {len(hkl)} reflections to {d_min:.2f} A; axial "
-        + ", ".join(f"{k} {v['present']}+{v['absent']}" for k, v in axial.items()),
+        f"orientation {found} (start {start:.0f} deg): {len(hkl)} reflections to {d_min:.2f} A;"
+        " axial present+absent (overlapped) "
+        + ", ".join(
+            f"{k} {v['present']}+{v['absent']} ({v['overlapped_present']}+{v['overlapped_absent']})"
+            for k, v in axial.items()
+        ),
         flush=True,
     )
 
@@ -442,12 +579,12 @@ def main(argv: list[str] | None = None) -> int:
         "distance": preset.distance,
         "beam_centre_px": list(BEAM_CENTRE_PX),
         "d_min_corner": round(d_min, 3),
-        "template": str(out / f"{TEMPLATE_PREFIX}#####.cbf"),
+        "template": str(final / f"{TEMPLATE_PREFIX}#####.cbf"),
         "format_class": format_class,
         "mosaicity_deg": MOSAICITY_DEG,
         "b_factor": B_FACTOR,
         "n_reflections": int(len(hkl)),
-        "orientation_attempts": attempt,
+        "orientation_attempts": found,
         "real_space_a": real[:, 0].tolist(),
         "real_space_b": real[:, 1].tolist(),
         "real_space_c": real[:, 2].tolist(),
@@ -457,7 +594,6 @@ def main(argv: list[str] | None = None) -> int:
     tmp_info = out / "sweep_info.json.part"
     tmp_info.write_text(json.dumps(info, indent=2) + "\n")
     os.replace(tmp_info, out / "sweep_info.json")
-    print(f"wrote {n} images to {out} in {info['seconds']} s", flush=True)
     return 0
 
 

@@ -205,7 +205,9 @@ class SpotHistogram(Widget):
         return out
 
     @staticmethod
-    def _x_labels(bins: list[tuple[int | None, bool, int]], bar_width: int, gutter: int, width: int) -> str:
+    def _x_labels(
+        bins: list[tuple[int | None, bool, int]], bar_width: int, gutter: int, width: int
+    ) -> str:
         line = [" "] * width
         step = 10  # columns between labels, leaves room for 5-digit image numbers
         col = 0

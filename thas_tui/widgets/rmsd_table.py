@@ -31,7 +31,7 @@ class RmsdRow:
 
 
 def trend(previous: RmsdRow, current: RmsdRow) -> str:
-    """"down", "up" or "same": the mean relative change of the RMSDs between two rows."""
+    """ "down", "up" or "same": the mean relative change of the RMSDs between two rows."""
     changes = [
         (new - old) / old
         for old, new in (
@@ -96,6 +96,8 @@ class RmsdTable(Widget):
     def set_rows(self, rows: Iterable[RmsdRow | Sequence[object]]) -> None:
         """Show these rows; a tuple is (label, nref, rmsd_x px, rmsd_y px, rmsd_z images)."""
         self._rows = [row if isinstance(row, RmsdRow) else RmsdRow(*row) for row in rows]  # type: ignore[arg-type]
+        # Height follows the number of rows.
+        self.clear_cached_dimensions()
         self.refresh(layout=True)
 
     def _style(self, part: str):
@@ -117,7 +119,9 @@ class RmsdTable(Widget):
             padding=(0, 1),
             expand=False,
         )
-        table.add_column("step", no_wrap=True, overflow="ellipsis", max_width=18 if narrow else None)
+        table.add_column(
+            "step", no_wrap=True, overflow="ellipsis", max_width=18 if narrow else None
+        )
         table.add_column("nref", justify="right")
         table.add_column("x (px)" if narrow else "RMSD x (px)", justify="right")
         table.add_column("y (px)" if narrow else "RMSD y (px)", justify="right")
@@ -141,10 +145,6 @@ class RmsdTable(Widget):
             )
             previous = row
         return Group(title, table)
-
-    def get_content_height(self, container, viewport, width: int) -> int:
-        # Title, header and its rule, then one line per row.
-        return 3 + len(self._rows) if self._rows else 1
 
 
 def _fmt(value: float | None) -> str:

@@ -47,13 +47,31 @@ class StageTree(DataTable):
         self.pipeline = pipeline
         self.glyphs = ASCII_GLYPHS if ascii_only else GLYPHS
 
+    # glyph 1 + stage 21 + time 7, each with DataTable's cell padding of 1 on both sides.
+    _FIXED_WIDTH = 1 + 21 + 7 + 3 * 2 + 2
+
     def on_mount(self) -> None:
         self.add_column(" ", key="glyph", width=1)
-        self.add_column("Stage", key="stage")
+        self.add_column("Stage", key="stage", width=21)
         self.add_column("Time", key="time", width=7)
-        self.add_column("Result", key="result")
+        self.add_column("Result", key="result", width=self._result_width())
         for run in self.pipeline:
             self.add_row(*self._cells(run), key=run.name)
+
+    def _result_width(self) -> int:
+        # The result column takes what is left, so that the table never scrolls sideways.
+        return max(12, self.scrollable_content_region.width - self._FIXED_WIDTH)
+
+    def on_resize(self) -> None:
+        if "result" not in self.columns:
+            return
+        width = self._result_width()
+        column = self.columns["result"]
+        if column.width != width:
+            column.width = width
+            for run in self.pipeline:
+                self.refresh_stage(run.name)
+            self.refresh()
 
     def _state_style(self, state: State) -> str:
         theme = self.app.current_theme
@@ -81,14 +99,14 @@ class StageTree(DataTable):
             Text(self.glyphs[run.state], style=style),
             Text(run.spec.title, style="bold" if run.state is State.RUNNING else ""),
             Text(format_seconds(elapsed) if elapsed is not None else "", justify="right"),
-            Text(result, style=style if run.state is not State.DONE else ""),
+            Text(_truncate(result, self._result_width()), style=style if run.state is not State.DONE else ""),
         )
 
     def refresh_stage(self, name: str) -> None:
         """Redraw one stage's row from the pipeline model."""
         run = self.pipeline[name]
-        for key, cell in zip(("glyph", "stage", "time", "result"), self._cells(run)):
-            self.update_cell(name, key, cell, update_width=key == "result")
+        for key, cell in zip(("glyph", "stage", "time", "result"), self._cells(run), strict=True):
+            self.update_cell(name, key, cell)
 
     def refresh_running(self) -> None:
         """Tick the elapsed time of running stages."""
@@ -114,3 +132,7 @@ class StageTree(DataTable):
         event.stop()
         if event.row_key.value:
             self.post_message(self.StageSelected(str(event.row_key.value), opened=True))
+
+
+def _truncate(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"

@@ -247,7 +247,7 @@ def _split_by_cuts(line: str, cuts: list[int]) -> list[str]:
     # Slicing at the border's '+' positions keeps cells that themselves contain '|'
     # (dials.symmetry prints operators as "1 |(0, 0, 0)").
     cells = []
-    for left, right in zip(cuts, cuts[1:]):
+    for left, right in zip(cuts, cuts[1:], strict=False):
         cells.append(line[left + 1 : right].strip())
     return cells
 
@@ -258,7 +258,7 @@ def _split_by_bars(line: str) -> list[str]:
 
 
 def _split_row(line: str, cuts: list[int]) -> list[str]:
-    if len(cuts) >= 2 and len(line.rstrip()) >= cuts[-1] and line[cuts[-1]] == "|":
+    if len(cuts) >= 2 and len(line) > cuts[-1] and line[cuts[-1]] == "|":
         return _split_by_cuts(line, cuts)
     return _split_by_bars(line)
 
@@ -396,30 +396,31 @@ _FAILURE_MARKERS = (
 _EXCEPTION_LINE = re.compile(r"(?:[A-Za-z_][\w.]*)?(?:Error|Exception|Sorry): .*")
 
 
-def find_failure(lines: list[str]) -> str | None:
-    """The message a failed run ended with (Sorry:, a traceback's last line, known errors)."""
-    in_traceback = False
+def find_failure(lines: list[str], tail: int = 15) -> str | None:
+    """The message a failed run ended with (Sorry:, a traceback's last line, known errors).
+
+    Known messages count only among the last `tail` non-blank lines: DIALS prints some of them
+    (e.g. "Too few reflections to estimate sd(CC).") as information in runs that succeed.
+    """
     last_exception: str | None = None
-    marker_line: str | None = None
+    in_traceback = False
     for line in lines:
-        s = line.strip()
-        if not s:
-            continue
-        if s.startswith("Traceback (most recent call last)"):
+        if line.startswith("Traceback (most recent call last)"):
             in_traceback = True
-            continue
-        if in_traceback and not line.startswith(" ") and _EXCEPTION_LINE.match(s):
-            last_exception = s
+        elif in_traceback and line[:1] not in (" ", "") and _EXCEPTION_LINE.match(line):
+            last_exception = line.strip()
             in_traceback = False
-            continue
-        if marker_line is None or s.startswith("Sorry:"):
-            for marker in _FAILURE_MARKERS:
-                if marker in s:
-                    marker_line = s
-                    break
-    if marker_line and marker_line.startswith("Sorry:"):
-        return marker_line[len("Sorry:") :].strip()
-    return last_exception or marker_line
+    if last_exception:
+        return last_exception
+    recent = [s for s in (ln.strip() for ln in lines[-(tail * 4) :]) if s][-tail:]
+    for s in recent:
+        if s.startswith("Sorry:"):
+            return s[len("Sorry:") :].strip()
+    for s in recent:
+        for marker in _FAILURE_MARKERS:
+            if marker in s:
+                return s
+    return None
 
 
 def version_of(lines: list[str]) -> str | None:

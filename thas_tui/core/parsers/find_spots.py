@@ -144,8 +144,6 @@ def parse(text: str) -> FindSpotsLog:
         if m:
             log.n_saved, log.saved_to = int(m[1]), m[2]
         i += 1
-    if log.n_saved is None and log.histograms:
-        log.n_saved = None
     return log
 
 

@@ -162,6 +162,7 @@ def _resolution_bins(table: Table) -> list[ResolutionBin]:
     i_sum = table.index("I/sigI (sum)")
     i_prf = table.index("I/sigI (prf)")
     for row in table.rows:
+
         def cell(i: int | None, r: list[str] = row) -> str | None:
             return r[i] if i is not None and i < len(r) else None
 
@@ -192,7 +193,8 @@ def _summary(table: Table) -> dict[str, tuple[float | None, float | None, float 
 
 
 def _to_gb(value: float, unit: str) -> float:
-    factor = {"GB": 1.0, "MB": 1 / 1024, "KB": 1 / 1024**2, "B": 1 / 1024**3}[unit]
+    # DIALS divides bytes by 1e9 (GB) or 1e6 (MB): decimal units
+    factor = {"GB": 1.0, "MB": 1e-3, "KB": 1e-6, "B": 1e-9}[unit]
     return value * factor
 
 

@@ -231,7 +231,6 @@ class RefineProgress:
 
     def __init__(self) -> None:
         self._norm = LineNormaliser()
-        self._lines: list[str] = []
         self.passes = 0
         self.phase = "Starting"
         self.detail: str | None = None

@@ -6,7 +6,23 @@ from dataclasses import dataclass, field
 
 from .common import LineNormaliser, Progress, find_failure, iter_lines, to_float, to_int, version_of
 
-_LATTICES = {"aP", "mP", "mC", "mI", "oP", "oC", "oF", "oI", "tP", "tI", "hP", "hR", "cP", "cF", "cI"}
+_LATTICES = {
+    "aP",
+    "mP",
+    "mC",
+    "mI",
+    "oP",
+    "oC",
+    "oF",
+    "oI",
+    "tP",
+    "tI",
+    "hP",
+    "hR",
+    "cP",
+    "cF",
+    "cI",
+}
 
 
 @dataclass

@@ -249,6 +249,7 @@ def is_shell_header(line: str) -> bool:
 
 def parse_merging(lines: list[str], log: ScaleLog) -> None:
     """Fill the merging statistics fields of `log` (shared with dials.merge)."""
+    fill_old = False
     i = 0
     while i < len(lines):
         s = lines[i].strip()
@@ -259,6 +260,7 @@ def parse_merging(lines: list[str], log: ScaleLog) -> None:
             old, i = _read_old_summary(lines, i)
             if log.summary is None:
                 log.summary = old
+                fill_old = True
             continue
         if s.startswith("d_max") and is_shell_header(s):
             shells, overall, i = read_shells(lines, i)
@@ -269,6 +271,37 @@ def parse_merging(lines: list[str], log: ScaleLog) -> None:
             if m:
                 log.resolution_cutoffs[m[1].strip()] = float(m[2])
         i += 1
+    if fill_old:
+        _fill_from_shells(log)
+
+
+def _fill_from_shells(log: ScaleLog) -> None:
+    # 2.x's overall-only summary lacks CC½ and the low/high shells: take them from the table.
+    s, shells, overall = log.summary, log.shells, log.overall_shell
+    if s is None or not shells or overall is None:
+        return
+    low, high = shells[0], shells[-1]
+    pairs = {
+        "completeness": "completeness",
+        "multiplicity": "multiplicity",
+        "i_over_sigma": "mean_i_over_sigma",
+        "rmerge": "r_merge",
+        "rmeas": "r_meas",
+        "rpim": "r_pim",
+        "cc_half": "cc_half",
+        "n_observations": "n_obs",
+        "n_unique": "n_unique",
+    }
+    for attr, col in pairs.items():
+        stat = getattr(s, attr)
+        if stat is None:
+            setattr(s, attr, Stat(getattr(overall, col), getattr(low, col), getattr(high, col)))
+        elif stat.low is None and stat.high is None:
+            stat.low, stat.high = getattr(low, col), getattr(high, col)
+    if s.d_min is not None and s.d_min.low is None:
+        s.d_min.low, s.d_min.high = low.d_min, high.d_min
+    if s.d_max is not None and s.d_max.low is None:
+        s.d_max.low, s.d_max.high = low.d_max, high.d_max
 
 
 def parse(text: str) -> ScaleLog:

@@ -422,7 +422,7 @@ def spots_per_image(
 
 
 def indexed_fraction(table: ReflectionTable, experiment_id: int | None = None) -> float | None:
-    """Fraction of reflections with the `indexed` flag; None when no flags column was read."""
+    """Fraction of reflections with the `indexed` flag; None without flags or reflections."""
     flags = table.get("flags")
     if flags is None:
         return None
@@ -431,7 +431,7 @@ def indexed_fraction(table: ReflectionTable, experiment_id: int | None = None) -
         if ids is not None:
             flags = flags[ids == experiment_id]
     if len(flags) == 0:
-        return 0.0
+        return None  # undefined, and the dashboard shows "—" rather than a misleading 0 %
     return float(np.count_nonzero(flags & FLAG_INDEXED)) / len(flags)
 
 

@@ -1,0 +1,126 @@
+"""Demo sweep cache: location, completeness and the generator's argv."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from thas_tui.core import demo
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    return tmp_path / "xdg" / "thas-tui"
+
+
+def _fill(directory: Path, n_images: int, write: int | None = None, info: bool = True) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for i in range(1, (n_images if write is None else write) + 1):
+        (directory / f"thas_demo_{i:05d}.cbf").write_bytes(b"###CBF")
+    if info:
+        (directory / "sweep_info.json").write_text(json.dumps({"n_images": n_images}))
+
+
+def test_cache_dir_under_xdg_cache_home(cache: Path) -> None:
+    d = demo.demo_cache_dir("small")
+    assert d.parent == cache
+    assert d.name.startswith("demo-small-")
+
+
+def test_cache_dir_defaults_to_home_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert demo.demo_cache_dir("demo").parent == tmp_path / ".cache" / "thas-tui"
+
+
+def test_relative_xdg_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert demo.demo_cache_dir("demo").parent == tmp_path / ".cache" / "thas-tui"
+
+
+def test_presets_get_different_dirs_keyed_by_generator_version(cache: Path) -> None:
+    small, full = demo.demo_cache_dir("small"), demo.demo_cache_dir("demo")
+    assert small != full
+    version = demo._generator_version()
+    assert len(version) == 12 and version != "unknown"
+    assert small.name == f"demo-small-{version}"
+
+
+def test_generator_change_changes_the_key(tmp_path: Path) -> None:
+    script = tmp_path / "simulate_sweep.py"
+    script.write_text("a = 1\n")
+    before = demo._generator_version(script)
+    script.write_text("a = 2\n")
+    assert demo._generator_version(script) != before
+
+
+def test_unknown_preset_is_rejected(cache: Path) -> None:
+    with pytest.raises(ValueError, match="unknown demo preset"):
+        demo.demo_cache_dir("huge")
+    with pytest.raises(ValueError):
+        demo.generation_argv("/usr/bin/python3", "huge")
+
+
+def test_generation_argv_default_out_is_the_cache(cache: Path) -> None:
+    argv = demo.generation_argv("/usr/bin/python3", "small")
+    assert argv[0] == "/usr/bin/python3"
+    assert argv[1] == str(demo.GENERATOR)
+    assert Path(argv[1]).name == "simulate_sweep.py" and Path(argv[1]).is_file()
+    assert argv[2:] == ["--out", str(demo.demo_cache_dir("small")), "--preset", "small", "--atomic"]
+
+
+def test_generation_argv_explicit_out(tmp_path: Path) -> None:
+    argv = demo.generation_argv("python3", "demo", tmp_path / "sweep")
+    assert argv[argv.index("--out") + 1] == str(tmp_path / "sweep")
+    assert argv[argv.index("--preset") + 1] == "demo"
+
+
+def test_not_cached_when_missing(cache: Path) -> None:
+    assert not demo.is_cached("small")
+    assert demo.image_paths("small") == []
+    assert demo.read_info("small") is None
+
+
+def test_complete_dir_is_cached(cache: Path) -> None:
+    d = demo.demo_cache_dir("small")
+    _fill(d, 3)
+    assert demo.is_cached("small")
+    assert demo.image_paths("small") == [d / f"thas_demo_{i:05d}.cbf" for i in (1, 2, 3)]
+    assert demo.template("small") == str(d / "thas_demo_#####.cbf")
+    assert not demo.is_cached("demo")
+
+
+def test_missing_image_is_not_cached(cache: Path) -> None:
+    _fill(demo.demo_cache_dir("small"), 3, write=2)
+    assert not demo.is_cached("small")
+
+
+def test_empty_image_is_not_cached(cache: Path) -> None:
+    d = demo.demo_cache_dir("small")
+    _fill(d, 2)
+    (d / "thas_demo_00002.cbf").write_bytes(b"")
+    assert not demo.is_cached("small")
+
+
+def test_images_without_info_are_not_cached(cache: Path) -> None:
+    _fill(demo.demo_cache_dir("small"), 2, info=False)
+    assert not demo.is_cached("small")
+
+
+@pytest.mark.parametrize("text", ["", "{", "[]", '{"n_images": "3"}', '{"n_images": 0}'])
+def test_garbage_info_is_not_cached(cache: Path, text: str) -> None:
+    d = demo.demo_cache_dir("small")
+    _fill(d, 2)
+    (d / "sweep_info.json").write_text(text)
+    assert not demo.is_cached("small")
+
+
+def test_partial_temporary_sibling_is_not_the_cache(cache: Path) -> None:
+    # What an interrupted --atomic run leaves: a hidden sibling, never the cache dir itself.
+    final = demo.demo_cache_dir("small")
+    _fill(final.parent / f".{final.name}.part-abc", 3, write=1, info=False)
+    assert not demo.is_cached("small")

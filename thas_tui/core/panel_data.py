@@ -1,0 +1,351 @@
+"""What each dashboard panel shows, read from a processing directory (structured files first)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from thas_tui.core.errors import UnreadableFile
+from thas_tui.core.parsers import registry
+from thas_tui.core.readers import refl
+from thas_tui.core.readers.expt import read_expt
+from thas_tui.core.readers.merging_stats import MergingStats, read_merging_stats
+
+_FOUND = re.compile(r"Found (\d+) strong pixels on image (\d+)")
+
+
+def _num(x) -> float | None:
+    if x is None:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+@dataclass
+class Spots:
+    first_image: int
+    counts: list[int]
+    kind: str
+
+
+class LiveStrongPixels:
+    """Per-image strong-pixel counts gathered from find_spots' live output."""
+
+    def __init__(self) -> None:
+        self.by_image: dict[int, int] = {}
+        self.first: int | None = None
+        self.last: int | None = None
+
+    def feed(self, lines: list[str]) -> bool:
+        """Take new lines; True when a count was added."""
+        added = False
+        for line in lines:
+            if "strong pixels" not in line:
+                continue
+            m = _FOUND.search(line)
+            if m:
+                self.by_image[int(m.group(2))] = int(m.group(1))
+                added = True
+            elif "Finding spots in image" in line:
+                pass
+        return added
+
+    def set_range(self, first: int, last: int) -> None:
+        self.first, self.last = first, last
+
+    def spots(self) -> Spots | None:
+        if not self.by_image:
+            return None
+        first = self.first if self.first is not None else min(self.by_image)
+        last = self.last if self.last is not None else max(self.by_image)
+        counts = [self.by_image.get(i) for i in range(first, last + 1)]
+        return Spots(first, counts, "strong pixels (live)")  # type: ignore[arg-type]
+
+
+def image_range(workdir: Path) -> tuple[int, int] | None:
+    """The first scan's image range from imported.expt."""
+    try:
+        expts = read_expt(workdir / "imported.expt")
+    except (UnreadableFile, OSError):
+        return None
+    for e in expts.experiments:
+        if e.scan is not None:
+            return e.scan.image_range
+    return None
+
+
+def spots(workdir: Path) -> Spots | None:
+    """Exact spots per image from strong.refl (z centroid)."""
+    path = workdir / "strong.refl"
+    rng = image_range(workdir)
+    if not path.exists() or rng is None:
+        return None
+    table = refl.read_refl(path, columns=("xyzobs.px.value", "id"))
+    counts = refl.spots_per_image(table, rng, experiment_id=0 if table.get("id") is not None else None)
+    return Spots(rng[0], [int(c) for c in counts], "spots")
+
+
+@dataclass
+class RmsdRows:
+    rows: list[tuple[str, int | None, float | None, float | None, float | None]] = field(default_factory=list)
+
+
+def rmsds(workdir: Path) -> RmsdRows:
+    """Index macrocycles and refine passes: RMSDs by experiment (px, px, images)."""
+    out = RmsdRows()
+    index_log = _log(workdir, "index")
+    if index_log:
+        parsed = registry.parse_log("index", index_log)
+        for mc in parsed.macrocycles:
+            r = mc.refinement.rmsds[0] if mc.refinement.rmsds else None
+            if r is not None:
+                out.rows.append((f"index cycle {mc.cycle}", r.nref, r.rmsd_x, r.rmsd_y, r.rmsd_z))
+    refine_log = _log(workdir, "refine")
+    if refine_log:
+        parsed = registry.parse_log("refine", refine_log)
+        for run in parsed.runs:
+            r = run.rmsds[0] if run.rmsds else None
+            if r is not None:
+                label = "refine scan-varying" if run.scan_varying else "refine static"
+                out.rows.append((label, r.nref, r.rmsd_x, r.rmsd_y, r.rmsd_z))
+    return out
+
+
+def _log(workdir: Path, stage: str) -> str:
+    from thas_tui.core.pipeline import SPECS
+
+    name = SPECS[stage].log_name
+    if not name:
+        return ""
+    try:
+        return (workdir / name).read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+@dataclass
+class CellModel:
+    images: list[float]
+    cells: list[tuple[float, ...]]
+    angles: list[tuple[float, ...]] | None
+
+
+def cell_model(workdir: Path) -> CellModel | None:
+    """The scan-varying crystal of refined.expt: cell and orientation per scan point."""
+    path = workdir / "refined.expt"
+    if not path.exists():
+        return None
+    expts = read_expt(path)
+    for e in expts.experiments:
+        c = e.crystal
+        if c is None or c.scan_varying is None:
+            continue
+        sv = c.scan_varying
+        first = e.scan.image_range[0] if e.scan is not None else 1
+        images = [first + i for i in range(len(sv.cells))]
+        # Scan point i sits at the start of image first+i (DIALS stores n_images+1 points).
+        return CellModel(
+            [float(x) for x in images],
+            [tuple(float(v) for v in row) for row in sv.cells],
+            [tuple(float(v) for v in row) for row in sv.orientation] if sv.orientation is not None else None,
+        )
+    return None
+
+
+@dataclass
+class Integration:
+    sigma_b: float | None
+    sigma_m: float | None
+    n_summation: int | None
+    n_profile_fitted: int | None
+    bins: list[tuple[float | None, float, int | None, float | None, float | None]]
+
+
+# DIALS's reflection flags (dials/array_family/flex_ext.py).
+_FLAG_INTEGRATED_SUM = 1 << 8
+_FLAG_INTEGRATED_PRF = 1 << 9
+
+
+def integration(workdir: Path) -> Integration | None:
+    path = workdir / "integrated.expt"
+    if not path.exists():
+        return None
+    expts = read_expt(path)
+    profile = next((e.profile for e in expts.experiments if e.profile is not None), None)
+    n_sum = n_prf = None
+    try:
+        table = refl.read_refl(workdir / "integrated.refl", columns=("flags",))
+        n_sum = refl.count_flag(table, _FLAG_INTEGRATED_SUM)
+        n_prf = refl.count_flag(table, _FLAG_INTEGRATED_PRF)
+    except (UnreadableFile, OSError):
+        pass
+    bins = []
+    log = _log(workdir, "integrate")
+    if log:
+        parsed = registry.parse_log("integrate", log)
+        prev = None
+        for b in parsed.resolution_bins:
+            if b.d_min is None:
+                continue
+            bins.append((prev, b.d_min, b.n_sum, b.i_sigi_sum, b.i_sigi_prf))
+            prev = b.d_min
+    return Integration(
+        profile.sigma_b if profile else None,
+        profile.sigma_m if profile else None,
+        n_sum,
+        n_prf,
+        bins,
+    )
+
+
+@dataclass
+class Symmetry:
+    laue_groups: list[dict]
+    screw_axes: list[dict] | None
+    space_group: str | None
+
+
+def symmetry(workdir: Path) -> Symmetry | None:
+    """Laue group scores (dials.symmetry.json), screw axes (log only) and the chosen group."""
+    json_path = workdir / "dials.symmetry.json"
+    log = _log(workdir, "symmetry")
+    if not json_path.exists() and not log:
+        return None
+    laue: list[dict] = []
+    parsed = registry.parse_log("symmetry", log) if log else None
+    if json_path.exists():
+        from thas_tui.core.readers.symmetry import read_symmetry_json
+
+        try:
+            result = read_symmetry_json(json_path)
+            for s in result.subgroups:
+                laue.append(
+                    {
+                        "laue_group": s.patterson_group,
+                        "likelihood": s.likelihood,
+                        "z_cc": s.z_cc_for,
+                        "cc": s.cc_for,
+                        "net_z": s.z_cc_net,
+                        "delta": s.delta,
+                        "reindex": s.cb_op,
+                    }
+                )
+        except UnreadableFile:
+            pass
+    if not laue and parsed is not None:
+        for s in parsed.laue_groups:
+            laue.append(
+                {
+                    "laue_group": s.laue_group,
+                    "likelihood": s.likelihood,
+                    "z_cc": s.z_cc,
+                    "cc": s.cc,
+                    "net_z": s.net_z,
+                    "delta": s.delta,
+                    "reindex": s.reindex,
+                }
+            )
+    screw = None
+    if parsed is not None and parsed.absences_checked is not False:
+        screw = [
+            {
+                "axis": a.axis,
+                "score": a.score,
+                "n_present": a.n_present,
+                "n_absent": a.n_absent,
+                "i_present": a.mean_i_present,
+                "i_absent": a.mean_i_absent,
+                "i_sigma_present": a.mean_i_sigma_present,
+                "i_sigma_absent": a.mean_i_sigma_absent,
+            }
+            for a in parsed.screw_axes
+        ]
+    space_group = None
+    sym_expt = workdir / "symmetrized.expt"
+    if sym_expt.exists():
+        try:
+            crystal = next(e.crystal for e in read_expt(sym_expt).experiments if e.crystal is not None)
+            space_group = crystal.space_group
+        except (UnreadableFile, StopIteration):
+            pass
+    if space_group is None and parsed is not None:
+        space_group = parsed.space_group
+    return Symmetry(laue, screw, space_group)
+
+
+@dataclass
+class Merging:
+    d_min: list[float]
+    d_max: list[float]
+    series: dict[str, list[float | None]]
+    table1: dict[str, tuple[object, object, object]]
+    source: str
+
+
+_SERIES = ("cc_half", "cc_anom", "i_over_sigma", "completeness", "anom_completeness", "multiplicity", "r_meas", "r_pim")
+_TABLE1_FIELDS = (
+    "d_max", "d_min", "completeness", "multiplicity", "i_over_sigma", "r_merge", "r_meas", "r_pim",
+    "cc_half", "anom_completeness", "anom_multiplicity", "cc_anom", "n_obs", "n_uniq",
+)
+
+
+def _merging_from_stats(stats: MergingStats, source: str) -> Merging:
+    bins = stats.bins
+    series = {
+        name: [_num(v) for v in bins.values[name]] for name in _SERIES if name in bins.values
+    }
+    rows = {r.shell: r for r in stats.table1}
+    table: dict[str, tuple[object, object, object]] = {}
+    for f in _TABLE1_FIELDS:
+        vals = tuple(getattr(rows.get(s), f, None) if rows.get(s) else None for s in ("overall", "low", "high"))
+        if any(v is not None for v in vals):
+            table["n_unique" if f == "n_uniq" else f] = vals  # type: ignore[assignment]
+    return Merging(
+        [float(x) for x in bins.d_min], [float(x) for x in bins.d_max], series, table, source
+    )
+
+
+def merging(workdir: Path) -> Merging | None:
+    """Merging statistics vs resolution and Table 1: dials.merge.json, dials.scale.json, the log."""
+    for name in ("dials.merge.json", "dials.scale.json"):
+        path = workdir / name
+        if path.exists():
+            try:
+                return _merging_from_stats(read_merging_stats(path), name)
+            except UnreadableFile:
+                continue
+    log = _log(workdir, "scale")
+    if not log:
+        return None
+    parsed = registry.parse_log("scale", log)
+    shells = [s for s in parsed.shells if s.d_min is not None]
+    series = {
+        "cc_half": [s.cc_half for s in shells],
+        "cc_anom": [s.cc_anom for s in shells],
+        "i_over_sigma": [s.mean_i_over_sigma for s in shells],
+        "completeness": [s.completeness for s in shells],
+        "multiplicity": [s.multiplicity for s in shells],
+        "r_meas": [s.r_meas for s in shells],
+        "r_pim": [s.r_pim for s in shells],
+    }
+    table: dict[str, tuple[object, object, object]] = {}
+    summ = parsed.summary
+    if summ is not None:
+        for key, attr in (
+            ("d_max", "d_max"), ("d_min", "d_min"), ("completeness", "completeness"),
+            ("multiplicity", "multiplicity"), ("i_over_sigma", "i_over_sigma"), ("r_merge", "rmerge"),
+            ("r_meas", "rmeas"), ("r_pim", "rpim"), ("cc_half", "cc_half"),
+            ("anom_completeness", "anom_completeness"), ("anom_multiplicity", "anom_multiplicity"),
+            ("cc_anom", "anom_correlation"), ("n_obs", "n_observations"), ("n_unique", "n_unique"),
+        ):
+            stat = getattr(summ, attr, None)
+            if stat is not None:
+                table[key] = (stat.overall, stat.low, stat.high)
+    return Merging(
+        [s.d_min for s in shells], [s.d_max or 0.0 for s in shells], series, table, "dials.scale.log"
+    )

@@ -1,0 +1,254 @@
+"""Per-stage facts for the stage tree: the one-line key result, live progress, Bravais solutions."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from thas_tui.core.errors import UnreadableFile
+from thas_tui.core.parsers import registry
+from thas_tui.core.parsers.common import Progress
+from thas_tui.core.readers import refl
+from thas_tui.core.readers.bravais import BravaisSolution, read_bravais_summary
+from thas_tui.core.readers.expt import ExperimentList, read_expt
+
+_IMAGE_LINE = re.compile(r"^image (\d+)/(\d+)")
+
+
+class SimulateProgress:
+    """Progress of the demo generator, which prints 'image i/N' per image written."""
+
+    def feed(self, line: str) -> Progress | None:
+        m = _IMAGE_LINE.match(line.strip())
+        if not m:
+            return None
+        return Progress("simulating images", int(m.group(1)), int(m.group(2)))
+
+
+def progress_tracker(stage: str) -> registry.ProgressTracker | None:
+    """A fresh live-progress tracker for a stage's output lines, when it has one."""
+    if stage == "simulate":
+        return SimulateProgress()
+    return registry.progress_tracker(stage)
+
+
+def cell_text(cell) -> str:
+    """'57.1 102.2 112.2 89.99 89.97 90.01' (lengths to 0.1 Å, angles to 0.01°)."""
+    values = [cell.a, cell.b, cell.c, cell.alpha, cell.beta, cell.gamma] if hasattr(cell, "a") else list(cell)
+    return " ".join(f"{v:.1f}" for v in values[:3]) + " " + " ".join(f"{v:.2f}" for v in values[3:])
+
+
+def _first_crystal(expts: ExperimentList):
+    for e in expts.experiments:
+        if e.crystal is not None:
+            return e.crystal
+    return None
+
+
+def _read_log(workdir: Path, stage: str) -> str:
+    from thas_tui.core.pipeline import SPECS
+
+    name = SPECS[stage].log_name
+    if not name:
+        return ""
+    try:
+        return (workdir / name).read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def bravais_solutions(workdir: Path) -> list[BravaisSolution]:
+    """The solutions of bravais_summary.json (empty when missing or unreadable)."""
+    path = Path(workdir) / "bravais_summary.json"
+    if not path.exists():
+        return []
+    try:
+        return list(read_bravais_summary(path).solutions)
+    except UnreadableFile:
+        return []
+
+
+def recommended_solution(solutions: list[BravaisSolution]) -> BravaisSolution:
+    """DIALS's recommended solution of the highest symmetry (the one the tutorial takes)."""
+    recommended = [s for s in solutions if s.recommended]
+    pool = recommended or solutions
+    # Solutions are numbered from the highest symmetry down; the top recommended one wins.
+    return max(pool, key=lambda s: s.solution)
+
+
+def key_result(stage: str, workdir: Path, config=None) -> str:
+    """The one-line result the stage tree shows, read from the stage's output files."""
+    workdir = Path(workdir)
+    fn = _KEY_RESULTS.get(stage)
+    if fn is None:
+        return ""
+    try:
+        return fn(workdir, config)
+    except UnreadableFile as exc:
+        return f"(unreadable output: {str(exc).splitlines()[0]})"
+
+
+def _import(workdir: Path, config) -> str:
+    expts = read_expt(workdir / "imported.expt")
+    n_images = 0
+    wavelength = None
+    for e in expts.experiments:
+        if e.scan is not None:
+            n_images += e.scan.image_range[1] - e.scan.image_range[0] + 1
+        if e.beam is not None and wavelength is None:
+            wavelength = e.beam.wavelength
+    sweeps = len(expts.experiments)
+    text = f"{n_images} images, {sweeps} sweep{'s' if sweeps != 1 else ''}"
+    if wavelength:
+        text += f", λ {wavelength:.4f} Å"
+    return text
+
+
+def _find_spots(workdir: Path, config) -> str:
+    return f"{refl.count(workdir / 'strong.refl')} spots"
+
+
+def _index(workdir: Path, config) -> str:
+    crystal = _first_crystal(read_expt(workdir / "indexed.expt"))
+    if crystal is None:
+        return ""
+    text = f"{crystal.space_group.replace(' ', '')} {cell_text(crystal.unit_cell)}"
+    try:
+        table = refl.read_refl(workdir / "indexed.refl", columns=("flags",))
+        frac = refl.indexed_fraction(table)
+        if frac is not None:
+            text += f", {100 * frac:.0f}% indexed"
+    except UnreadableFile:
+        pass
+    return text
+
+
+def _bravais(workdir: Path, config) -> str:
+    solutions = bravais_solutions(workdir)
+    if not solutions:
+        return ""
+    rec = recommended_solution(solutions)
+    return f"{len(solutions)} solutions, recommended {rec.bravais} (#{rec.solution})"
+
+
+def _reindex(workdir: Path, config) -> str:
+    return f"{refl.count(workdir / 'reindexed.refl')} reflections reindexed"
+
+
+def _rmsd_text(x: float | None, y: float | None, z: float | None) -> str:
+    parts = []
+    if x is not None:
+        parts.append(f"{x:.2f} px")
+    if y is not None:
+        parts.append(f"{y:.2f} px")
+    if z is not None:
+        parts.append(f"{z:.2f} img")
+    return "RMSD " + " ".join(parts) if parts else ""
+
+
+def _refine(workdir: Path, config) -> str:
+    log = registry.parse_log("refine", _read_log(workdir, "refine"))
+    if log is not None:
+        run = log.scan_varying or log.static
+        if run is not None and run.rmsds:
+            r = run.rmsds[-1]
+            return _rmsd_text(r.rmsd_x, r.rmsd_y, r.rmsd_z)
+        if run is not None and run.final_step is not None:
+            # The steps table is in mm, mm and degrees, not pixels and images.
+            s = run.final_step
+            vals = [f"{v:.3f} {u}" for v, u in ((s.rmsd_x, "mm"), (s.rmsd_y, "mm"), (s.rmsd_phi, "°")) if v is not None]
+            return "RMSD " + " ".join(vals) if vals else ""
+    return ""
+
+
+def _integrate(workdir: Path, config) -> str:
+    parts = []
+    crystal_expts = read_expt(workdir / "integrated.expt")
+    profile = next((e.profile for e in crystal_expts.experiments if e.profile is not None), None)
+    n = refl.count(workdir / "integrated.refl")
+    parts.append(f"{n} reflections")
+    if profile is not None and profile.sigma_m is not None:
+        parts.append(f"σm {profile.sigma_m:.3f}°")
+    if profile is not None and profile.sigma_b is not None:
+        parts.append(f"σb {profile.sigma_b:.3f}°")
+    return ", ".join(parts)
+
+
+def _symmetry(workdir: Path, config) -> str:
+    crystal = _first_crystal(read_expt(workdir / "symmetrized.expt"))
+    return crystal.space_group if crystal is not None else ""
+
+
+def _scale(workdir: Path, config) -> str:
+    log = registry.parse_log("scale", _read_log(workdir, "scale"))
+    if log is None or log.summary is None:
+        return ""
+    s = log.summary
+    parts = []
+    if s.cc_half is not None and s.cc_half.overall is not None:
+        parts.append(f"CC½ {s.cc_half.overall:.3f}")
+    if s.d_min is not None and s.d_min.overall is not None:
+        parts.append(f"to {s.d_min.overall:.2f} Å")
+    if s.completeness is not None and s.completeness.overall is not None:
+        parts.append(f"{s.completeness.overall:.1f}% complete")
+    return " ".join(parts[:2]) + (", " + parts[2] if len(parts) > 2 else "")
+
+
+def _file_size(name: str):
+    def fn(workdir: Path, config) -> str:
+        path = workdir / name
+        if not path.exists():
+            return ""
+        return f"{name} ({path.stat().st_size / 1e6:.1f} MB)"
+
+    return fn
+
+
+def _simulate(workdir: Path, config) -> str:
+    if config is None or not getattr(config, "demo_preset", None):
+        return ""
+    from thas_tui.core import demo
+
+    info_path = demo.demo_cache_dir(config.demo_preset) / "sweep_info.json"
+    try:
+        info = json.loads(info_path.read_text())
+    except (OSError, ValueError):
+        return ""
+    return f"{info.get('n_images', '?')} images, {info.get('space_group', '')}".rstrip(", ")
+
+
+_KEY_RESULTS = {
+    "simulate": _simulate,
+    "import": _import,
+    "find_spots": _find_spots,
+    "index": _index,
+    "refine_bravais_settings": _bravais,
+    "reindex": _reindex,
+    "refine": _refine,
+    "integrate": _integrate,
+    "symmetry": _symmetry,
+    "scale": _scale,
+    "export": _file_size("scaled.mtz"),
+    "merge": _file_size("merged.mtz"),
+}
+
+
+def format_bravais_table(solutions: list[BravaisSolution]) -> str:
+    """The Bravais table as plain text (headless runs)."""
+    rec = recommended_solution(solutions)
+    head = f"{'':2}{'#':>3} {'lattice':<7} {'metric fit':>10} {'rmsd':>7} {'min/max cc':>13} {'#spots':>7}  {'unit cell':<44} cb_op"
+    rows = [head]
+    for s in solutions:
+        mark = "★" if s is rec else ("*" if s.recommended else " ")
+        cc = f"{_f(s.min_cc, 3)}/{_f(s.max_cc, 3)}"
+        cell = " ".join(f"{v:.2f}" for v in s.unit_cell or ())
+        rows.append(
+            f"{mark:2}{s.solution:>3} {s.bravais:<7} {_f(s.metric_fit, 4):>10} {_f(s.rmsd, 3):>7} "
+            f"{cc:>13} {s.nspots if s.nspots is not None else '-':>7}  {cell:<44} {s.cb_op}"
+        )
+    return "\n".join(rows)
+
+
+def _f(v: float | None, digits: int) -> str:
+    return "-" if v is None else f"{v:.{digits}f}"

@@ -1,0 +1,130 @@
+"""The tabbed panel area: log, spots, RMSDs, cell, integration, symmetry, merging statistics."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import TabbedContent, TabPane
+
+from thas_tui.core import panel_data
+from thas_tui.core.errors import UnreadableFile
+from thas_tui.widgets.cell_plots import CellPlots
+from thas_tui.widgets.histogram import SpotHistogram
+from thas_tui.widgets.integration_panel import IntegrationBin, IntegrationPanel
+from thas_tui.widgets.log_pane import LogPane
+from thas_tui.widgets.merging_plots import MergingPlots
+from thas_tui.widgets.rmsd_table import RmsdTable
+from thas_tui.widgets.symmetry_panel import SymmetryPanel
+from thas_tui.widgets.table_one import TableOne
+
+# Which panels a stage's outputs feed.
+PANELS_OF_STAGE: dict[str, tuple[str, ...]] = {
+    "import": ("spots",),
+    "find_spots": ("spots",),
+    "index": ("rmsd",),
+    "refine": ("rmsd", "cell"),
+    "integrate": ("integration",),
+    "symmetry": ("symmetry",),
+    "scale": ("merging",),
+    "merge": ("merging",),
+}
+ALL_PANELS = ("spots", "rmsd", "cell", "integration", "symmetry", "merging")
+
+
+class ResultsTabs(Vertical):
+    """Panels fed from the processing directory's files; the log is the first tab."""
+
+    def __init__(self, ascii_only: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ascii_only = ascii_only
+        self.live_pixels = panel_data.LiveStrongPixels()
+
+    @property
+    def active(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    @active.setter
+    def active(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def compose(self) -> ComposeResult:
+        a = self.ascii_only
+        with TabbedContent(initial="log"):
+            with TabPane("Log", id="log"):
+                yield LogPane(id="log-pane")
+            with TabPane("Spots", id="spots"):
+                yield SpotHistogram(ascii_only=a, id="spot-histogram")
+            with TabPane("RMSD", id="rmsd"):
+                yield RmsdTable(id="rmsd-table")
+            with TabPane("Cell", id="cell"):
+                yield CellPlots(ascii_only=a, id="cell-plots")
+            with TabPane("Integration", id="integration"):
+                yield IntegrationPanel(id="integration-panel")
+            with TabPane("Symmetry", id="symmetry"):
+                with VerticalScroll():
+                    yield SymmetryPanel(id="symmetry-panel")
+            with TabPane("Merging", id="merging"):
+                with VerticalScroll():
+                    yield TableOne(id="table-one")
+                    yield MergingPlots(ascii_only=a, id="merging-plots")
+
+    # -- live find_spots ------------------------------------------------------------------------
+    def start_live_spots(self, workdir: Path) -> None:
+        self.live_pixels = panel_data.LiveStrongPixels()
+        rng = panel_data.image_range(workdir)
+        if rng is not None:
+            self.live_pixels.set_range(*rng)
+        self.query_one(SpotHistogram).clear()
+
+    def feed_live_spots(self, lines: list[str]) -> None:
+        if self.live_pixels.feed(lines):
+            data = self.live_pixels.spots()
+            if data is not None:
+                self.query_one(SpotHistogram).set_counts(data.first_image, data.counts, data.kind)
+
+    # -- from files ----------------------------------------------------------------------------
+    async def load(self, workdir: Path, panels: tuple[str, ...] = ALL_PANELS) -> list[str]:
+        """Read the files behind ``panels`` off the event loop, then show them; return problems."""
+        problems: list[str] = []
+        for panel in panels:
+            try:
+                data = await asyncio.to_thread(_READERS[panel], workdir)
+            except (UnreadableFile, OSError) as exc:
+                problems.append(f"{panel}: {str(exc).splitlines()[0]}")
+                continue
+            if data is not None:
+                self._show(panel, data)
+        return problems
+
+    def _show(self, panel: str, data) -> None:
+        if panel == "spots":
+            self.query_one(SpotHistogram).set_counts(data.first_image, data.counts, data.kind)
+        elif panel == "rmsd":
+            self.query_one(RmsdTable).set_rows(data.rows)
+        elif panel == "cell":
+            self.query_one(CellPlots).set_model(data.images, data.cells, data.angles)
+        elif panel == "integration":
+            bins = [IntegrationBin(*b) for b in data.bins]
+            self.query_one(IntegrationPanel).set_results(
+                data.sigma_b, data.sigma_m, data.n_summation, data.n_profile_fitted, bins
+            )
+        elif panel == "symmetry":
+            self.query_one(SymmetryPanel).set_results(data.laue_groups, data.screw_axes, data.space_group)
+        elif panel == "merging":
+            if data.table1:
+                self.query_one(TableOne).set_table(data.table1)
+            if data.d_min:
+                self.query_one(MergingPlots).set_stats(data.d_min, data.d_max, data.series)
+
+
+_READERS = {
+    "spots": panel_data.spots,
+    "rmsd": panel_data.rmsds,
+    "cell": panel_data.cell_model,
+    "integration": panel_data.integration,
+    "symmetry": panel_data.symmetry,
+    "merging": panel_data.merging,
+}
