@@ -36,10 +36,17 @@ class ThasApp(App[int]):
         dials: DialsEnv,
         pipeline: Pipeline,
         auto_bravais: bool = False,
+        autostart: bool = True,
     ) -> None:
         super().__init__()
         self.dashboard = DashboardScreen(
-            workdir, config, dials, pipeline, auto_bravais, ascii_only=not unicode_ok()
+            workdir,
+            config,
+            dials,
+            pipeline,
+            auto_bravais,
+            ascii_only=not unicode_ok(),
+            autostart=autostart,
         )
 
     def on_mount(self) -> None:

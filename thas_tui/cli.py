@@ -33,6 +33,12 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         help="bin/ folder of a DIALS installation (default: $THAS_DIALS_DIR, then PATH)",
     )
     p.add_argument(
+        "--until",
+        default=None,
+        metavar="STAGE",
+        help="stop after this stage (e.g. --until index)",
+    )
+    p.add_argument(
         "--phil",
         action="append",
         default=[],

@@ -91,9 +91,8 @@ class LinePrinter:
             pass
 
 
-async def _run(orch: Orchestrator) -> bool:
+async def _run(orch: Orchestrator, until: str | None) -> bool:
     loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
     interrupted = False
 
     def on_sigint() -> None:
@@ -109,14 +108,13 @@ async def _run(orch: Orchestrator) -> bool:
         loop.add_signal_handler(signal.SIGTERM, on_sigint)
     except (NotImplementedError, RuntimeError):
         pass
-    del task
-    ok = await orch.run()
+    ok = await orch.run(stop_after=until)
     return ok and not interrupted
 
 
-def run_headless(orch: Orchestrator) -> int:
+def run_headless(orch: Orchestrator, until: str | None = None) -> int:
     """Run to the end; exit code 0 when every stage succeeded, 1 when one failed, 130 on Ctrl-C."""
-    ok = asyncio.run(_run(orch))
+    ok = asyncio.run(_run(orch, until))
     if ok:
         return 0
     cancelled = any(r.state is State.CANCELLED for r in orch.pipeline)

@@ -92,6 +92,12 @@ def build_run(args: argparse.Namespace) -> tuple[Orchestrator | None, RunConfig,
         pipeline = Pipeline(STAGE_NAMES)
         config.images = resolve_images(args.images)
     _apply_phil(config, pipeline, getattr(args, "phil", []))
+    until = getattr(args, "until", None)
+    if until is not None and until not in pipeline.names:
+        raise ThasError(
+            f"--until {until!r} is not a stage. Stages: {', '.join(pipeline.names)}."
+        )
+    config.until = until
     workdir = prepare_workdir(args.dir)
     return None, config, pipeline, dials, workdir
 
@@ -143,7 +149,11 @@ def launch_run(args: argparse.Namespace) -> int:
         if not args.no_tui:
             print("thas-tui: not a terminal: running headless (--no-tui)", file=sys.stderr)
         chooser = None
-        if not args.auto_bravais:
+        names = pipeline.names
+        needs_choice = config.until is None or names.index(config.until) > names.index(
+            "refine_bravais_settings"
+        )
+        if not args.auto_bravais and needs_choice:
             if not sys.stdin.isatty():
                 raise ThasError(
                     "A headless run without a terminal cannot ask for the Bravais solution.\n"
@@ -152,7 +162,7 @@ def launch_run(args: argparse.Namespace) -> int:
             chooser = _ask_on_terminal
         print(f"thas-tui: DIALS {dials.version} ({dials.bin_dir}); processing in {workdir}", flush=True)
         orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline)
-        return run_headless(orch)
+        return run_headless(orch, config.until)
     from thas_tui.app import ThasApp
 
     app = ThasApp(

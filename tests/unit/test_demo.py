@@ -36,7 +36,9 @@ def test_cache_dir_defaults_to_home_cache(tmp_path: Path, monkeypatch: pytest.Mo
     assert demo.demo_cache_dir("demo").parent == tmp_path / ".cache" / "thas-tui"
 
 
-def test_relative_xdg_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_xdg_cache_home_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert demo.demo_cache_dir("demo").parent == tmp_path / ".cache" / "thas-tui"

@@ -50,6 +50,8 @@ class RunConfig:
     # The demo's generator command (run under DIALS's Python) and its preset.
     simulate_argv: list[str] = field(default_factory=list)
     demo_preset: str | None = None
+    # Stop after this stage (None: run to the end).
+    until: str | None = None
 
     def set_extra(self, stage: str, tokens: list[str]) -> None:
         """Replace the user's extra PHIL for ``stage`` (each token validated)."""

@@ -71,9 +71,11 @@ def classify(
     # A Python traceback: show its last lines, where the exception is.
     for i in range(len(log_tail) - 1, -1, -1):
         if log_tail[i].startswith("Traceback (most recent call last)"):
-            tb = log_tail[i:]
+            tb = [ln for ln in log_tail[i:] if ln.strip()]
+            last = tb[-1].strip() if tb else ""
+            # The exception line first: it is what a user needs when space is short.
             return Failure(
-                "traceback", f"{program} crashed (exit code {exit_code}):", tb[-6:]
+                "traceback", f"{program} crashed (exit code {exit_code}): {last}", tb[-6:-1]
             )
     hint = _INDEX_HINT if program.endswith("dials.index") else ""
     for line in reversed(log_tail):

@@ -116,12 +116,12 @@ class Orchestrator:
             if not ok:
                 self.emit(PipelineFinished(False, name, self._last_failure, time.time() - t0, self._durations()))
                 return False
+            if name == stop_after:
+                break
             if name == "refine_bravais_settings":
                 if not await self._pick_bravais():
                     self.emit(PipelineFinished(False, name, None, time.time() - t0, self._durations()))
                     return False
-            if name == stop_after:
-                break
         ok = not self._stop_requested
         self.emit(PipelineFinished(ok, None if ok else "cancelled", None, time.time() - t0, self._durations()))
         return ok
@@ -254,6 +254,8 @@ class Orchestrator:
         failure = classify(
             run.spec.program, result.exit_code, result.log_tail, result.peak_rss_mb, result.cancelled
         )
+        if failure is None and name == "simulate":
+            failure = self._take_simulated_images(result.log_tail)
         if failure is None:
             try:
                 run.key_result = stage_info.key_result(name, self.workdir, self.config)
@@ -283,6 +285,21 @@ class Orchestrator:
         return run.state is State.DONE
 
     _last_failure: Failure | None = None
+
+    def _take_simulated_images(self, log_tail: list[str]) -> Failure | None:
+        """After the demo generator: import reads the images it cached."""
+        from thas_tui.core import demo
+
+        preset = self.config.demo_preset or "demo"
+        paths = demo.image_paths(preset)
+        if not paths or not demo.is_cached(preset):
+            return Failure(
+                "exit",
+                f"The demo generator finished but left no complete sweep in {demo.demo_cache_dir(preset)}.",
+                [ln for ln in log_tail if ln.strip()][-5:],
+            )
+        self.config.images = [str(p) for p in paths]
+        return None
 
 
 def run_sync(orchestrator: Orchestrator) -> bool:

@@ -68,8 +68,10 @@ class DashboardScreen(Screen):
         pipeline: Pipeline,
         auto_bravais: bool = False,
         ascii_only: bool = False,
+        autostart: bool = True,
     ) -> None:
         super().__init__()
+        self.autostart = autostart
         self.workdir = workdir
         self.config = config
         self.dials = dials
@@ -101,7 +103,8 @@ class DashboardScreen(Screen):
         self.query_one(StageTree).focus()
         self.set_interval(1.0, self._tick)
         self.load_panels()
-        self.run_pipeline()
+        if self.autostart:
+            self.run_pipeline()
 
     def on_resize(self, event) -> None:
         self.set_class(self.size.width < 120, "-narrow")
@@ -122,7 +125,7 @@ class DashboardScreen(Screen):
             None if self.auto_bravais else self._choose_bravais,
             self.pipeline,
         )
-        await self.orchestrator.run()
+        await self.orchestrator.run(stop_after=self.config.until)
 
     @work(group="panels")
     async def load_panels(self, panels: tuple[str, ...] | None = None) -> None:

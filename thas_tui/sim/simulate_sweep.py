@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-# Bump whenever the images this script writes change: thas_tui/core/demo.py reads it (as text,
-# without importing this module) to key the demo cache, so a new generator invalidates old sweeps.
+# Recorded in sweep_info.json for people; the dashboard's cache (thas_tui/core/demo.py) is keyed
+# by a digest of this file instead, so any change to the generator invalidates cached sweeps.
 GENERATOR_VERSION = "1"
 
 TEMPLATE_PREFIX = "thas_demo_"
@@ -55,7 +55,7 @@ class Preset:
 # reflections overlap in phi; the orientation search rejects overlapped absences.
 PRESETS: dict[str, Preset] = {
     "demo": Preset(48, 1.5, 550.0, "demo sweep: whole pipeline in under 5 min on 2 cores"),
-    "small": Preset(36, 2.0, 650.0, "integration tests: fewer images, lower resolution"),
+    "small": Preset(36, 2.0, 600.0, "integration tests: fewer images, lower resolution"),
 }
 
 B_FACTOR = 25.0  # Wilson B, A^2
@@ -74,8 +74,7 @@ def _erf(x: np.ndarray) -> np.ndarray:
     x = np.abs(x)
     t = 1.0 / (1.0 + 0.3275911 * x)
     y = 1.0 - (
-        ((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
-        + 0.254829592
+        ((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592
     ) * t * np.exp(-x * x)
     return sign * y
 
@@ -290,9 +289,9 @@ def _predict(A, beam, detector, gonio, d_min, phi_range, hkl=None):
     front = v[:, 2] > 0
     hkl, dstar2, phid, s1, v = (x[front] for x in (hkl, dstar2, phid, s1, v))
     mm = v[:, :2] / v[:, 2:3]
-    px = np.array(
-        panel.millimeter_to_pixel(flex.vec2_double([tuple(p) for p in mm]))
-    ).reshape(-1, 2)
+    px = np.array(panel.millimeter_to_pixel(flex.vec2_double([tuple(p) for p in mm]))).reshape(
+        -1, 2
+    )
     on = (px[:, 0] >= 0) & (px[:, 0] < NX) & (px[:, 1] >= 0) & (px[:, 1] < NY)
     hkl, dstar2, phid, s1, px = (x[on] for x in (hkl, dstar2, phid, s1, px))
 
@@ -300,9 +299,7 @@ def _predict(A, beam, detector, gonio, d_min, phi_range, hkl=None):
     # to the rotation axis (tiny zeta) are smeared over many degrees and DIALS discards them.
     zeta = (np.cross(s1, s0[None, :]) @ e) / (np.linalg.norm(s1, axis=1) * np.linalg.norm(s0))
     keep = np.abs(zeta) > 0.05
-    hkl, dstar2, phid, s1, px, zeta = (
-        x[keep] for x in (hkl, dstar2, phid, s1, px, zeta)
-    )
+    hkl, dstar2, phid, s1, px, zeta = (x[keep] for x in (hkl, dstar2, phid, s1, px, zeta))
     s1u = s1 / np.linalg.norm(s1, axis=1)[:, None]
     # Synchrotron beam polarised in the horizontal (x) direction.
     polar = 1.0 - s1u[:, 0] ** 2
@@ -471,14 +468,18 @@ def main(argv: list[str] | None = None) -> int:
             os.replace(final, stale / "old")
             shutil.rmtree(stale, ignore_errors=True)
         os.replace(out, final)
-    print(f"wrote {preset.n_images} images to {final} in {time.monotonic() - t_start:.1f} s", flush=True)
+    print(
+        f"wrote {preset.n_images} images to {final} in {time.monotonic() - t_start:.1f} s",
+        flush=True,
+    )
     return 0
 
 
-def _generate(args: argparse.Namespace, preset: Preset, out: Path, final: Path, t_start: float) -> int:
+def _generate(
+    args: argparse.Namespace, preset: Preset, out: Path, final: Path, t_start: float
+) -> int:
     """Simulate the sweep into out (named final in sweep_info.json); returns an exit status."""
     from cctbx import uctbx
-
 
     with tempfile.TemporaryDirectory(dir=out) as tmp:
         beam, detector, gonio, format_class = _models(preset, Path(tmp))
@@ -516,7 +517,11 @@ def _generate(args: argparse.Namespace, preset: Preset, out: Path, final: Path, 
     hkl, dstar2, phid, px, zeta, polar = _predict(A, beam, detector, gonio, d_min, scan_range)
     window = (scan_range[0] - 1.0, scan_range[1] + 1.0)
     axial = _axial_counts(
-        *(v for i, v in enumerate(_predict(A, beam, detector, gonio, d_min, window)) if i in (0, 2, 3)),
+        *(
+            v
+            for i, v in enumerate(_predict(A, beam, detector, gonio, d_min, window))
+            if i in (0, 2, 3)
+        ),
         active,
         preset.oscillation,
     )

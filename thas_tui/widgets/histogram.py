@@ -97,6 +97,11 @@ class SpotHistogram(Widget):
         self.refresh()
 
     @property
+    def counts(self) -> list[int | None]:
+        """The per-image counts shown (None for images not yet reported)."""
+        return list(self._counts)
+
+    @property
     def weak_images(self) -> list[int]:
         """Image numbers whose count is below WEAK_FRACTION of the median."""
         known = [c for c in self._counts if c is not None]

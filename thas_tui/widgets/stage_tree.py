@@ -91,6 +91,9 @@ class StageTree(DataTable):
         result = run.key_result
         if run.state is State.FAILED and not result:
             result = (run.error or "failed").splitlines()[0]
+            # "dials.index stopped: No suitable…" → the reason, which is what fits in the column.
+            if result.startswith(run.spec.program) and ": " in result:
+                result = result.split(": ", 1)[1]
         elif run.state is State.WAITING:
             result = "choose a Bravais solution"
         elif run.state is State.STALE:

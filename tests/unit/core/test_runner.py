@@ -63,7 +63,8 @@ async def test_nonzero_exit_with_traceback_is_classified(tmp_path: Path) -> None
     assert res.exit_code == 1
     failure = classify("dials.fake", res.exit_code, res.log_tail)
     assert failure is not None and failure.kind == "traceback"
-    assert failure.detail[-1] == "ValueError: the fake program broke"
+    assert failure.reason.endswith("ValueError: the fake program broke")
+    assert failure.detail[0].startswith("Traceback")
 
 
 async def test_sorry_message_is_the_reason(tmp_path: Path) -> None:

@@ -1,0 +1,194 @@
+"""Pilot tests of the dashboard: stage tree, live log, progress, Bravais picker, quitting."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from thas_tui.app import ThasApp
+from thas_tui.core.commands import RunConfig
+from thas_tui.core.dials_env import DialsEnv
+from thas_tui.core.failures import Failure
+from thas_tui.core.orchestrator import (
+    PipelineFinished,
+    StageFinished,
+    StageOutput,
+    StageProgress,
+    StageStarted,
+)
+from thas_tui.core.parsers.common import Progress
+from thas_tui.core.pipeline import Pipeline, State
+from thas_tui.core.stage_info import bravais_solutions
+from thas_tui.screens.bravais_picker import BravaisPicker
+from thas_tui.screens.dashboard import DashboardScreen, PipelineEvent
+from thas_tui.widgets.log_pane import LogPane
+from thas_tui.widgets.stage_tree import StageTree
+
+DATA = Path(__file__).parents[1] / "data" / "dials-3.12_l_cysteine"
+DIALS = DialsEnv(bin_dir=Path("/nonexistent"), version="3.12", python="python3")
+
+
+def make_app(workdir: Path) -> ThasApp:
+    return ThasApp(workdir, RunConfig(images=["/data/x.cbf"]), DIALS, Pipeline(), autostart=False)
+
+
+def send(screen: DashboardScreen, event) -> None:
+    screen.post_message(PipelineEvent(event))
+
+
+def cell_text(tree: StageTree, stage: str, column: str) -> str:
+    return str(tree.get_cell(stage, column))
+
+
+async def test_stage_tree_follows_states(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.dashboard
+        tree = screen.query_one(StageTree)
+        assert cell_text(tree, "import", "glyph") == "·"
+        run = screen.pipeline["import"]
+        run.state, run.started = State.RUNNING, time.time()
+        send(screen, StageStarted("import", 1, ["dials.import", "x.cbf"], str(tmp_path / "import.1.log")))
+        await pilot.pause()
+        assert cell_text(tree, "import", "glyph") == "▶"
+        run.state, run.ended, run.key_result = State.DONE, time.time(), "800 images, 1 sweep"
+        send(screen, StageFinished("import", run))
+        await pilot.pause()
+        assert cell_text(tree, "import", "glyph") == "✓"
+        assert cell_text(tree, "import", "result") == "800 images, 1 sweep"
+        run = screen.pipeline["index"]
+        run.state, run.error = State.FAILED, "dials.index stopped: No suitable lattice could be found."
+        send(screen, StageFinished("index", run, Failure("sorry", run.error, [])))
+        await pilot.pause()
+        assert cell_text(tree, "index", "glyph") == "✗"
+        assert "No suitable lattice" in cell_text(tree, "index", "result")
+
+
+async def test_log_pane_follows_the_running_stage(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.dashboard
+        log = screen.query_one(LogPane)
+        screen.pipeline["find_spots"].state = State.RUNNING
+        send(screen, StageStarted("find_spots", 1, ["dials.find_spots"], str(tmp_path / "f.log")))
+        send(screen, StageOutput("find_spots", ["Found 12 strong pixels on image 1", "Found 30 strong pixels on image 2"]))
+        send(screen, StageOutput("index", ["not shown: another stage"]))
+        await pilot.pause()
+        assert log.stage == "find_spots"
+        assert list(log.lines) == ["Found 12 strong pixels on image 1", "Found 30 strong pixels on image 2"]
+        assert screen.query_one(StageTree).selected_stage == "find_spots"
+        send(screen, StageProgress("find_spots", Progress("Finding spots", 2, 10)))
+        await pilot.pause()
+        label = str(screen.query_one("#progress-label").render())
+        assert "2/10" in label
+
+
+async def test_selecting_a_finished_stage_shows_its_log(tmp_path: Path) -> None:
+    (tmp_path / "dials.import.log").write_text("DIALS 3.12\nimported 15 images\n")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.dashboard
+        screen.pipeline["import"].state = State.DONE
+        tree = screen.query_one(StageTree)
+        tree.focus()
+        tree.move_cursor(row=1)
+        await pilot.pause()
+        await pilot.press("up")
+        await pilot.pause()
+        log = screen.query_one(LogPane)
+        assert log.stage == "import"
+        assert list(log.lines)[-1] == "imported 15 images"
+
+
+async def test_bravais_picker_preselects_recommended_and_keys_move(tmp_path: Path) -> None:
+    solutions = bravais_solutions(DATA)
+    assert solutions, "fixture bravais_summary.json must be readable"
+    app = make_app(tmp_path)
+    chosen: list[int | None] = []
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.push_screen(BravaisPicker(solutions), chosen.append)
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, BravaisPicker)
+        rec = picker.recommended
+        assert rec.recommended and picker.highlighted.solution == rec.solution
+        await pilot.press("j")
+        moved = picker.highlighted.solution
+        assert moved != rec.solution
+        await pilot.press("k")
+        assert picker.highlighted.solution == rec.solution
+        await pilot.press("j")
+        await pilot.press("enter")
+        await pilot.pause()
+    assert chosen == [moved]
+
+
+async def test_bravais_picker_escape_stops(tmp_path: Path) -> None:
+    solutions = bravais_solutions(DATA)
+    app = make_app(tmp_path)
+    chosen: list[int | None] = []
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.push_screen(BravaisPicker(solutions), chosen.append)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+    assert chosen == [None]
+
+
+async def test_panels_load_from_real_outputs(tmp_path: Path) -> None:
+    for name in ("imported.expt", "strong.refl", "refined.expt"):
+        shutil.copy(DATA / name, tmp_path / name)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        from thas_tui.widgets.histogram import SpotHistogram
+
+        hist = app.dashboard.query_one(SpotHistogram)
+        assert hist.counts is not None and sum(c or 0 for c in hist.counts) == 54
+
+
+async def test_quit_when_idle_exits_at_once(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_quit_while_running_asks(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.dashboard.pipeline["integrate"].state = State.RUNNING
+        await pilot.press("q")
+        await pilot.pause()
+        from thas_tui.screens.quit_dialog import QuitDialog
+
+        assert isinstance(app.screen, QuitDialog)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.dashboard
+
+
+async def test_failed_pipeline_sets_exit_code(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        send(app.dashboard, PipelineFinished(False, "index"))
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 1
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+async def test_layout_fits(tmp_path: Path, size: tuple[int, int]) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        tree = app.dashboard.query_one(StageTree)
+        # Every stage row is visible without scrolling, at both sizes.
+        assert tree.size.height >= tree.row_count + 1
+        assert tree.region.right <= size[0]
