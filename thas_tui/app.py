@@ -37,6 +37,7 @@ class ThasApp(App[int]):
         pipeline: Pipeline,
         auto_bravais: bool = False,
         autostart: bool = True,
+        watch: bool = False,
     ) -> None:
         super().__init__()
         self.dashboard = DashboardScreen(
@@ -47,6 +48,7 @@ class ThasApp(App[int]):
             auto_bravais,
             ascii_only=not unicode_ok(),
             autostart=autostart,
+            watch=watch,
         )
 
     def on_mount(self) -> None:

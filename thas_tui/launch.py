@@ -177,8 +177,26 @@ def launch_run(args: argparse.Namespace) -> int:
 
 
 def attach(args: argparse.Namespace) -> int:
-    """``thas-tui attach DIR``: show a processing directory (issue: watch/attach)."""
-    workdir = Path(args.dir).expanduser().resolve()
-    if not workdir.is_dir():
-        raise ThasError(f"No processing directory at {workdir}.\nGive the directory a run wrote into.")
-    raise ThasError("attach is not available yet; use `thas-tui summary DIR` to see what it holds.")
+    """``thas-tui attach DIR``: show a processing directory as it is, live."""
+    from thas_tui.core.rundir import check_directory
+    from thas_tui.core.watcher import pipeline_from_dir
+
+    workdir = check_directory(args.dir)
+    if not sys.stdout.isatty():
+        raise ThasError(
+            "attach needs a terminal to draw the dashboard.\n"
+            f"For a plain-text report use: thas-tui summary {workdir}"
+        )
+    try:
+        dials = find_dials(getattr(args, "dials_dir", None))
+    except ThasError:
+        # Watching needs no DIALS; only resuming does, and says so then.
+        from thas_tui.core.dials_env import DialsEnv
+
+        dials = DialsEnv(bin_dir=Path("/nonexistent"), version="not found", python="python3")
+    pipeline, _ = pipeline_from_dir(workdir)
+    from thas_tui.app import ThasApp
+
+    app = ThasApp(workdir, RunConfig(), dials, pipeline, autostart=False, watch=True)
+    app.run()
+    return app.return_code or 0

@@ -128,6 +128,12 @@ def _bravais(workdir: Path, config) -> str:
     solutions = bravais_solutions(workdir)
     if not solutions:
         return ""
+    from thas_tui.core.journal import Journal
+
+    choice = Journal(workdir).last_choice()
+    chosen = next((s for s in solutions if choice and s.solution == choice[0]), None)
+    if chosen is not None:
+        return f"{chosen.bravais} chosen (#{chosen.solution})"
     rec = recommended_solution(solutions)
     return f"{len(solutions)} solutions, recommended {rec.bravais} (#{rec.solution})"
 

@@ -27,6 +27,7 @@ from thas_tui.core.orchestrator import (
 )
 from thas_tui.core.pipeline import Pipeline, State
 from thas_tui.core.readers.bravais import BravaisSolution
+from thas_tui.core.watcher import DirectoryWatcher
 from thas_tui.screens.bravais_picker import BravaisPicker
 from thas_tui.screens.quit_dialog import QuitDialog
 from thas_tui.widgets.log_pane import LogPane
@@ -69,9 +70,12 @@ class DashboardScreen(Screen):
         auto_bravais: bool = False,
         ascii_only: bool = False,
         autostart: bool = True,
+        watch: bool = False,
     ) -> None:
         super().__init__()
         self.autostart = autostart
+        self.watch = watch
+        self.watcher: DirectoryWatcher | None = None
         self.workdir = workdir
         self.config = config
         self.dials = dials
@@ -105,6 +109,8 @@ class DashboardScreen(Screen):
         self.load_panels()
         if self.autostart:
             self.run_pipeline()
+        elif self.watch:
+            self.watch_directory()
 
     def on_resize(self, event) -> None:
         self.set_class(self.size.width < 120, "-narrow")
@@ -133,6 +139,16 @@ class DashboardScreen(Screen):
         problems = await (tabs.load(self.workdir) if panels is None else tabs.load(self.workdir, panels))
         for problem in problems:
             self.notify(problem, title="Could not read a result", severity="warning")
+
+    @work(exclusive=True, group="watch")
+    async def watch_directory(self) -> None:
+        """Follow a directory processed by someone else (a shell, a cluster node, a detached run)."""
+        self.watcher = DirectoryWatcher(self.workdir, self.pipeline, self._emit)
+        await self.watcher.run()
+
+    def on_unmount(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
 
     def _emit(self, event: Event) -> None:
         self.post_message(PipelineEvent(event))

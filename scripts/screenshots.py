@@ -1,0 +1,95 @@
+"""Regenerate screenshots/ from a real demo run: the real app, real DIALS, Textual's SVG export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from thas_tui.app import ThasApp
+from thas_tui.core import demo
+from thas_tui.core.commands import RunConfig
+from thas_tui.core.dials_env import find_dials
+from thas_tui.core.pipeline import DEMO_STAGE_NAMES, Pipeline, State
+from thas_tui.screens.bravais_picker import BravaisPicker
+from thas_tui.widgets.results_tabs import ResultsTabs
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "screenshots"
+TABS = ("log", "spots", "rmsd", "cell", "integration", "symmetry", "merging")
+
+
+def _save(app: ThasApp, name: str) -> None:
+    app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    print(f"saved screenshots/{name}.svg", flush=True)
+
+
+async def main(workdir: Path, preset: str, size: tuple[int, int]) -> int:
+    dials = find_dials()
+    config = RunConfig(nproc=2)
+    pipeline = Pipeline(DEMO_STAGE_NAMES)
+    config.demo_preset = preset
+    if demo.is_cached(preset):
+        config.images = [str(p) for p in demo.image_paths(preset)]
+        pipeline["simulate"].state = State.DONE
+        pipeline["simulate"].key_result = f"cached: {len(config.images)} images"
+    else:
+        config.simulate_argv = demo.generation_argv(dials.python, preset)
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    OUT.mkdir(exist_ok=True)
+    app = ThasApp(workdir, config, dials, pipeline, auto_bravais=False)
+    taken: set[str] = set()
+    async with app.run_test(size=size) as pilot:
+        screen = app.dashboard
+        while screen.finished is None:
+            await asyncio.sleep(0.5)
+            fs = pipeline["find_spots"]
+            if fs.state is State.RUNNING and "find-spots" not in taken:
+                counts = screen.query_one(ResultsTabs).live_pixels.by_image
+                if len(counts) >= 0.5 * len(config.images):
+                    screen.action_show_tab("spots")
+                    await pilot.pause()
+                    _save(app, "dashboard-find-spots")
+                    taken.add("find-spots")
+                    screen.action_show_tab("log")
+            if isinstance(app.screen, BravaisPicker) and "bravais" not in taken:
+                await pilot.pause(0.5)
+                _save(app, "bravais-picker")
+                taken.add("bravais")
+                await pilot.press("enter")
+            if pipeline["integrate"].state is State.RUNNING and "integrate" not in taken:
+                await asyncio.sleep(20)
+                _save(app, "dashboard-integrate")
+                taken.add("integrate")
+        await app.workers.wait_for_complete()
+        await pilot.pause(1.0)
+        for tab in TABS:
+            screen.action_show_tab(tab)
+            await pilot.pause(0.5)
+            _save(app, f"panel-{tab}")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.5)
+        screen.action_show_tab("log")
+        await pilot.pause(0.5)
+        _save(app, "dashboard-80x24")
+        ok = screen.finished.ok
+    print(f"demo run {'finished' if ok else 'FAILED'} in {workdir}", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dir", default="/tmp/thas-screenshots-run", help="processing directory")
+    parser.add_argument("--preset", default="demo")
+    parser.add_argument("--size", default="160x50")
+    a = parser.parse_args()
+    w, h = (int(x) for x in a.size.split("x"))
+    t0 = time.time()
+    code = asyncio.run(main(Path(a.dir), a.preset, (w, h)))
+    print(f"{time.time() - t0:.0f} s", flush=True)
+    sys.exit(code)
