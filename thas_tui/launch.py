@@ -81,7 +81,7 @@ def _demo_config(dials: DialsEnv, preset: str, config: RunConfig, pipeline: Pipe
 def build_run(args: argparse.Namespace) -> tuple[Orchestrator | None, RunConfig, Pipeline, DialsEnv, Path]:
     """Everything a run needs, checked; the orchestrator is made by the caller (its emit differs)."""
     dials = find_dials(getattr(args, "dials_dir", None))
-    nproc = args.nproc or os.cpu_count() or 1
+    nproc = args.nproc if args.nproc is not None else (os.cpu_count() or 1)
     if nproc < 1:
         raise ThasError(f"--nproc must be at least 1 (got {nproc}).")
     config = RunConfig(nproc=nproc)

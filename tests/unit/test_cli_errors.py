@@ -1,0 +1,120 @@
+"""Bad input: a clear one-screen message on stderr, exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from thas_tui.cli import main
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "thas_tui", *args],
+        capture_output=True,
+        text=True,
+        env=env or dict(os.environ),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+
+
+def test_dials_missing_says_how_to_get_it(tmp_path: Path) -> None:
+    img = tmp_path / "x_0001.cbf"
+    img.write_bytes(b"not really")
+    env = {k: v for k, v in os.environ.items() if k != "THAS_DIALS_DIR"}
+    env["PATH"] = str(tmp_path)  # nothing of DIALS here
+    res = run_cli("run", str(img), "--no-tui", "--dir", str(tmp_path / "p"), env=env)
+    assert res.returncode == 2
+    assert "DIALS is not installed" in res.stderr and "apt-get install" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_dials_dir_without_dials(tmp_path: Path) -> None:
+    res = run_cli("run", "x.cbf", "--no-tui", "--dials-dir", str(tmp_path))
+    assert res.returncode == 2
+    assert f"DIALS not found in {tmp_path}" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+@pytest.fixture
+def have_dials() -> None:
+    import shutil
+
+    if not shutil.which("dials.import"):
+        pytest.skip("needs DIALS on PATH (the error comes after DIALS is found)")
+
+
+def test_no_image_matches(tmp_path: Path, capsys, have_dials) -> None:
+    code = main(["run", str(tmp_path / "*.cbf"), "--no-tui", "--dir", str(tmp_path / "p")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "No image matches" in err and "*.cbf" in err
+
+
+def test_missing_image_file(tmp_path: Path, capsys, have_dials) -> None:
+    code = main(["run", str(tmp_path / "nothing.cbf"), "--no-tui", "--dir", str(tmp_path / "p")])
+    assert code == 2
+    assert "Image file or directory not found" in capsys.readouterr().err
+
+
+def test_dir_is_a_file(tmp_path: Path, capsys, have_dials) -> None:
+    img = tmp_path / "a.cbf"
+    img.write_text("x")
+    (tmp_path / "file").write_text("x")
+    code = main(["run", str(img), "--no-tui", "--dir", str(tmp_path / "file")])
+    assert code == 2
+    assert "exists but is not a directory" in capsys.readouterr().err
+
+
+def test_dir_cannot_be_created(tmp_path: Path, capsys, have_dials) -> None:
+    img = tmp_path / "a.cbf"
+    img.write_text("x")
+    (tmp_path / "file").write_text("x")
+    code = main(["run", str(img), "--no-tui", "--dir", str(tmp_path / "file" / "sub")])
+    assert code == 2
+    assert "Cannot create the processing directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--until", "nowhere"], "--until 'nowhere' is not a stage"),
+        (["--phil", "index"], "give it as STAGE:NAME=VALUE"),
+        (["--phil", "index:--help"], "is not of the form name=value"),
+        (["--phil", "index:x=-rf"], "would be read as a flag"),
+        (["--nproc", "0"], "--nproc must be at least 1"),
+    ],
+)
+def test_bad_options(tmp_path: Path, capsys, have_dials, args: list[str], message: str) -> None:
+    img = tmp_path / "a.cbf"
+    img.write_text("x")
+    code = main(["run", str(img), "--no-tui", "--dir", str(tmp_path / "p"), *args])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_headless_without_terminal_needs_auto_bravais(tmp_path: Path, have_dials) -> None:
+    img = tmp_path / "a.cbf"
+    img.write_text("x")
+    res = run_cli("run", str(img), "--no-tui", "--dir", str(tmp_path / "p"))
+    assert res.returncode == 2
+    assert "--auto-bravais" in res.stderr
+
+
+def test_attach_missing_directory(tmp_path: Path) -> None:
+    res = run_cli("attach", str(tmp_path / "none"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert str(tmp_path / "none") in res.stderr
+
+
+def test_help_lists_commands() -> None:
+    res = run_cli("--help")
+    assert res.returncode == 0
+    for word in ("demo", "run", "summary", "attach"):
+        assert word in res.stdout
