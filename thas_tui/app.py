@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from textual.app import App
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
 from textual.binding import Binding
 
 from thas_tui.core.commands import RunConfig
@@ -56,3 +59,25 @@ class ThasApp(App[int]):
 
     def action_request_quit(self) -> None:
         self.dashboard.action_request_quit()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        d = self.dashboard
+        for tab, title in (
+            ("log", "Log"),
+            ("spots", "Spots per image"),
+            ("rmsd", "RMSD tables"),
+            ("cell", "Scan-varying cell plots"),
+            ("integration", "Integration: sigma b, sigma m"),
+            ("symmetry", "Symmetry: Laue groups, screw axes"),
+            ("merging", "Merging statistics and Table 1"),
+        ):
+            yield SystemCommand(f"Show {title}", f"Switch to the {title} panel", lambda t=tab: d.action_show_tab(t))
+        yield SystemCommand("Follow running stage", "Show the running stage's log live", d.action_follow)
+        yield SystemCommand(
+            "Cancel running stage",
+            "Stop the running DIALS process group",
+            lambda: self.run_worker(d.action_cancel_stage()),
+        )
+        yield SystemCommand("Help", "Every key binding", d.action_help)
+        yield SystemCommand("Quit", "Quit thas-tui", d.action_request_quit)
+        yield from super().get_system_commands(screen)

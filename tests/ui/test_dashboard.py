@@ -192,3 +192,46 @@ async def test_layout_fits(tmp_path: Path, size: tuple[int, int]) -> None:
         # Every stage row is visible without scrolling, at both sizes.
         assert tree.size.height >= tree.row_count + 1
         assert tree.region.right <= size[0]
+
+
+async def test_help_screen_lists_bindings(tmp_path: Path) -> None:
+    from textual.widgets import Markdown
+
+    from thas_tui.screens.help_screen import HelpScreen
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.query_one(Markdown).source
+        for key in ("Ctrl+P", "Esc", "cancel the running stage", "Bravais picker"):
+            assert key in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.dashboard
+
+
+async def test_enter_opens_the_stage_panel(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.dashboard
+        screen.pipeline["find_spots"].state = State.DONE
+        tree = screen.query_one(StageTree)
+        tree.focus()
+        tree.move_cursor(row=1)
+        await pilot.press("enter")
+        await pilot.pause()
+        from thas_tui.widgets.results_tabs import ResultsTabs
+
+        assert screen.query_one(ResultsTabs).active == "spots"
+        await pilot.press("l")
+        assert screen.query_one(ResultsTabs).active == "log"
+
+
+async def test_command_palette_has_the_dashboard_commands(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)):
+        titles = [c.title for c in app.get_system_commands(app.dashboard)]
+        for title in ("Show Spots per image", "Cancel running stage", "Follow running stage", "Help"):
+            assert title in titles

@@ -58,6 +58,7 @@ class DashboardScreen(Screen):
         Binding("y", "show_tab('symmetry')", "Symmetry", show=False),
         Binding("m", "show_tab('merging')", "Merging"),
         Binding("c", "cancel_stage", "Cancel stage"),
+        Binding("question_mark", "help", "Help"),
         Binding("f", "follow", "Follow running"),
     ]
 
@@ -212,10 +213,16 @@ class DashboardScreen(Screen):
         if log.stage != message.stage:
             log.show_stage(message.stage, run.log_path or _dials_log(self.workdir, run))
         if message.opened:
-            self.action_show_tab("log")
+            panels = PANELS_OF_STAGE.get(message.stage)
+            self.action_show_tab(panels[-1] if panels and run.state is State.DONE else "log")
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(ResultsTabs).active = tab
+
+    def action_help(self) -> None:
+        from thas_tui.screens.help_screen import HelpScreen
+
+        self.app.push_screen(HelpScreen())
 
     def action_follow(self) -> None:
         self.follow = True

@@ -1,0 +1,43 @@
+"""The help screen: every key binding of the dashboard, and what thas-tui is doing."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# thas-tui keys
+
+| key | does |
+|---|---|
+| `↑` `↓` / `j` `k` | move in the stage tree (its log is shown) and in tables |
+| `Enter` | open the selected stage's panel (spots, RMSD, cell, …) |
+| `Tab` / `Shift+Tab` | move between the stage tree, the tabs and the panels |
+| `l` `s` `r` `p` `i` `y` `m` | log, spots, RMSD, cell plots, integration, symmetry, merging |
+| `f` | follow the running stage again |
+| `c` | cancel the running stage (its process group is stopped; its log is kept) |
+| `q` / `Ctrl+C` | quit; while a stage runs it asks: stop it, or leave DIALS running |
+| `Ctrl+P` | command palette: every command by name |
+| `?` | this help; `Esc` closes it |
+
+In the **Bravais picker**: `↑` `↓` / `j` `k` move, `Enter` confirms the solution, `Esc`
+stops the pipeline before reindexing. ★ marks DIALS's recommended solution: the highest
+symmetry whose metric fit, rmsd and cc are all acceptable.
+
+Each stage is a real DIALS process; its full output is in `thas-tui/logs/<stage>.<attempt>.log`
+of the processing directory, and `thas-tui/journal.jsonl` records each attempt's command, pid,
+times and exit code. `thas-tui summary DIR` prints the same results without the dashboard.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Bindings and a few words on where things are."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-dialog"):
+            yield Markdown(HELP)
