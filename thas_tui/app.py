@@ -41,8 +41,10 @@ class ThasApp(App[int]):
         auto_bravais: bool = False,
         autostart: bool = True,
         watch: bool = False,
+        read_only: str | None = None,
     ) -> None:
         super().__init__()
+        self.startup_notes: list[str] = []
         self.dashboard = DashboardScreen(
             workdir,
             config,
@@ -52,10 +54,13 @@ class ThasApp(App[int]):
             ascii_only=not unicode_ok(),
             autostart=autostart,
             watch=watch,
+            read_only=read_only,
         )
 
     def on_mount(self) -> None:
         self.push_screen(self.dashboard)
+        for note in self.startup_notes:
+            self.notify(note, severity="warning", timeout=10)
 
     def action_request_quit(self) -> None:
         self.dashboard.action_request_quit()

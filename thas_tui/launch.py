@@ -142,6 +142,36 @@ async def _ask_on_terminal(solutions: list[BravaisSolution]) -> int | None:
 def launch_run(args: argparse.Namespace) -> int:
     """``thas-tui demo`` and ``thas-tui run``."""
     _, config, pipeline, dials, workdir = build_run(args)
+    lock = _take_lock(workdir)
+    try:
+        return _launch(args, config, pipeline, dials, workdir)
+    finally:
+        lock.release()
+
+
+def _take_lock(workdir: Path):
+    """Become the directory's controller, or explain who is."""
+    from thas_tui.core.lock import DirectoryLock
+
+    lock = DirectoryLock(workdir)
+    res = lock.acquire()
+    if not res.acquired:
+        h = res.holder
+        who = f"thas-tui (pid {h.pid} on {h.host})" if h else "another thas-tui"
+        raise ThasError(
+            f"{workdir} is being processed by {who}.\n"
+            f"Watch it with: thas-tui attach {workdir}\nor choose another --dir."
+        )
+    if res.took_over is not None:
+        print(
+            f"thas-tui: took over a stale lock of pid {res.took_over.pid} on {res.took_over.host} "
+            "(no longer running)",
+            file=sys.stderr,
+        )
+    return lock
+
+
+def _launch(args, config: RunConfig, pipeline: Pipeline, dials: DialsEnv, workdir: Path) -> int:
     headless = args.no_tui or not sys.stdout.isatty()
     if headless:
         from thas_tui.headless import LinePrinter, run_headless
@@ -196,7 +226,22 @@ def attach(args: argparse.Namespace) -> int:
         dials = DialsEnv(bin_dir=Path("/nonexistent"), version="not found", python="python3")
     pipeline, _ = pipeline_from_dir(workdir)
     from thas_tui.app import ThasApp
+    from thas_tui.core.lock import DirectoryLock
 
-    app = ThasApp(workdir, RunConfig(), dials, pipeline, autostart=False, watch=True)
-    app.run()
+    lock = DirectoryLock(workdir)
+    res = lock.acquire()
+    read_only = None
+    if not res.acquired:
+        h = res.holder
+        read_only = f"read-only: controlled by pid {h.pid} on {h.host}" if h else "read-only"
+    config = RunConfig(nproc=os.cpu_count() or 1)
+    app = ThasApp(workdir, config, dials, pipeline, autostart=False, watch=True, read_only=read_only)
+    if res.took_over is not None:
+        app.startup_notes.append(
+            f"Took over a stale lock of pid {res.took_over.pid} on {res.took_over.host} (no longer running)."
+        )
+    try:
+        app.run()
+    finally:
+        lock.release()
     return app.return_code or 0

@@ -110,6 +110,10 @@ class Orchestrator:
                 break
             if name in ("reindex", "refine") and self.pipeline.bravais_choice is None:
                 self._restore_choice()
+                # Resuming a directory processed by hand: nobody has chosen yet, so ask now.
+                if self.pipeline.bravais_choice is None and not await self._pick_bravais():
+                    self.emit(PipelineFinished(False, name, None, time.time() - t0, self._durations()))
+                    return False
             if self.pipeline[name].state is State.DONE and name == "simulate":
                 continue
             ok = await self.run_stage(name)

@@ -59,6 +59,7 @@ class DashboardScreen(Screen):
         Binding("m", "show_tab('merging')", "Merging"),
         Binding("c", "cancel_stage", "Cancel stage"),
         Binding("question_mark", "help", "Help"),
+        Binding("R", "resume", "Resume"),
         Binding("f", "follow", "Follow running"),
     ]
 
@@ -72,8 +73,10 @@ class DashboardScreen(Screen):
         ascii_only: bool = False,
         autostart: bool = True,
         watch: bool = False,
+        read_only: str | None = None,
     ) -> None:
         super().__init__()
+        self.read_only = read_only
         self.autostart = autostart
         self.watch = watch
         self.watcher: DirectoryWatcher | None = None
@@ -104,6 +107,8 @@ class DashboardScreen(Screen):
         header.dials_version = self.dials.version
         header.workdir = str(self.workdir)
         header.dataset = _dataset_label(self.config)
+        if self.read_only:
+            header.running = self.read_only
         self.query_one(ProgressWidget).display = False
         self.query_one(StageTree).focus()
         self.set_interval(1.0, self._tick)
@@ -133,6 +138,9 @@ class DashboardScreen(Screen):
             self.pipeline,
         )
         await self.orchestrator.run(stop_after=self.config.until)
+        if self.watch:
+            # Back to watching: later changes (a stage re-run by hand) still show up.
+            self.watch_directory()
 
     @work(group="panels")
     async def load_panels(self, panels: tuple[str, ...] | None = None) -> None:
@@ -146,6 +154,34 @@ class DashboardScreen(Screen):
         """Follow a directory processed by someone else (a shell, a cluster node, a detached run)."""
         self.watcher = DirectoryWatcher(self.workdir, self.pipeline, self._emit)
         await self.watcher.run()
+
+    def action_resume(self) -> None:
+        """Continue a watched directory from its first unfinished stage, as its controller."""
+        if self.read_only:
+            self.notify(f"This dashboard is {self.read_only}.", severity="warning")
+            return
+        running = self.pipeline.running
+        if running is not None:
+            self.notify(f"{running.spec.title} is running: wait for it, or cancel it first.")
+            return
+        first = self.pipeline.first_unfinished()
+        if first is None:
+            self.notify("Every stage is done.")
+            return
+        if first.name == "import" and not self.config.images:
+            self.notify(
+                "Nothing has been imported here: start with thas-tui run IMAGES --dir "
+                f"{self.workdir}",
+                severity="warning",
+            )
+            return
+        if self.dials.version == "not found":
+            self.notify("DIALS is not installed: cannot run stages.", severity="error")
+            return
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        self.run_pipeline()
 
     def on_unmount(self) -> None:
         if self.watcher is not None:

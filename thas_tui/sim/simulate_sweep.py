@@ -597,6 +597,7 @@ def _generate(
         "real_space_a": real[:, 0].tolist(),
         "real_space_b": real[:, 1].tolist(),
         "real_space_c": real[:, 2].tolist(),
+        "min_axial_required": preset.min_axial,
         "axial_reflections": axial,
         "seconds": round(time.monotonic() - t_start, 1),
     }
