@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
 from thas_tui import __version__
 
@@ -71,6 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common_run_options(run)
 
+    resume = sub.add_parser(
+        "resume", help="continue a directory from its first unfinished stage, headless"
+    )
+    resume.add_argument("dir", help="processing directory")
+    resume.add_argument(
+        "--after-pid",
+        type=int,
+        default=None,
+        help="first wait for this process (a stage left running) to end",
+    )
+    resume.add_argument("--auto-bravais", action="store_true", help="take the recommended solution")
+    resume.add_argument("--nproc", type=int, default=None, help="processes per DIALS program")
+    resume.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
+
     summary = sub.add_parser("summary", help="report what a processing directory holds, without the UI")
     summary.add_argument("dir", help="processing directory")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
@@ -88,7 +100,7 @@ def _fail(message: str, code: int = 2) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"demo", "run", "summary", "attach", "-h", "--help", "--version"}
+    commands = {"demo", "run", "resume", "summary", "attach", "-h", "--help", "--version"}
     # `thas-tui DIR` is short for `thas-tui attach DIR`.
     if argv and argv[0] not in commands and not argv[0].startswith("-"):
         argv = ["attach", *argv]
@@ -108,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
             from thas_tui.launch import attach
 
             return attach(args)
+        if args.command == "resume":
+            from thas_tui.launch import resume
+
+            return resume(args)
         from thas_tui.launch import launch_run
 
         return launch_run(args)

@@ -245,3 +245,85 @@ def attach(args: argparse.Namespace) -> int:
     finally:
         lock.release()
     return app.return_code or 0
+
+
+def _wait_for_pid(pid: int, poll: float = 1.0) -> None:
+    import time
+
+    from thas_tui.core.procs import pid_alive
+
+    while pid_alive(pid):
+        time.sleep(poll)
+
+
+def resume(args: argparse.Namespace) -> int:
+    """``thas-tui resume DIR``: run the remaining stages headless (also what 'leave running' starts)."""
+    import time
+
+    from thas_tui.core.lock import DirectoryLock
+    from thas_tui.core.rundir import check_directory
+    from thas_tui.core.watcher import pipeline_from_dir
+    from thas_tui.headless import LinePrinter, run_headless
+
+    workdir = check_directory(args.dir)
+    dials = find_dials(args.dials_dir)
+    if args.after_pid:
+        print(f"thas-tui: waiting for pid {args.after_pid} to finish its stage", flush=True)
+        _wait_for_pid(args.after_pid)
+    lock = DirectoryLock(workdir)
+    # The dashboard that started us releases the lock as it exits: give it a moment.
+    for _ in range(20):
+        res = lock.acquire()
+        if res.acquired:
+            break
+        time.sleep(0.5)
+    else:
+        h = res.holder
+        raise ThasError(f"{workdir} is controlled by pid {h.pid} on {h.host}: not resuming.")
+    try:
+        pipeline, state = pipeline_from_dir(workdir)
+        first = pipeline.first_unfinished()
+        if first is None:
+            print("thas-tui: every stage is done", flush=True)
+            return 0
+        if first.name == "import":
+            raise ThasError(f"Nothing was imported in {workdir}: start with thas-tui run IMAGES --dir {workdir}")
+        nproc = args.nproc if args.nproc is not None else (os.cpu_count() or 1)
+        config = RunConfig(nproc=nproc)
+        chooser = None if args.auto_bravais else _stop_at_choice
+        print(f"thas-tui: resuming {workdir} at {first.name} (DIALS {dials.version})", flush=True)
+        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline)
+        return run_headless(orch)
+    finally:
+        lock.release()
+
+
+async def _stop_at_choice(solutions: list[BravaisSolution]) -> int | None:
+    """Unattended and not --auto-bravais: leave the choice to the user (attach, then R)."""
+    print(
+        "thas-tui: waiting for your Bravais choice: open the directory with thas-tui attach DIR "
+        "and press R to choose and continue",
+        flush=True,
+    )
+    return None
+
+
+def spawn_resume(workdir: Path, after_pid: int | None, auto_bravais: bool, dials: DialsEnv) -> int:
+    """Start ``thas-tui resume`` detached (own session, output to thas-tui/driver.log)."""
+    import subprocess
+
+    from thas_tui.core.journal import thas_dir
+
+    argv = [sys.executable, "-m", "thas_tui", "resume", str(workdir), "--dials-dir", str(dials.bin_dir)]
+    if after_pid:
+        argv += ["--after-pid", str(after_pid)]
+    if auto_bravais:
+        argv.append("--auto-bravais")
+    log = thas_dir(workdir) / "driver.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=str(workdir),
+        )
+    return proc.pid

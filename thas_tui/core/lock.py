@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from thas_tui.core.journal import thas_dir
+from thas_tui.core.procs import pid_alive
 
 LOCK_NAME = "lock.json"
 
@@ -28,18 +29,6 @@ class LockResult:
     acquired: bool
     holder: LockInfo | None = None  # who holds it when we did not get it
     took_over: LockInfo | None = None  # a stale lock we replaced
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except (OSError, OverflowError, ValueError):
-        return False
-    return True
 
 
 def read_lock(workdir: Path) -> LockInfo | None:
@@ -67,7 +56,7 @@ class DirectoryLock:
                 fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
                 holder = read_lock(self.workdir)
-                if holder is not None and (holder.host != me.host or _alive(holder.pid)):
+                if holder is not None and (holder.host != me.host or pid_alive(holder.pid)):
                     if holder.pid == me.pid and holder.host == me.host:
                         self.held = True
                         return LockResult(True)

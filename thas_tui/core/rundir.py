@@ -12,6 +12,7 @@ from thas_tui.core.journal import Attempt, Journal
 from thas_tui.core.parsers import registry
 from thas_tui.core.parsers.common import find_failure, iter_lines
 from thas_tui.core.pipeline import STAGES, StageSpec, State
+from thas_tui.core.procs import pid_alive
 
 # The stages whose outputs each stage reads (the tutorial's command lines), for staleness.
 UPSTREAM: dict[str, tuple[str, ...]] = {
@@ -151,14 +152,7 @@ def output_issue(path: Path) -> str | None:
 def _pid_alive(pid: int | None, host: str) -> bool:
     if not pid or (host and host != socket.gethostname()):
         return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError, OSError):
-        # PermissionError: the pid exists but belongs to someone else.
-        return isinstance(pid, int)
-    return True
+    return pid_alive(pid)
 
 
 def _mtime(path: Path) -> float | None:

@@ -255,6 +255,15 @@ class DashboardScreen(Screen):
     def action_show_tab(self, tab: str) -> None:
         self.query_one(ResultsTabs).active = tab
 
+    def _leave_running(self) -> None:
+        """The running stage goes on; a detached `thas-tui resume` runs the stages after it."""
+        from thas_tui.launch import spawn_resume
+
+        running = self.pipeline.running
+        if running is None or running.pid is None or self.read_only:
+            return
+        spawn_resume(self.workdir, running.pid, self.auto_bravais, self.dials)
+
     def action_help(self) -> None:
         from thas_tui.screens.help_screen import HelpScreen
 
@@ -284,6 +293,7 @@ class DashboardScreen(Screen):
                 await self.orchestrator.cancel()
                 self.app.exit(return_code=130)
             elif choice == "leave":
+                self._leave_running()
                 self.app.exit(return_code=0)
 
         self.app.push_screen(QuitDialog(running.spec.title), decided)
