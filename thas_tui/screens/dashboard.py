@@ -110,6 +110,7 @@ class DashboardScreen(Screen):
         if self.read_only:
             header.running = self.read_only
         self.query_one(ProgressWidget).display = False
+        self.query_one("#status", Label).display = False
         self.query_one(StageTree).focus()
         self.set_interval(1.0, self._tick)
         self.load_panels()
@@ -221,7 +222,7 @@ class DashboardScreen(Screen):
             self.query_one(ProgressWidget).finish()
             self.query_one(RunHeader).running = ""
             if event.failure is not None and event.run.state is State.FAILED:
-                self.query_one("#status", Label).update(f"[b]{event.stage} failed[/b]: {event.failure.text()}")
+                self._status(f"[b]{event.stage} failed[/b]: {event.failure.text()}")
                 self.notify(event.failure.reason, title=f"{event.stage} failed", severity="error", timeout=10)
             if log.stage == event.stage:
                 log.border_title = f"log · {event.stage}"
@@ -235,7 +236,12 @@ class DashboardScreen(Screen):
             self.query_one(RunHeader).finished = time.time()
             self.exit_code = 0 if event.ok else 1
             if event.ok:
-                self.query_one("#status", Label).update("[b]Pipeline finished[/b]: merged.mtz written.")
+                self._status("[b]Pipeline finished[/b]: merged.mtz written.")
+
+    def _status(self, markup: str) -> None:
+        status = self.query_one("#status", Label)
+        status.update(markup)
+        status.display = bool(markup)
 
     # -- the user ------------------------------------------------------------------------------
     def on_stage_tree_stage_selected(self, message: StageTree.StageSelected) -> None:
