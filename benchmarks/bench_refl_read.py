@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import msgpack
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,6 +139,17 @@ def main() -> int:
         times.append(time.perf_counter() - t0)
     nrows, sums = our_sums(path, columns)
 
+    # Baseline: plain msgpack.unpackb of the whole file (every blob copied), then np.frombuffer.
+    mp_times = []
+    for _ in range(args.runs):
+        t0 = time.perf_counter()
+        doc = msgpack.unpackb(path.read_bytes(), raw=False, strict_map_key=False)
+        for c in columns:
+            col = doc[2]["data"].get(c)
+            if col is not None:
+                np.frombuffer(col[1][1], dtype=np.uint8)
+        mp_times.append(time.perf_counter() - t0)
+
     ok = nrows == dials["nrows"] and set(sums) == set(dials["sums"])
     for c, v in dials["sums"].items():
         if not same(sums.get(c), v):
@@ -148,10 +160,15 @@ def main() -> int:
     print(f"file: {path} ({size_mb:.1f} MB, {nrows} rows)")
     print(f"columns compared: {', '.join(sorted(sums))}")
     print(f"checksums {'identical' if ok else 'DIFFER'}")
-    print(f"DIALS flex.reflection_table.from_file: median {dials_med * 1e3:.1f} ms ({args.runs} runs)")
+    print(
+        f"DIALS flex.reflection_table.from_file: median {dials_med * 1e3:.1f} ms ({args.runs} runs)"
+    )
     print(
         f"thas_tui read_refl ({len(sums)} of {len(columns)} requested columns present): "
         f"median {ours_med * 1e3:.1f} ms ({args.runs} runs)"
+    )
+    print(
+        f"plain msgpack.unpackb + np.frombuffer:  median {statistics.median(mp_times) * 1e3:.1f} ms"
     )
     print(f"ratio DIALS / ours: {dials_med / ours_med:.1f}x")
     if tmp is not None:

@@ -76,3 +76,17 @@ def tail_lines(path: str | os.PathLike[str], n: int = 20, block: int = 65536) ->
         return []
     lines = data.decode("utf-8", "replace").splitlines()
     return lines[-n:]
+
+
+def count_lines(path: str | os.PathLike[str], block: int = 1 << 20) -> int:
+    """Lines in a file (a last line without a newline counts), read in blocks: memory stays flat."""
+    n = 0
+    last = b"\n"
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(block):
+                n += chunk.count(b"\n")
+                last = chunk[-1:]
+    except OSError:
+        return 0
+    return n + (last != b"\n")

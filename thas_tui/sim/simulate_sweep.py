@@ -54,11 +54,12 @@ class Preset:
 
 # Recording clean axial reflections on all three screw axes needs ~70 degrees of rotation even
 # in the best orientation (see _designed_rotation), so the demo rotates 72 degrees in wide
-# (1.5 degree) images at modest resolution to fit its time budget. The small preset is for
+# (2 degree) images at modest resolution to fit its time budget: image count drives the cost of
+# find_spots and integrate, reflection count that of integrate and scale. The small preset is for
 # tests that need DIALS to run fast: a 48 degree wedge at lower resolution indexes the right
 # cell, but cannot promise all three screw axes (dials.symmetry may choose P 2 21 21 or so).
 PRESETS: dict[str, Preset] = {
-    "demo": Preset(48, 1.5, 550.0, "demo: whole pipeline in under 5 min on 2 cores, P 21 21 21"),
+    "demo": Preset(36, 2.0, 550.0, "demo: whole pipeline in under 5 min on 2 cores, P 21 21 21"),
     "small": Preset(24, 2.0, 650.0, "tests: 48 degrees, lower resolution, fast", min_axial=0),
 }
 
@@ -221,19 +222,6 @@ def _models(preset: Preset, workdir: Path):
     fmt = expt.imageset.get_format_class().__name__
     probe.unlink()
     return expt.beam, expt.detector, expt.goniometer, fmt
-
-
-@dataclass
-class Reflections:
-    """Predicted reflections of the whole sweep (numpy arrays, one entry per reflection)."""
-
-    hkl: np.ndarray
-    phi: np.ndarray  # degrees, within the scan
-    sigma_phi: np.ndarray  # degrees: mosaicity stretched by the Lorentz factor
-    x: np.ndarray  # pixels (fast), parallax-corrected
-    y: np.ndarray  # pixels (slow)
-    counts: np.ndarray  # expected total counts over all images
-    d: np.ndarray
 
 
 def _rotate(axis: np.ndarray, r: np.ndarray, phi: np.ndarray) -> np.ndarray:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import work
+from textual.actions import SkipAction
 from textual.widgets import Log
 
-from thas_tui.core.tail import tail_lines
+from thas_tui.core.tail import count_lines, tail_lines
 
 MAX_LINES = 5000
 
@@ -29,8 +31,32 @@ class LogPane(Log):
         lines = tail_lines(log_path, MAX_LINES)
         self.border_subtitle = str(log_path)
         self.write_lines(lines)
+        if len(lines) >= MAX_LINES:
+            # Only the tail is shown: say how much of the file that is, counted off the event loop.
+            self._count_lines(stage, log_path, len(lines))
+
+    @work(thread=True, exclusive=True, group="log-count")
+    def _count_lines(self, stage: str, log_path: str, shown: int) -> None:
+        total = count_lines(log_path)
+        if total > shown:
+            self.app.call_from_thread(self._note_total, stage, shown, total)
+
+    def _note_total(self, stage: str, shown: int, total: int) -> None:
+        if self.stage == stage:
+            self.border_title = f"log · {stage} · showing last {shown:,} of {total:,} lines"
 
     def append(self, stage: str, lines: list[str]) -> None:
         """Append lines when they belong to the stage shown."""
         if stage == self.stage:
             self.write_lines(lines)
+
+    # Home/End jump at once: Textual's default is a 1 s animated scroll through up to 5000 lines.
+    def action_scroll_home(self) -> None:
+        if not self._allow_scroll:
+            raise SkipAction()
+        self.scroll_home(animate=False, x_axis=self.scroll_y == 0)
+
+    def action_scroll_end(self) -> None:
+        if not self._allow_scroll:
+            raise SkipAction()
+        self.scroll_end(animate=False, x_axis=False)

@@ -21,31 +21,181 @@ from thas_tui.core.readers.expt import cell_volume, read_expt, space_group_symbo
 # crystal.num_scan_points — all of experiment 0.
 EXPT_CASES = [
     # spec, n_exp, wavelength, distance, image_range, oscillation, axis, cell, space group, n_scan_points
-    ("lcys:imported.expt", 4, 0.6889, 159.9999999999887, (1, 15), (-145.0, 0.1), (1.0, 0.0, 0.0), None, None, 0),
-    ("lcys:indexed.expt", 4, 0.688899999999999, 161.89262986903086, (1, 15), (-145.0, 0.1), (1.0, 0.0, 0.0),
-     (5.495698046105409, 8.207543408362376, 12.16237809891392, 90.13728708005736, 89.70591647164409, 89.81623951634536), "P 1", 0),
-    ("lcys:bravais_setting_5.expt", 4, 0.688899999999999, 161.6081803712144, (1, 15), (-145.0, 0.1), (1.0, 0.0, 0.0),
-     (5.488490793052523, 8.194158309339219, 12.141610592269199, 89.99999999999999, 90.00000000000001, 90.00000000000001), "P 2 2 2", 0),
-    ("lcys:refined.expt", 4, 0.688899999999999, 159.49058637900123, (1, 15), (-145.0, 0.1), (1.0, 0.0, 0.0),
-     (5.488490793052523, 8.194158309339224, 12.141610592269204, 89.99999999999999, 90.0, 90.0), "P 2 2 2", 16),
-    ("lcys:integrated.expt", 4, 0.688899999999999, 159.49058637900123, (1, 15), (-145.0, 0.1), (1.0, 0.0, 0.0),
-     (5.488490793052522, 8.194158309339226, 12.141610592269208, 89.99999999999999, 90.00000000000001, 90.0), "P 2 2 2", 16),
-    ("lcys:scaled.expt", 4, 0.688899999999999, 159.49058637900123, (1, 15), (-145.0, 0.1), (1.0, 0.0, 0.0),
-     (5.488490793052521, 8.194158309339224, 12.141610592269204, 90.00000000000001, 90.00000000000003, 90.0), "P 2 2 2", 16),
-    ("shared:quartz_processed/imported.expt", 1, 0.02508, 280.0, (1, 100), (-50.0, 1.0),
-     (0.9999570551912293, 0.009267565661199248, 0.0), None, None, 0),
-    ("shared:quartz_processed/indexed.expt", 1, 0.025079999999999995, 280.0, (1, 100), (-50.0, 1.0),
-     (0.9999570551912293, 0.009267565661199248, 0.0),
-     (4.92470038567309, 4.92470038567309, 5.400739596811096, 90.0, 90.00000000000001, 120.00000000000001), "P 31 2 1", 0),
-    ("shared:quartz_processed/scaled.expt", 1, 0.025079999999999995, 280.0, (1, 100), (-50.0, 1.0),
-     (0.9999570551912293, 0.009267565661199248, 0.0),
-     (4.924887351825672, 4.924887351825672, 5.401371026345213, 90.00000000000003, 90.0, 119.99999999999999), "P 31 2 1", 101),
-    ("shared:l_cysteine_dials_output/indexed.expt", 4, 0.6889, 161.5359441509712, (1, 1700), (-145.0, 0.1), (1.0, 0.0, 0.0),
-     (5.475311885546763, 8.210654222202338, 12.158448306537167, 89.8955025456113, 90.04833107972885, 90.00206538814308), "P 1", 0),
+    (
+        "lcys:imported.expt",
+        4,
+        0.6889,
+        159.9999999999887,
+        (1, 15),
+        (-145.0, 0.1),
+        (1.0, 0.0, 0.0),
+        None,
+        None,
+        0,
+    ),
+    (
+        "lcys:indexed.expt",
+        4,
+        0.688899999999999,
+        161.89262986903086,
+        (1, 15),
+        (-145.0, 0.1),
+        (1.0, 0.0, 0.0),
+        (
+            5.495698046105409,
+            8.207543408362376,
+            12.16237809891392,
+            90.13728708005736,
+            89.70591647164409,
+            89.81623951634536,
+        ),
+        "P 1",
+        0,
+    ),
+    (
+        "lcys:bravais_setting_5.expt",
+        4,
+        0.688899999999999,
+        161.6081803712144,
+        (1, 15),
+        (-145.0, 0.1),
+        (1.0, 0.0, 0.0),
+        (
+            5.488490793052523,
+            8.194158309339219,
+            12.141610592269199,
+            89.99999999999999,
+            90.00000000000001,
+            90.00000000000001,
+        ),
+        "P 2 2 2",
+        0,
+    ),
+    (
+        "lcys:refined.expt",
+        4,
+        0.688899999999999,
+        159.49058637900123,
+        (1, 15),
+        (-145.0, 0.1),
+        (1.0, 0.0, 0.0),
+        (5.488490793052523, 8.194158309339224, 12.141610592269204, 89.99999999999999, 90.0, 90.0),
+        "P 2 2 2",
+        16,
+    ),
+    (
+        "lcys:integrated.expt",
+        4,
+        0.688899999999999,
+        159.49058637900123,
+        (1, 15),
+        (-145.0, 0.1),
+        (1.0, 0.0, 0.0),
+        (
+            5.488490793052522,
+            8.194158309339226,
+            12.141610592269208,
+            89.99999999999999,
+            90.00000000000001,
+            90.0,
+        ),
+        "P 2 2 2",
+        16,
+    ),
+    (
+        "lcys:scaled.expt",
+        4,
+        0.688899999999999,
+        159.49058637900123,
+        (1, 15),
+        (-145.0, 0.1),
+        (1.0, 0.0, 0.0),
+        (
+            5.488490793052521,
+            8.194158309339224,
+            12.141610592269204,
+            90.00000000000001,
+            90.00000000000003,
+            90.0,
+        ),
+        "P 2 2 2",
+        16,
+    ),
+    (
+        "shared:quartz_processed/imported.expt",
+        1,
+        0.02508,
+        280.0,
+        (1, 100),
+        (-50.0, 1.0),
+        (0.9999570551912293, 0.009267565661199248, 0.0),
+        None,
+        None,
+        0,
+    ),
+    (
+        "shared:quartz_processed/indexed.expt",
+        1,
+        0.025079999999999995,
+        280.0,
+        (1, 100),
+        (-50.0, 1.0),
+        (0.9999570551912293, 0.009267565661199248, 0.0),
+        (
+            4.92470038567309,
+            4.92470038567309,
+            5.400739596811096,
+            90.0,
+            90.00000000000001,
+            120.00000000000001,
+        ),
+        "P 31 2 1",
+        0,
+    ),
+    (
+        "shared:quartz_processed/scaled.expt",
+        1,
+        0.025079999999999995,
+        280.0,
+        (1, 100),
+        (-50.0, 1.0),
+        (0.9999570551912293, 0.009267565661199248, 0.0),
+        (
+            4.924887351825672,
+            4.924887351825672,
+            5.401371026345213,
+            90.00000000000003,
+            90.0,
+            119.99999999999999,
+        ),
+        "P 31 2 1",
+        101,
+    ),
+    (
+        "shared:l_cysteine_dials_output/indexed.expt",
+        4,
+        0.6889,
+        161.5359441509712,
+        (1, 1700),
+        (-145.0, 0.1),
+        (1.0, 0.0, 0.0),
+        (
+            5.475311885546763,
+            8.210654222202338,
+            12.158448306537167,
+            89.8955025456113,
+            90.04833107972885,
+            90.00206538814308,
+        ),
+        "P 1",
+        0,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("spec", "n", "wl", "dist", "irange", "osc", "axis", "cell", "sg", "nsp"), EXPT_CASES)
+@pytest.mark.parametrize(
+    ("spec", "n", "wl", "dist", "irange", "osc", "axis", "cell", "sg", "nsp"), EXPT_CASES
+)
 def test_expt_matches_dials(spec, n, wl, dist, irange, osc, axis, cell, sg, nsp) -> None:
     el = read_expt(resolve(spec))
     assert el.format == "ExperimentList"
@@ -94,15 +244,42 @@ def test_scan_varying_cells_and_orientation_match_dials() -> None:
     sv = read_expt(LCYS / "integrated.expt")[0].crystal.scan_varying
     assert sv.cells.shape == (16, 6)
     assert sv.cells[0] == pytest.approx(
-        [5.425861039007755, 8.139210720975873, 12.026329937758925, 90.00000000000003, 90.00000000000003, 90.00000000000001], rel=1e-12
+        [
+            5.425861039007755,
+            8.139210720975873,
+            12.026329937758925,
+            90.00000000000003,
+            90.00000000000003,
+            90.00000000000001,
+        ],
+        rel=1e-12,
     )
     assert sv.cells[-1] == pytest.approx(
-        [5.425305740555882, 8.134923757932311, 12.037754695263514, 90.00000000000003, 90.0, 90.00000000000001], rel=1e-12
+        [
+            5.425305740555882,
+            8.134923757932311,
+            12.037754695263514,
+            90.00000000000003,
+            90.0,
+            90.00000000000001,
+        ],
+        rel=1e-12,
     )
-    assert sv.orientation[-1] == pytest.approx([0.6274199199646062, -0.365124968595611, 1.7126337699647516], abs=1e-10)
+    assert sv.orientation[-1] == pytest.approx(
+        [0.6274199199646062, -0.365124968595611, 1.7126337699647516], abs=1e-10
+    )
     assert sv.phi[0] == -145.0
     assert sv.phi[-1] == pytest.approx(-143.5, abs=1e-12)
     assert np.all(sv.volumes > 0)
+    # Drift from the first scan point (our decomposition of U(t)·U(0)⁻¹; DIALS plots only the
+    # static-relative one): zero there; U is orthonormal at every point.
+    assert sv.orientation_from_first[0] == pytest.approx([0, 0, 0], abs=1e-12)
+    assert np.abs(sv.orientation_from_first[-1]).max() == pytest.approx(
+        0.0632529980216533, rel=1e-9
+    )
+    assert np.einsum("nij,nkj->nik", sv.U, sv.U) == pytest.approx(
+        np.broadcast_to(np.eye(3), (16, 3, 3)), abs=1e-12
+    )
 
 
 def test_scan_varying_quartz() -> None:
@@ -138,7 +315,7 @@ def test_old_imported_experiments_json() -> None:
         (" C 2y", "C 1 2 1", 5),
         (" P 2yb", "P 1 21 1", 4),
         (" P 4abw 2nw", "P 41 21 2", 92),
-        (" P 31 2\"", "P 31 2 1", 152),
+        (' P 31 2"', "P 31 2 1", 152),
         (" I 2 2 3", "I 2 3", 197),
         (" R 3", "R 3 :H", 146),
         ("-P 2 2", "P m m m", 47),
@@ -161,9 +338,9 @@ def test_all_65_sohncke_groups_mapped() -> None:
     ("content", "match"),
     [
         (b"", "not valid JSON"),
-        (b"{\"__id__\": \"ExperimentList\", \"experiment\": [", "not valid JSON"),
+        (b'{"__id__": "ExperimentList", "experiment": [', "not valid JSON"),
         (b"[1, 2, 3]", "unsupported format"),
-        (b"{\"foo\": 1}", "unsupported format"),
+        (b'{"foo": 1}', "unsupported format"),
     ],
 )
 def test_unusable_files(tmp_path: Path, content: bytes, match: str) -> None:
@@ -189,7 +366,9 @@ def test_damaged_models_become_none(tmp_path: Path) -> None:
 _INTEGRATED = (LCYS / "integrated.expt").read_bytes()
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(
+    max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
 @given(data=st.data())
 def test_garbage_only_raises_unreadable(tmp_path: Path, data: st.DataObject) -> None:
     kind = data.draw(st.sampled_from(["random", "truncated", "json"]))
@@ -204,7 +383,10 @@ def test_garbage_only_raises_unreadable(tmp_path: Path, data: st.DataObject) -> 
             lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=5), c, max_size=4),
             max_leaves=20,
         )
-        doc = {"__id__": "ExperimentList", "experiment": [{"beam": 0, "crystal": 0, "scan": 0, "detector": 0, "goniometer": 0}]}
+        doc = {
+            "__id__": "ExperimentList",
+            "experiment": [{"beam": 0, "crystal": 0, "scan": 0, "detector": 0, "goniometer": 0}],
+        }
         for key in ("beam", "detector", "goniometer", "scan", "crystal", "profile"):
             doc[key] = data.draw(junk)
         raw = json.dumps(doc).encode()

@@ -33,7 +33,9 @@ def test_bravais_summary_lcys() -> None:
     assert round(best.rmsd, 3) == 0.309
     assert round(best.min_cc, 3) == 0.000 and round(best.max_cc, 3) == 0.642
     assert best.nspots == 100
-    assert best.unit_cell == pytest.approx((5.488490793052523, 8.194158309339217, 12.141610592269197, 90, 90, 90))
+    assert best.unit_cell == pytest.approx(
+        (5.488490793052523, 8.194158309339217, 12.141610592269197, 90, 90, 90)
+    )
     assert round(best.volume) == 546  # not in the JSON: computed from the cell
     assert best.experiments_file == "bravais_setting_5.expt"
     sol4 = s.get(4)
@@ -69,7 +71,13 @@ def test_symmetry_lcys_312() -> None:
     assert s.best.patterson_group == "P m m m" and s.best.mx_group == "P 2 2 2"
     assert s.best.likelihood == 0.2
     assert s.best.cc_for == pytest.approx(0.8602198578253861)
-    assert [g.patterson_group for g in s.subgroups] == ["P m m m", "P 1 2/m 1", "P 1 2/m 1", "P 1 2/m 1", "P -1"]
+    assert [g.patterson_group for g in s.subgroups] == [
+        "P m m m",
+        "P 1 2/m 1",
+        "P 1 2/m 1",
+        "P 1 2/m 1",
+        "P -1",
+    ]
     assert s.cb_op_inp_min == ("a,b,c",) * 4
     assert s.min_cell_space_group == "P 1"
 
@@ -90,7 +98,11 @@ def test_merge_json_quartz_table1() -> None:
     assert (overall.n_obs, overall.n_uniq) == (1401, 298)
     assert round(overall.multiplicity, 2) == 4.70 and overall.completeness == 100.0
     assert round(overall.i_over_sigma, 1) == 19.4
-    assert (round(overall.r_merge, 3), round(overall.r_meas, 3), round(overall.r_pim, 3)) == (0.109, 0.126, 0.060)
+    assert (round(overall.r_merge, 3), round(overall.r_meas, 3), round(overall.r_pim, 3)) == (
+        0.109,
+        0.126,
+        0.060,
+    )
     assert round(overall.cc_half, 3) == 0.988
     assert [round(r.anom_completeness, 1) for r in (overall, low, high)] == [99.4, 100.0, 100.0]
     assert [round(r.anom_multiplicity, 1) for r in (overall, low, high)] == [2.9, 2.3, 3.1]
@@ -135,8 +147,18 @@ def test_refine_history_matches_log() -> None:
     h = read_refine_history(LCYS / "refine_history.json")
     assert len(h.steps) == 19
     s0, last = h.steps[0], h.final
-    assert (s0.nref, round(s0.rmsd_x, 5), round(s0.rmsd_y, 5), round(s0.rmsd_phi, 5)) == (80, 0.16856, 0.22987, 0.25669)
-    assert (last.step, round(last.rmsd_x, 6), round(last.rmsd_y, 6), round(last.rmsd_phi, 6)) == (18, 0.049555, 0.085816, 0.041562)
+    assert (s0.nref, round(s0.rmsd_x, 5), round(s0.rmsd_y, 5), round(s0.rmsd_phi, 5)) == (
+        80,
+        0.16856,
+        0.22987,
+        0.25669,
+    )
+    assert (last.step, round(last.rmsd_x, 6), round(last.rmsd_y, 6), round(last.rmsd_phi, 6)) == (
+        18,
+        0.049555,
+        0.085816,
+        0.041562,
+    )
     assert h.reason_for_termination == "RMSD no longer decreasing"
 
 
@@ -165,16 +187,20 @@ READERS = [
 _CONTENT = {p: p.read_bytes() for _, p in READERS}
 
 
-@pytest.mark.parametrize(("reader", "path"), READERS, ids=lambda x: getattr(x, "name", getattr(x, "__name__", "")))
+@pytest.mark.parametrize(
+    ("reader", "path"), READERS, ids=lambda x: getattr(x, "name", getattr(x, "__name__", ""))
+)
 def test_wrong_document_is_unreadable(tmp_path: Path, reader, path) -> None:
-    for content in (b"", b"[]", b"{\"x\": 1}", b"{\"truncated\": [1, 2"):
+    for content in (b"", b"[]", b'{"x": 1}', b'{"truncated": [1, 2'):
         p = tmp_path / path.name
         p.write_bytes(content)
         with pytest.raises(UnreadableFile, match=str(p.name)):
             reader(p)
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(
+    max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
 @given(data=st.data())
 def test_garbage_only_raises_unreadable(tmp_path: Path, data: st.DataObject) -> None:
     reader, path = data.draw(st.sampled_from(READERS))
@@ -186,7 +212,11 @@ def test_garbage_only_raises_unreadable(tmp_path: Path, data: st.DataObject) -> 
         raw = raw[: data.draw(st.integers(0, len(raw)))]
     else:
         pos = data.draw(st.integers(0, min(len(raw) - 1, 5000)))
-        raw = raw[:pos] + data.draw(st.sampled_from([b"null", b"\"x\"", b"[]", b"{}", b"-1e999", b"0"])) + raw[pos + 1 :]
+        raw = (
+            raw[:pos]
+            + data.draw(st.sampled_from([b"null", b'"x"', b"[]", b"{}", b"-1e999", b"0"]))
+            + raw[pos + 1 :]
+        )
     p = tmp_path / path.name
     p.write_bytes(raw)
     try:
@@ -196,12 +226,25 @@ def test_garbage_only_raises_unreadable(tmp_path: Path, data: st.DataObject) -> 
 
 
 _PARSED = {p: __import__("json").loads(c) for p, c in _CONTENT.items()}
-_JUNK = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6) | st.just([]) | st.just({})
+_JUNK = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=6)
+    | st.just([])
+    | st.just({})
+)
 
 
 def _mutate(doc, data: st.DataObject, depth: int = 0):
     """Replace one randomly chosen nested value of `doc` with junk."""
-    if depth > 8 or not isinstance(doc, (dict, list)) or not doc or data.draw(st.integers(0, 4)) == 0:
+    if (
+        depth > 8
+        or not isinstance(doc, (dict, list))
+        or not doc
+        or data.draw(st.integers(0, 4)) == 0
+    ):
         return data.draw(_JUNK)
     if isinstance(doc, dict):
         key = data.draw(st.sampled_from(sorted(doc, key=str)))
@@ -210,7 +253,9 @@ def _mutate(doc, data: st.DataObject, depth: int = 0):
     return doc[:i] + [_mutate(doc[i], data, depth + 1)] + doc[i + 1 :]
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(
+    max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
 @given(data=st.data())
 def test_wrong_types_never_crash(tmp_path: Path, data: st.DataObject) -> None:
     import json

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from reader_fixtures import LCYS, resolve
+
 from thas_tui.core.errors import UnreadableFile
 from thas_tui.core.readers.refl import (
     DEFAULT_COLUMNS,
@@ -26,15 +26,79 @@ from thas_tui.core.readers.refl import (
 # flex.sum of each column / of each part of vec3 columns; sum of all bbox values).
 # (file, nrows, n_indexed, n_experiments, sum intensity.sum.value, sums of xyzobs.px.value, sum bbox)
 REFL_CASES = [
-    ("lcys:strong.refl", 160, 0, 4, 261224.0, (117590.46715720402, 129829.85487982651, 1321.5827105673152), 497472),
-    ("lcys:indexed.refl", 160, 129, 4, 261224.0, (117590.46715720404, 129829.85487982653, 1321.5827105673152), 497472),
-    ("lcys:integrated.refl", 252, 79, 4, 276770.02604162693, (226164.74767643271, 203968.1614950597, 1920.360793370638), 864083),
-    ("lcys:scaled.refl", 252, 79, 4, 276770.02604162693, (226164.74767643271, 203968.1614950597, 1920.360793370638), 864083),
+    (
+        "lcys:strong.refl",
+        160,
+        0,
+        4,
+        261224.0,
+        (117590.46715720402, 129829.85487982651, 1321.5827105673152),
+        497472,
+    ),
+    (
+        "lcys:indexed.refl",
+        160,
+        129,
+        4,
+        261224.0,
+        (117590.46715720404, 129829.85487982653, 1321.5827105673152),
+        497472,
+    ),
+    (
+        "lcys:integrated.refl",
+        252,
+        79,
+        4,
+        276770.02604162693,
+        (226164.74767643271, 203968.1614950597, 1920.360793370638),
+        864083,
+    ),
+    (
+        "lcys:scaled.refl",
+        252,
+        79,
+        4,
+        276770.02604162693,
+        (226164.74767643271, 203968.1614950597, 1920.360793370638),
+        864083,
+    ),
     ("lcys:empty_strong.refl", 0, 0, 1, 0.0, (0.0, 0.0, 0.0), 0),
-    ("shared:quartz_processed/strong.refl", 505, 0, 1, 4753559.0, (257337.94235484223, 267115.0583982862, 24970.472911432), 1099019),
-    ("shared:quartz_processed/indexed.refl", 505, 444, 1, 4753559.0, (257337.94235484223, 267115.05839828623, 24970.47291143198), 1099019),
-    ("shared:quartz_processed/integrated.refl", 1653, 406, 1, 5405292.320678711, (844888.1511468121, 835664.170422117, 82402.69955601152), 3525631),
-    ("shared:quartz_processed/scaled.refl", 1620, 393, 1, 5405292.320678711, (826084.5975049585, 818851.4831836235, 80596.44150793855), 3450758),
+    (
+        "shared:quartz_processed/strong.refl",
+        505,
+        0,
+        1,
+        4753559.0,
+        (257337.94235484223, 267115.0583982862, 24970.472911432),
+        1099019,
+    ),
+    (
+        "shared:quartz_processed/indexed.refl",
+        505,
+        444,
+        1,
+        4753559.0,
+        (257337.94235484223, 267115.05839828623, 24970.47291143198),
+        1099019,
+    ),
+    (
+        "shared:quartz_processed/integrated.refl",
+        1653,
+        406,
+        1,
+        5405292.320678711,
+        (844888.1511468121, 835664.170422117, 82402.69955601152),
+        3525631,
+    ),
+    (
+        "shared:quartz_processed/scaled.refl",
+        1620,
+        393,
+        1,
+        5405292.320678711,
+        (826084.5975049585, 818851.4831836235, 80596.44150793855),
+        3450758,
+    ),
 ]
 
 
@@ -91,7 +155,9 @@ def test_spots_per_image_matches_find_spots() -> None:
 def test_spots_per_image_scan_not_starting_at_one() -> None:
     # A scan of images 11..20 has array range 10..20: z in [10, 11) is image 11.
     t = read_refl(LCYS / "strong.refl", columns=["xyzobs.px.value"])
-    shifted = type(t)(t.path, t.nrows, t.identifiers, {"xyzobs.px.value": t["xyzobs.px.value"] + [0, 0, 10]})
+    shifted = type(t)(
+        t.path, t.nrows, t.identifiers, {"xyzobs.px.value": t["xyzobs.px.value"] + [0, 0, 10]}
+    )
     assert spots_per_image(shifted, (11, 25)).tolist() == spots_per_image(t, (1, 15)).tolist()
 
 
@@ -127,7 +193,9 @@ def test_truncated_file_raises_unreadable(tmp_path: Path, cut: int) -> None:
 _STRONG = (LCYS / "strong.refl").read_bytes()
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(
+    max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
 @given(data=st.data())
 def test_garbage_only_raises_unreadable(tmp_path: Path, data: st.DataObject) -> None:
     kind = data.draw(st.sampled_from(["random", "truncated", "corrupted"]))

@@ -16,7 +16,9 @@ def load_json(path: str | Path, what: str, producer: str) -> Any:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise UnreadableFile(f"{path}: cannot read the {what} ({exc.strerror}). Check the path.") from exc
+        raise UnreadableFile(
+            f"{path}: cannot read the {what} ({exc.strerror}). Check the path."
+        ) from exc
     if not raw.strip():
         raise UnreadableFile(f"{path}: the {what} is empty. Re-run {producer}.")
     try:
@@ -30,7 +32,9 @@ def load_json(path: str | Path, what: str, producer: str) -> Any:
 
 def wrong_shape(path: str | Path, what: str, producer: str, detail: str) -> UnreadableFile:
     """The error for JSON that decodes but is not the expected document."""
-    return UnreadableFile(f"{Path(path)}: not a {what} ({detail}). Pass the file written by {producer}.")
+    return UnreadableFile(
+        f"{Path(path)}: not a {what} ({detail}). Pass the file written by {producer}."
+    )
 
 
 def num(x: Any) -> float | None:
@@ -70,3 +74,8 @@ def text_num(x: Any) -> float | None:
 def num_list(x: Any) -> list[float | None]:
     """A list of floats/None from a JSON list (anything else gives an empty list)."""
     return [num(v) for v in x] if isinstance(x, list) else []
+
+
+def as_list(x: Any) -> list[Any]:
+    """`x` if it is a list, else an empty list (JSON junk must not be iterated)."""
+    return x if isinstance(x, list) else []

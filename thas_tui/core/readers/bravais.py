@@ -89,7 +89,9 @@ def read_bravais_summary(path: str | Path) -> BravaisSummary:
                 cb_op=str(d.get("cb_op", "")),
                 recommended=d.get("recommended") is True,
                 experiments_file=f"bravais_setting_{sol}.expt",
-                correlation_coefficients=tuple(num(x) for x in ccs) if isinstance(ccs, list) else (),
+                correlation_coefficients=tuple(num(x) for x in ccs)
+                if isinstance(ccs, list)
+                else (),
             )
         )
     if data and not rows:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -14,6 +16,7 @@ from thas_tui.core.errors import UnreadableFile
 from thas_tui.core.readers._hall_symbols import HALL_TO_HM
 
 Vec3 = tuple[float, float, float]
+T = TypeVar("T")
 
 
 # --- dataclasses ----------------------------------------------------------------------------
@@ -127,6 +130,9 @@ class ScanVaryingCrystal:
     # Rotation (deg) of U(t)·U0⁻¹ decomposed about the lab x, y, z axes (phi1, phi2, phi3), U0 the
     # static U, exactly as dials.plot_scan_varying_model with its default e1/e2/e3.
     orientation: np.ndarray  # (n, 3)
+    # The same decomposition of U(t)·U(0)⁻¹: the drift since the first scan point (row 0 is 0).
+    orientation_from_first: np.ndarray  # (n, 3)
+    U: np.ndarray  # (n, 3, 3) orientation matrices, for any other decomposition
 
 
 @dataclass(frozen=True)
@@ -213,7 +219,9 @@ class ExperimentList:
         seen: dict[int, Crystal] = {}
         for e in self.experiments:
             if e.crystal is not None:
-                seen.setdefault(e.crystal_index if e.crystal_index is not None else -e.index - 1, e.crystal)
+                seen.setdefault(
+                    e.crystal_index if e.crystal_index is not None else -e.index - 1, e.crystal
+                )
         return tuple(seen.values())
 
 
@@ -370,6 +378,21 @@ def _vec(x: Any, n: int = 3) -> tuple[float, ...] | None:
     return tuple(vals)  # type: ignore[arg-type]
 
 
+def _quiet(fn: Callable[..., T]) -> Callable[..., T]:
+    """Run `fn` with numpy floating-point warnings off: junk models give NaN/inf, not noise."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _list(x: Any) -> list[Any]:
+    return x if isinstance(x, list) else []
+
+
 def _i(x: Any) -> int | None:
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         return None
@@ -384,6 +407,7 @@ def _parse_beam(d: Any) -> Beam | None:
     return Beam(wavelength=_f(d.get("wavelength")), direction=_vec(d.get("direction")))  # type: ignore[arg-type]
 
 
+@_quiet
 def _parse_panel(d: Any) -> Panel | None:
     if not isinstance(d, dict):
         return None
@@ -454,18 +478,22 @@ def _parse_scan(d: Any) -> Scan | None:
     )
 
 
+@_quiet
 def _parse_goniometer(d: Any) -> Goniometer | None:
     if not isinstance(d, dict):
         return None
     if "axes" in d:
         # MultiAxisGoniometer: axes listed inner to outer; the scan axis is carried by every
         # axis outside it, so rotate it by those (dxtbx: setting rotation · scan axis).
-        axes = [_vec(a) for a in d.get("axes") or []]
-        angles = [_f(a) for a in d.get("angles") or []]
-        names = tuple(str(n) for n in d.get("names") or [])
+        axes = [_vec(a) for a in _list(d.get("axes"))]
+        angles = [_f(a) for a in _list(d.get("angles"))]
+        names = tuple(str(n) for n in _list(d.get("names")))
         scan_axis = _i(d.get("scan_axis"))
-        if not axes or any(a is None for a in axes) or len(angles) != len(axes) or any(
-            a is None for a in angles
+        if (
+            not axes
+            or any(a is None for a in axes)
+            or len(angles) != len(axes)
+            or any(a is None for a in angles)
         ):
             return Goniometer(rotation_axis=None, names=names, scan_axis=scan_axis)
         axis_vec = None
@@ -494,6 +522,7 @@ def _parse_goniometer(d: Any) -> Goniometer | None:
     return Goniometer(rotation_axis=tuple(float(x) for x in v))  # type: ignore[arg-type]
 
 
+@_quiet
 def _parse_crystal(d: Any, scan: Scan | None) -> Crystal | None:
     if not isinstance(d, dict):
         return None
@@ -525,6 +554,7 @@ def _parse_crystal(d: Any, scan: Scan | None) -> Crystal | None:
     )
 
 
+@_quiet
 def _parse_scan_varying(
     raw: Any, u_static: np.ndarray, scan: Scan | None
 ) -> ScanVaryingCrystal | None:
@@ -543,20 +573,33 @@ def _parse_scan_varying(
     cells = _cells_from_real_space(real)
     volumes = np.abs(np.linalg.det(real))
     u_mats = _u_from_a(a_mats, cells)
-    u0_inv = u_static.T
-    orientation = np.full((len(a_mats), 3), np.nan)
-    for i, u in enumerate(u_mats):
-        # plot_scan_varying_model passes (U, e3, e2, e1) and unpacks as (phi3, phi2, phi1).
-        sol = solve_rotation_angles(u @ u0_inv, (0.0, 0.0, 1.0), (0.0, 1.0, 0.0), (1.0, 0.0, 0.0))
-        if sol is not None:
-            phi3, phi2, phi1 = (math.degrees(x) for x in sol)
-            orientation[i] = (phi1, phi2, phi3)
+    orientation = _decompose(u_mats, u_static.T)
+    orientation_from_first = _decompose(u_mats, u_mats[0].T)
     n = len(a_mats)
     if scan is not None:
         phi = scan.oscillation_start + np.arange(n) * scan.oscillation_width
     else:
         phi = np.arange(n, dtype=float)
-    return ScanVaryingCrystal(phi=phi, cells=cells, volumes=volumes, orientation=orientation)
+    return ScanVaryingCrystal(
+        phi=phi,
+        cells=cells,
+        volumes=volumes,
+        orientation=orientation,
+        orientation_from_first=orientation_from_first,
+        U=u_mats,
+    )
+
+
+def _decompose(u_mats: np.ndarray, ref_inv: np.ndarray) -> np.ndarray:
+    """Angles (deg) about lab x, y, z of each U·ref_inv (NaN where no solution exists)."""
+    out = np.full((len(u_mats), 3), np.nan)
+    for i, u in enumerate(u_mats):
+        # plot_scan_varying_model passes (U, e3, e2, e1) and unpacks as (phi3, phi2, phi1).
+        sol = solve_rotation_angles(u @ ref_inv, (0.0, 0.0, 1.0), (0.0, 1.0, 0.0), (1.0, 0.0, 0.0))
+        if sol is not None:
+            phi3, phi2, phi1 = (math.degrees(x) for x in sol)
+            out[i] = (phi1, phi2, phi3)
+    return out
 
 
 def _parse_profile(d: Any) -> Profile | None:
@@ -625,8 +668,10 @@ def parse_experiments(data: Any, path: Path) -> ExperimentList:
     """Build an ExperimentList from already-decoded JSON (see read_expt)."""
     if isinstance(data, dict) and data.get("__id__") == "ExperimentList":
         return _parse_experiment_list(data, path)
-    if isinstance(data, list) and data and all(
-        isinstance(x, dict) and x.get("__id__") == "DataBlock" for x in data
+    if (
+        isinstance(data, list)
+        and data
+        and all(isinstance(x, dict) and x.get("__id__") == "DataBlock" for x in data)
     ):
         return _parse_datablocks(data, path)
     kind = data.get("__id__") if isinstance(data, dict) else type(data).__name__
@@ -638,7 +683,10 @@ def parse_experiments(data: Any, path: Path) -> ExperimentList:
 
 def _parse_experiment_list(data: dict, path: Path) -> ExperimentList:
     warnings: list[str] = []
-    models = {k: data.get(k) for k in ("beam", "detector", "goniometer", "scan", "crystal", "profile", "imageset")}
+    models = {
+        k: data.get(k)
+        for k in ("beam", "detector", "goniometer", "scan", "crystal", "profile", "imageset")
+    }
     # Parse each shared model once: experiments refer to them by index (joint refinement
     # shares a beam, a detector and often a crystal), and identity is kept for crystals.
     cache: dict[tuple[str, int, int | None], Any] = {}
@@ -680,7 +728,9 @@ def _parse_experiment_list(data: dict, path: Path) -> ExperimentList:
                 crystal_index=_i(e.get("crystal")),
             )
         )
-    return ExperimentList(path=path, format="ExperimentList", experiments=tuple(experiments), warnings=tuple(warnings))
+    return ExperimentList(
+        path=path, format="ExperimentList", experiments=tuple(experiments), warnings=tuple(warnings)
+    )
 
 
 def _parse_datablocks(blocks: list[dict], path: Path) -> ExperimentList:
@@ -688,7 +738,7 @@ def _parse_datablocks(blocks: list[dict], path: Path) -> ExperimentList:
     warnings = ["old DataBlock format: models read, no crystals or identifiers"]
     experiments: list[Experiment] = []
     for block in blocks:
-        for iset in block.get("imageset") or []:
+        for iset in _list(block.get("imageset")):
             if not isinstance(iset, dict):
                 continue
             scan = _parse_scan(_pick(block.get("scan"), iset.get("scan")))
@@ -698,9 +748,13 @@ def _parse_datablocks(blocks: list[dict], path: Path) -> ExperimentList:
                     identifier="",
                     beam=_parse_beam(_pick(block.get("beam"), iset.get("beam"))),
                     detector=_parse_detector(_pick(block.get("detector"), iset.get("detector"))),
-                    goniometer=_parse_goniometer(_pick(block.get("goniometer"), iset.get("goniometer"))),
+                    goniometer=_parse_goniometer(
+                        _pick(block.get("goniometer"), iset.get("goniometer"))
+                    ),
                     scan=scan,
                     imageset=_parse_imageset(iset, path.parent),
                 )
             )
-    return ExperimentList(path=path, format="DataBlock", experiments=tuple(experiments), warnings=tuple(warnings))
+    return ExperimentList(
+        path=path, format="DataBlock", experiments=tuple(experiments), warnings=tuple(warnings)
+    )

@@ -99,7 +99,8 @@ def _table(d: Any, key_name: str) -> IntegrationTable | None:
     ids = col("id")
     return IntegrationTable(
         title=str(d.get("title", "")),
-        experiment_id=np.where(np.isnan(ids), -1, ids).astype(int),
+        # Non-finite or absurd ids (damaged file) become -1 rather than an undefined cast.
+        experiment_id=np.where(np.isfinite(ids) & (np.abs(ids) < 2**31), ids, -1).astype(int),
         key=col(key_name),
         columns={c: col(c) for c in TABLE_COLUMNS},
         labels={str(k): str(v) for k, v in cols.items()},

@@ -9,7 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from thas_tui.core.readers._json import integer, load_json, num, num_list, text_num, wrong_shape
+from thas_tui.core.readers._json import (
+    as_list,
+    integer,
+    load_json,
+    num,
+    num_list,
+    text_num,
+    wrong_shape,
+)
 
 _WHAT = "dials.scale / dials.merge JSON output"
 _PRODUCER = "dials.scale or dials.merge with output.json=NAME.json"
@@ -202,7 +210,9 @@ def _plots(doc: dict) -> dict[str, Plot]:
                 if not isinstance(tr, dict) or not isinstance(tr.get("y"), list):
                     continue
                 x = tr.get("x") if isinstance(tr.get("x"), list) else list(range(len(tr["y"])))
-                series.append(PlotSeries(str(tr.get("name") or ""), tuple(x), tuple(num_list(tr["y"]))))
+                series.append(
+                    PlotSeries(str(tr.get("name") or ""), tuple(x), tuple(num_list(tr["y"])))
+                )
 
             def axis_title(key: str, _layout: dict = layout) -> str:
                 ax = _layout.get(key)
@@ -221,9 +231,10 @@ def _plots(doc: dict) -> dict[str, Plot]:
 
 
 def _bins_from_merging_stats(ms: dict, anom: dict | None) -> ResolutionBins:
-    d_max = _nan([_d_from_dss(x) for x in ms.get("d_star_sq_max") or []])
-    d_min = _nan([_d_from_dss(x) for x in ms.get("d_star_sq_min") or []])
-    n = len(d_min)
+    lo = [_d_from_dss(x) for x in as_list(ms.get("d_star_sq_min"))]
+    n = len(lo)
+    hi = [_d_from_dss(x) for x in as_list(ms.get("d_star_sq_max"))][:n]
+    d_min, d_max = _nan(lo), _nan(hi + [None] * (n - len(hi)))
     values: dict[str, np.ndarray] = {}
     for name, key in _MERGE_KEYS.items():
         col = num_list(ms.get(key))
@@ -318,7 +329,7 @@ def _table1_from_strings(rows: Any, summary: dict[str, str]) -> tuple[Table1Row,
         if not isinstance(r, list) or len(r) < 4:
             continue
         label = _strip_html(r[0])
-        for shell, cell in zip(("overall", "low", "high"), r[1:4]):
+        for shell, cell in zip(("overall", "low", "high"), r[1:4], strict=False):
             if label.startswith("Resolution"):
                 cols[shell]["d_max"], cols[shell]["d_min"] = _parse_range(cell)
             elif label in _TABLE1_ROWS:

@@ -52,9 +52,8 @@ def read_refine_history(path: str | Path) -> RefineHistory:
     objective = num_list(data.get("objective"))
     grad = num_list(data.get("gradient_norm"))
     chi2 = num_list(data.get("reduced_chi_squared"))
-    n = integer(attrs.get("_nrows"))
-    if n is None:
-        n = max(len(rmsd), len(nref), len(objective))
+    # The columns' own lengths, not attributes._nrows: a damaged count must not drive the loop.
+    n = max(len(rmsd), len(nref), len(objective))
 
     def at(xs: list, i: int) -> float | None:
         return xs[i] if i < len(xs) else None

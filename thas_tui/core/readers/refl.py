@@ -60,7 +60,15 @@ COLUMN_TYPES: dict[str, tuple[str, int]] = {
     "cctbx::miller::index<>": ("<i4", 3),
 }
 
-_PICKLE_PREFIXES = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"(dp", b"(lp", b"ccopy_reg")
+_PICKLE_PREFIXES = (
+    b"\x80\x02",
+    b"\x80\x03",
+    b"\x80\x04",
+    b"\x80\x05",
+    b"(dp",
+    b"(lp",
+    b"ccopy_reg",
+)
 
 
 @dataclass(frozen=True)
@@ -263,7 +271,11 @@ def _open_buffer(path: Path) -> tuple[bytes | mmap.mmap, object | None]:
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed by the caller via the returned handle
     except OSError as exc:
-        raise _unreadable(path, f"cannot open the reflection file ({exc.strerror})", "Check the path and permissions") from exc
+        raise _unreadable(
+            path,
+            f"cannot open the reflection file ({exc.strerror})",
+            "Check the path and permissions",
+        ) from exc
     try:
         buf: bytes | mmap.mmap = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except (ValueError, OSError):
@@ -298,12 +310,14 @@ def read_refl(
 def _parse(path: Path, buf: bytes | mmap.mmap, wanted: set[str]) -> ReflectionTable:
     head = bytes(buf[:16])
     if not head:
-        raise _unreadable(path, "the reflection file is empty (0 bytes)", "Re-run the DIALS step that wrote it")
+        raise _unreadable(
+            path, "the reflection file is empty (0 bytes)", "Re-run the DIALS step that wrote it"
+        )
     if head.startswith(_PICKLE_PREFIXES):
         raise _unreadable(
             path,
             "unsupported (pickle) reflection format written by an old DIALS",
-            "Convert it with a current DIALS (e.g. `dials.python -c \"from dials.array_family "
+            'Convert it with a current DIALS (e.g. `dials.python -c "from dials.array_family '
             "import flex; flex.reflection_table.from_file('in.refl').as_file('out.refl')\"`)",
         )
     w = _Walker(buf)

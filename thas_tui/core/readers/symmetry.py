@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from thas_tui.core.readers._json import integer, load_json, num, wrong_shape
+from thas_tui.core.readers._json import as_list, integer, load_json, num, wrong_shape
 from thas_tui.core.readers.expt import space_group_symbol
 
 _WHAT = "dials.symmetry JSON output"
@@ -80,12 +80,10 @@ def read_symmetry_json(path: str | Path) -> SymmetryResult:
     """Read `dials.symmetry.json`; UnreadableFile if it is not JSON or not that document."""
     path = Path(path)
     data = load_json(path, _WHAT, _PRODUCER)
-    if not isinstance(data, dict) or not (
-        "subgroup_scores" in data or "sym_op_scores" in data
-    ):
+    if not isinstance(data, dict) or not ("subgroup_scores" in data or "sym_op_scores" in data):
         raise wrong_shape(path, _WHAT, _PRODUCER, "no subgroup_scores or sym_op_scores")
     subgroups = []
-    for d in data.get("subgroup_scores") or []:
+    for d in as_list(data.get("subgroup_scores")):
         if not isinstance(d, dict):
             continue
         hall = d.get("patterson_group")
@@ -106,7 +104,7 @@ def read_symmetry_json(path: str | Path) -> SymmetryResult:
             )
         )
     ops = []
-    for d in data.get("sym_op_scores") or []:
+    for d in as_list(data.get("sym_op_scores")):
         if isinstance(d, dict):
             ops.append(
                 SymOpScore(

@@ -1,0 +1,150 @@
+"""Shared helpers for the dashboard benchmarks: machine description, memory, repaint probe."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+FIXTURES = Path("/work/shared/fixtures/dials-logs")
+# Real DIALS logs, first the shared fixtures, then the repository's own test data.
+INTEGRATE_LOGS = [
+    FIXTURES / "dials-2.2.11_betalactamase" / "dials.integrate.log",
+    ROOT / "tests" / "data" / "dials-3.12_l_cysteine_logs" / "dials.integrate.log",
+]
+FIND_SPOTS_LOGS = [
+    FIXTURES / "dials-2.2.11_betalactamase" / "dials.find_spots.log",
+    ROOT / "tests" / "data" / "dials-3.12_l_cysteine_logs" / "dials.find_spots.log",
+]
+
+
+def first_existing(paths: list[Path]) -> Path:
+    for p in paths:
+        if p.exists():
+            return p
+    raise SystemExit(f"none of these logs exists: {', '.join(map(str, paths))}")
+
+
+def machine() -> str:
+    """One line: CPU model, cores, RAM, Python, Textual, date."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=5).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    ram = "?"
+    try:
+        with open("/proc/meminfo") as fh:
+            kb = int(fh.readline().split()[1])
+            ram = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        from textual import __version__ as tv
+    except ImportError:  # pragma: no cover
+        tv = "?"
+    return (
+        f"{model}, {os.cpu_count()} cores, {ram} RAM, Python {platform.python_version()}, "
+        f"Textual {tv}, {platform.system()} {platform.release()}, "
+        f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}"
+    )
+
+
+def proc_mem_mb(pid: int | str = "self") -> tuple[float, float]:
+    """(VmRSS, VmHWM) of a process in MB, from /proc."""
+    rss = hwm = 0.0
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                hwm = int(line.split()[1]) / 1024
+    return rss, hwm
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, int(round(p / 100 * len(s) + 0.5)) - 1))
+    return s[k]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+class PaintProbe:
+    """Timestamps every screen update the app hands to its driver.
+
+    Wraps ``App._display``, which the screen calls once per compositor refresh with the update to
+    write to the terminal. The headless driver skips the write, so the probe renders the update to
+    the terminal byte string itself (``render_segments``): a probed paint costs what a real one
+    costs up to the write(2). Waiters resolve on the first paint at which their predicate holds.
+    """
+
+    def __init__(self, app, render_output: bool = True) -> None:
+        self.app = app
+        self.render_output = render_output
+        self.paints = 0
+        self.bytes = 0
+        self._orig = app._display
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[float]]] = []
+        app._display = self._display
+
+    def _display(self, screen, renderable) -> None:
+        if renderable is not None and self.render_output and hasattr(renderable, "render_segments"):
+            self.bytes += len(renderable.render_segments(self.app.console))
+        self._orig(screen, renderable)
+        if renderable is None:
+            return
+        now = time.perf_counter()
+        self.paints += 1
+        for item in list(self._waiters):
+            pred, fut = item
+            if fut.done():
+                self._waiters.remove(item)
+            elif pred():
+                fut.set_result(now)
+                self._waiters.remove(item)
+
+    async def wait_for(self, pred: Callable[[], bool], timeout: float = 30.0) -> float:
+        """perf_counter() of the first paint from now on at which ``pred()`` is true."""
+        fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._waiters.append((pred, fut))
+        return await asyncio.wait_for(fut, timeout)
+
+
+def make_app(workdir: Path, pipeline, autostart: bool = False, dials=None, config=None):
+    """The real ThasApp, built as tests/ui/test_dashboard.py's make_app builds it."""
+    from thas_tui.app import ThasApp
+    from thas_tui.core.commands import RunConfig
+    from thas_tui.core.dials_env import DialsEnv
+
+    dials = dials or DialsEnv(bin_dir=Path("/nonexistent"), version="3.12", python="python3")
+    config = config or RunConfig(images=["/data/x.cbf"])
+    return ThasApp(workdir, config, dials, pipeline, autostart=autostart)
+
+
+def send_key(app, key: str) -> None:
+    """Post a key press the way a terminal driver does (no waiting, unlike Pilot.press)."""
+    from textual import events
+
+    ev = events.Key(key, key if len(key) == 1 else None)
+    ev.set_sender(app)
+    app._driver.send_message(ev)
