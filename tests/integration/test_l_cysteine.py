@@ -41,7 +41,7 @@ def test_import_find_spots_index(tmp_path: Path, l_cysteine_sweep1: list[str]) -
     for got, want in zip(sorted((cell.a, cell.b, cell.c)), TRUE_CELL, strict=True):
         assert abs(got - want) / want < 0.01
     # What the headless run printed is what the files say.
-    assert "done   import" in res.stdout and "15 images, 1 sweep" in res.stdout
+    assert "done   import" in res.stdout and "15 images, λ 0.6889 Å" in res.stdout
     n_spots = int(next(ln for ln in res.stdout.splitlines() if "done   find_spots" in ln).split()[-2])
     assert n_spots > 30
     assert f"{cell.a:.1f} {cell.b:.1f} {cell.c:.1f}" in res.stdout

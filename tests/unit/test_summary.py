@@ -200,7 +200,7 @@ def test_quartz_structured(capsys):
     assert d["integrate"]["n_reflections"] == 1653
     assert round(d["integrate"]["sigma_m"], 6) == 0.332043
     assert d["symmetry"] == {"source": "scaled.expt", "space_group": "P 31 2 1"}
-    assert d["stages"]["import"]["key_result"] == "100 images, 1 sweep, λ 0.0251 Å"
+    assert d["stages"]["import"]["key_result"] == "100 images, λ 0.0251 Å"
     code, out, _ = run(capsys, QUARTZ)
     assert (
         "505 spots on 100 images; per image min 1, median 5, max 11; 0 images without spots" in out

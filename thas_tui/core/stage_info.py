@@ -99,7 +99,7 @@ def _import(workdir: Path, config) -> str:
         if e.beam is not None and wavelength is None:
             wavelength = e.beam.wavelength
     sweeps = len(expts.experiments)
-    text = f"{n_images} images, {sweeps} sweep{'s' if sweeps != 1 else ''}"
+    text = f"{n_images} images" if sweeps == 1 else f"{n_images} images in {sweeps} sweeps"
     if wavelength:
         text += f", λ {wavelength:.4f} Å"
     return text

@@ -88,6 +88,8 @@ class DashboardScreen(Screen):
         self.ascii_only = ascii_only
         self.orchestrator: Orchestrator | None = None
         self.follow = True
+        # The tabs follow the running stage (spots during find_spots) until the user picks one.
+        self.auto_tabs = True
         self.finished: PipelineFinished | None = None
         # What the app exits with: 0 when every stage succeeded, 1 after a failure.
         self.exit_code = 0
@@ -211,6 +213,8 @@ class DashboardScreen(Screen):
             self.query_one(ProgressWidget).start(event.stage)
             if event.stage == "find_spots":
                 self.query_one(ResultsTabs).start_live_spots(self.workdir)
+            if self.auto_tabs and self.follow:
+                self.query_one(ResultsTabs).active = "spots" if event.stage == "find_spots" else "log"
             if self.follow:
                 tree.select_stage(event.stage)
                 log.stage = event.stage
@@ -259,6 +263,7 @@ class DashboardScreen(Screen):
             self.action_show_tab(panels[-1] if panels and run.state is State.DONE else "log")
 
     def action_show_tab(self, tab: str) -> None:
+        self.auto_tabs = False
         self.query_one(ResultsTabs).active = tab
 
     def _leave_running(self) -> None:

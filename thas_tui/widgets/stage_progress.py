@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar
 
 from thas_tui.core.parsers.common import Progress
 from thas_tui.core.progress_eta import EtaClock, format_seconds
 
 
-class StageProgress(Horizontal):
-    """A label and a bar; hidden when nothing measurable runs."""
+class StageProgress(Vertical):
+    """A label line above a bar with its ETA; hidden when no stage runs."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -20,8 +20,9 @@ class StageProgress(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="progress-label")
-        yield ProgressBar(total=None, show_eta=False, show_percentage=True, id="progress-bar")
-        yield Label("", id="progress-eta")
+        with Horizontal(id="progress-row"):
+            yield ProgressBar(total=None, show_eta=False, show_percentage=True, id="progress-bar")
+            yield Label("", id="progress-eta")
 
     def start(self, stage: str) -> None:
         self._key = (stage, "")
