@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
-from collections.abc import Iterable
-
 from textual.app import App, SystemCommand
-from textual.screen import Screen
 from textual.binding import Binding
+from textual.screen import Screen
 
 from thas_tui.core.commands import RunConfig
 from thas_tui.core.dials_env import DialsEnv
@@ -21,7 +20,9 @@ def unicode_ok() -> bool:
     """Whether the terminal's encoding can show box and block glyphs."""
     if os.environ.get("THAS_ASCII"):
         return False
-    enc = (os.environ.get("LC_ALL") or os.environ.get("LC_CTYPE") or os.environ.get("LANG") or "").upper()
+    enc = (
+        os.environ.get("LC_ALL") or os.environ.get("LC_CTYPE") or os.environ.get("LANG") or ""
+    ).upper()
     return not enc or "UTF-8" in enc or "UTF8" in enc
 
 
@@ -76,8 +77,12 @@ class ThasApp(App[int]):
             ("symmetry", "Symmetry: Laue groups, screw axes"),
             ("merging", "Merging statistics and Table 1"),
         ):
-            yield SystemCommand(f"Show {title}", f"Switch to the {title} panel", lambda t=tab: d.action_show_tab(t))
-        yield SystemCommand("Follow running stage", "Show the running stage's log live", d.action_follow)
+            yield SystemCommand(
+                f"Show {title}", f"Switch to the {title} panel", lambda t=tab: d.action_show_tab(t)
+            )
+        yield SystemCommand(
+            "Follow running stage", "Show the running stage's log live", d.action_follow
+        )
         yield SystemCommand(
             "Cancel running stage",
             "Stop the running DIALS process group",

@@ -24,7 +24,9 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="pick the recommended Bravais solution without asking (unattended runs)",
     )
-    p.add_argument("--nproc", type=int, default=None, help="processes per DIALS program (default: all cores)")
+    p.add_argument(
+        "--nproc", type=int, default=None, help="processes per DIALS program (default: all cores)"
+    )
     p.add_argument(
         "--dials-dir",
         default=None,
@@ -56,14 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="generate a THAS1-like demo sweep (cached) and process it")
-    demo.add_argument("--dir", default="thas-demo", help="processing directory (default: ./thas-demo)")
+    demo.add_argument(
+        "--dir", default="thas-demo", help="processing directory (default: ./thas-demo)"
+    )
     demo.add_argument(
         "--preset", default="demo", choices=("demo", "small"), help="size of the simulated sweep"
     )
     _common_run_options(demo)
 
-    run = sub.add_parser("run", help="process your own images (files, a directory or a master file)")
-    run.add_argument("images", nargs="+", help="image files, a directory, or an HDF5/NeXus master file")
+    run = sub.add_parser(
+        "run", help="process your own images (files, a directory or a master file)"
+    )
+    run.add_argument(
+        "images", nargs="+", help="image files, a directory, or an HDF5/NeXus master file"
+    )
     run.add_argument(
         "--dir", default="thas-processing", help="processing directory (default: ./thas-processing)"
     )
@@ -83,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--nproc", type=int, default=None, help="processes per DIALS program")
     resume.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
 
-    summary = sub.add_parser("summary", help="report what a processing directory holds, without the UI")
+    summary = sub.add_parser(
+        "summary", help="report what a processing directory holds, without the UI"
+    )
     summary.add_argument("dir", help="processing directory")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
 

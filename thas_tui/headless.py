@@ -57,7 +57,9 @@ class LinePrinter:
             eta = clock.eta(p.done, p.total)
             total = f"/{p.total}" if p.total else ""
             eta_text = f"  ETA {format_seconds(eta)}" if eta is not None and not done else ""
-            self._print(f"  ...  {event.stage:<24} {p.phase or ''} {p.done}{total}{eta_text}".rstrip())
+            self._print(
+                f"  ...  {event.stage:<24} {p.phase or ''} {p.done}{total}{eta_text}".rstrip()
+            )
         elif isinstance(event, StageFinished):
             run = event.run
             took = run.elapsed(time.time())
@@ -100,7 +102,9 @@ async def _run(orch: Orchestrator, until: str | None) -> bool:
         if interrupted:
             return
         interrupted = True
-        print("\nthas-tui: interrupted: stopping the running stage (its log is kept)", file=sys.stderr)
+        print(
+            "\nthas-tui: interrupted: stopping the running stage (its log is kept)", file=sys.stderr
+        )
         loop.create_task(orch.cancel())
 
     try:

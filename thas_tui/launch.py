@@ -26,7 +26,9 @@ def resolve_images(specs: list[str]) -> list[str]:
         path = Path(spec).expanduser()
         if path.exists():
             if path.is_file() and not os.access(path, os.R_OK):
-                raise ThasError(f"Cannot read {path}: permission denied.\nCheck the file's permissions.")
+                raise ThasError(
+                    f"Cannot read {path}: permission denied.\nCheck the file's permissions."
+                )
             found.append(str(path.resolve()))
             continue
         if _GLOB_CHARS & set(spec):
@@ -78,7 +80,9 @@ def _demo_config(dials: DialsEnv, preset: str, config: RunConfig, pipeline: Pipe
         config.simulate_argv = demo.generation_argv(dials.python, preset)
 
 
-def build_run(args: argparse.Namespace) -> tuple[Orchestrator | None, RunConfig, Pipeline, DialsEnv, Path]:
+def build_run(
+    args: argparse.Namespace,
+) -> tuple[Orchestrator | None, RunConfig, Pipeline, DialsEnv, Path]:
     """Everything a run needs, checked; the orchestrator is made by the caller (its emit differs)."""
     dials = find_dials(getattr(args, "dials_dir", None))
     nproc = args.nproc if args.nproc is not None else (os.cpu_count() or 1)
@@ -94,9 +98,7 @@ def build_run(args: argparse.Namespace) -> tuple[Orchestrator | None, RunConfig,
     _apply_phil(config, pipeline, getattr(args, "phil", []))
     until = getattr(args, "until", None)
     if until is not None and until not in pipeline.names:
-        raise ThasError(
-            f"--until {until!r} is not a stage. Stages: {', '.join(pipeline.names)}."
-        )
+        raise ThasError(f"--until {until!r} is not a stage. Stages: {', '.join(pipeline.names)}.")
     config.until = until
     workdir = prepare_workdir(args.dir)
     return None, config, pipeline, dials, workdir
@@ -190,7 +192,10 @@ def _launch(args, config: RunConfig, pipeline: Pipeline, dials: DialsEnv, workdi
                     "Add --auto-bravais to take the recommended one."
                 )
             chooser = _ask_on_terminal
-        print(f"thas-tui: DIALS {dials.version} ({dials.bin_dir}); processing in {workdir}", flush=True)
+        print(
+            f"thas-tui: DIALS {dials.version} ({dials.bin_dir}); processing in {workdir}",
+            flush=True,
+        )
         orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline)
         return run_headless(orch, config.until)
     from thas_tui.app import ThasApp
@@ -235,7 +240,9 @@ def attach(args: argparse.Namespace) -> int:
         h = res.holder
         read_only = f"read-only: controlled by pid {h.pid} on {h.host}" if h else "read-only"
     config = RunConfig(nproc=os.cpu_count() or 1)
-    app = ThasApp(workdir, config, dials, pipeline, autostart=False, watch=True, read_only=read_only)
+    app = ThasApp(
+        workdir, config, dials, pipeline, autostart=False, watch=True, read_only=read_only
+    )
     if res.took_over is not None:
         app.startup_notes.append(
             f"Took over a stale lock of pid {res.took_over.pid} on {res.took_over.host} (no longer running)."
@@ -287,7 +294,9 @@ def resume(args: argparse.Namespace) -> int:
             print("thas-tui: every stage is done", flush=True)
             return 0
         if first.name == "import":
-            raise ThasError(f"Nothing was imported in {workdir}: start with thas-tui run IMAGES --dir {workdir}")
+            raise ThasError(
+                f"Nothing was imported in {workdir}: start with thas-tui run IMAGES --dir {workdir}"
+            )
         nproc = args.nproc if args.nproc is not None else (os.cpu_count() or 1)
         config = RunConfig(nproc=nproc)
         chooser = None if args.auto_bravais else _stop_at_choice
@@ -314,7 +323,15 @@ def spawn_resume(workdir: Path, after_pid: int | None, auto_bravais: bool, dials
 
     from thas_tui.core.journal import thas_dir
 
-    argv = [sys.executable, "-m", "thas_tui", "resume", str(workdir), "--dials-dir", str(dials.bin_dir)]
+    argv = [
+        sys.executable,
+        "-m",
+        "thas_tui",
+        "resume",
+        str(workdir),
+        "--dials-dir",
+        str(dials.bin_dir),
+    ]
     if after_pid:
         argv += ["--after-pid", str(after_pid)]
     if auto_bravais:
@@ -323,7 +340,11 @@ def spawn_resume(workdir: Path, after_pid: int | None, auto_bravais: bool, dials
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
             cwd=str(workdir),
         )
     return proc.pid

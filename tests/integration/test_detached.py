@@ -39,15 +39,31 @@ def test_killed_dashboard_leaves_dials_running_and_resume_finishes(
 ) -> None:
     proc_dir = tmp_path / "proc"
     dash = subprocess.Popen(
-        [sys.executable, "-m", "thas_tui", "run", *l_cysteine_sweep1, "--dir", str(proc_dir),
-         "--no-tui", "--until", "index"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "thas_tui",
+            "run",
+            *l_cysteine_sweep1,
+            "--dir",
+            str(proc_dir),
+            "--no-tui",
+            "--until",
+            "index",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
     )
     try:
         deadline = time.time() + 120
         pid = None
         while time.time() < deadline:
-            starts = [r for r in _journal(proc_dir) if r["event"] == "start" and r["stage"] == "find_spots"]
+            starts = [
+                r
+                for r in _journal(proc_dir)
+                if r["event"] == "start" and r["stage"] == "find_spots"
+            ]
             if starts:
                 pid = starts[0]["pid"]
                 break
@@ -68,7 +84,9 @@ def test_killed_dashboard_leaves_dials_running_and_resume_finishes(
     # A later thas-tui sees find_spots done and continues from index.
     res = subprocess.run(
         [sys.executable, "-m", "thas_tui", "summary", str(proc_dir), "--json"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     summary = json.loads(res.stdout)
     assert summary["stages"]["find_spots"]["state"] == "done"

@@ -31,7 +31,9 @@ def thas(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedPro
 
 
 def test_import_find_spots_index(tmp_path: Path, l_cysteine_sweep1: list[str]) -> None:
-    res = thas("run", *l_cysteine_sweep1, "--dir", "proc", "--no-tui", "--until", "index", cwd=tmp_path)
+    res = thas(
+        "run", *l_cysteine_sweep1, "--dir", "proc", "--no-tui", "--until", "index", cwd=tmp_path
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     proc = tmp_path / "proc"
     for name in ("imported.expt", "strong.refl", "indexed.expt", "indexed.refl"):
@@ -42,38 +44,66 @@ def test_import_find_spots_index(tmp_path: Path, l_cysteine_sweep1: list[str]) -
         assert abs(got - want) / want < 0.01
     # What the headless run printed is what the files say.
     assert "done   import" in res.stdout and "15 images, λ 0.6889 Å" in res.stdout
-    n_spots = int(next(ln for ln in res.stdout.splitlines() if "done   find_spots" in ln).split()[-2])
+    n_spots = int(
+        next(ln for ln in res.stdout.splitlines() if "done   find_spots" in ln).split()[-2]
+    )
     assert n_spots > 30
     assert f"{cell.a:.1f} {cell.b:.1f} {cell.c:.1f}" in res.stdout
     # Every attempt's full log and the journal are kept.
     logs = sorted(p.name for p in (proc / "thas-tui" / "logs").iterdir())
     assert logs == ["find_spots.1.log", "import.1.log", "index.1.log"]
-    journal = [json.loads(line) for line in (proc / "thas-tui" / "journal.jsonl").read_text().splitlines()]
+    journal = [
+        json.loads(line) for line in (proc / "thas-tui" / "journal.jsonl").read_text().splitlines()
+    ]
     assert [(r["event"], r["stage"]) for r in journal] == [
-        ("start", "import"), ("end", "import"),
-        ("start", "find_spots"), ("end", "find_spots"),
-        ("start", "index"), ("end", "index"),
+        ("start", "import"),
+        ("end", "import"),
+        ("start", "find_spots"),
+        ("end", "find_spots"),
+        ("start", "index"),
+        ("end", "index"),
     ]
     assert all(r["exit_code"] == 0 for r in journal if r["event"] == "end")
 
 
 def test_rerun_keeps_earlier_outputs(tmp_path: Path, l_cysteine_sweep1: list[str]) -> None:
     for _ in range(2):
-        res = thas("run", *l_cysteine_sweep1, "--dir", "proc", "--no-tui", "--until", "import", cwd=tmp_path)
+        res = thas(
+            "run",
+            *l_cysteine_sweep1,
+            "--dir",
+            "proc",
+            "--no-tui",
+            "--until",
+            "import",
+            cwd=tmp_path,
+        )
         assert res.returncode == 0, res.stdout + res.stderr
     proc = tmp_path / "proc"
     assert (proc / "imported.expt").is_file()
     archived = proc / "thas-tui" / "attempts" / "import.1"
     assert (archived / "imported.expt").is_file() and (archived / "dials.import.log").is_file()
-    assert sorted(p.name for p in (proc / "thas-tui" / "logs").iterdir()) == ["import.1.log", "import.2.log"]
+    assert sorted(p.name for p in (proc / "thas-tui" / "logs").iterdir()) == [
+        "import.1.log",
+        "import.2.log",
+    ]
 
 
-def test_whole_pipeline_reports_the_failed_stage(tmp_path: Path, l_cysteine_sweep1: list[str]) -> None:
+def test_whole_pipeline_reports_the_failed_stage(
+    tmp_path: Path, l_cysteine_sweep1: list[str]
+) -> None:
     """15 images of a small molecule: DIALS 3.12 runs every stage but dials.merge crashes."""
     res = thas(
-        "run", *l_cysteine_sweep1, "--dir", "proc", "--no-tui", "--auto-bravais",
-        "--phil", "integrate:profile.gaussian_rs.min_spots.per_degree=10",
-        "--phil", "integrate:profile.gaussian_rs.min_spots.overall=20",
+        "run",
+        *l_cysteine_sweep1,
+        "--dir",
+        "proc",
+        "--no-tui",
+        "--auto-bravais",
+        "--phil",
+        "integrate:profile.gaussian_rs.min_spots.per_degree=10",
+        "--phil",
+        "integrate:profile.gaussian_rs.min_spots.overall=20",
         cwd=tmp_path,
     )
     proc = tmp_path / "proc"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from thas_tui.core import demo
+from thas_tui.core.dials_env import find_dials
+from thas_tui.core.errors import ThasError
 
 pytestmark = pytest.mark.integration
 
@@ -18,16 +19,11 @@ TRUE_CELL = (57.10, 102.19, 112.16)
 
 
 def _dials_python() -> str | None:
-    """The interpreter on dials.import's #! line: the one that can import dxtbx."""
-    program = shutil.which("dials.import")
-    if program is None:
+    """DIALS's own interpreter (the one that can import dxtbx), as the dashboard finds it."""
+    try:
+        return find_dials().python
+    except ThasError:
         return None
-    first = Path(program).read_bytes().split(b"\n", 1)[0].decode(errors="replace")
-    if first.startswith("#!"):
-        interpreter = first[2:].strip().split()[0]
-        if Path(interpreter).exists():
-            return interpreter
-    return None
 
 
 def _run(argv: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:

@@ -51,7 +51,10 @@ async def test_stage_tree_follows_states(tmp_path: Path) -> None:
         assert cell_text(tree, "import", "glyph") == "·"
         run = screen.pipeline["import"]
         run.state, run.started = State.RUNNING, time.time()
-        send(screen, StageStarted("import", 1, ["dials.import", "x.cbf"], str(tmp_path / "import.1.log")))
+        send(
+            screen,
+            StageStarted("import", 1, ["dials.import", "x.cbf"], str(tmp_path / "import.1.log")),
+        )
         await pilot.pause()
         assert cell_text(tree, "import", "glyph") == "▶"
         run.state, run.ended, run.key_result = State.DONE, time.time(), "800 images, 1 sweep"
@@ -60,7 +63,10 @@ async def test_stage_tree_follows_states(tmp_path: Path) -> None:
         assert cell_text(tree, "import", "glyph") == "✓"
         assert cell_text(tree, "import", "result") == "800 images, 1 sweep"
         run = screen.pipeline["index"]
-        run.state, run.error = State.FAILED, "dials.index stopped: No suitable lattice could be found."
+        run.state, run.error = (
+            State.FAILED,
+            "dials.index stopped: No suitable lattice could be found.",
+        )
         send(screen, StageFinished("index", run, Failure("sorry", run.error, [])))
         await pilot.pause()
         assert cell_text(tree, "index", "glyph") == "✗"
@@ -74,11 +80,20 @@ async def test_log_pane_follows_the_running_stage(tmp_path: Path) -> None:
         log = screen.query_one(LogPane)
         screen.pipeline["find_spots"].state = State.RUNNING
         send(screen, StageStarted("find_spots", 1, ["dials.find_spots"], str(tmp_path / "f.log")))
-        send(screen, StageOutput("find_spots", ["Found 12 strong pixels on image 1", "Found 30 strong pixels on image 2"]))
+        send(
+            screen,
+            StageOutput(
+                "find_spots",
+                ["Found 12 strong pixels on image 1", "Found 30 strong pixels on image 2"],
+            ),
+        )
         send(screen, StageOutput("index", ["not shown: another stage"]))
         await pilot.pause()
         assert log.stage == "find_spots"
-        assert list(log.lines) == ["Found 12 strong pixels on image 1", "Found 30 strong pixels on image 2"]
+        assert list(log.lines) == [
+            "Found 12 strong pixels on image 1",
+            "Found 30 strong pixels on image 2",
+        ]
         assert screen.query_one(StageTree).selected_stage == "find_spots"
         send(screen, StageProgress("find_spots", Progress("Finding spots", 2, 10)))
         await pilot.pause()
@@ -233,5 +248,10 @@ async def test_command_palette_has_the_dashboard_commands(tmp_path: Path) -> Non
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)):
         titles = [c.title for c in app.get_system_commands(app.dashboard)]
-        for title in ("Show Spots per image", "Cancel running stage", "Follow running stage", "Help"):
+        for title in (
+            "Show Spots per image",
+            "Cancel running stage",
+            "Follow running stage",
+            "Help",
+        ):
             assert title in titles

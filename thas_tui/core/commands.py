@@ -22,13 +22,13 @@ _PHIL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 def validate_phil(token: str) -> str:
     """Return ``token`` if it is one ``name=value`` PHIL assignment, else raise BadParameter."""
     if "=" not in token:
-        raise BadParameter(
-            f"Parameter {token!r} is not of the form name=value (e.g. d_min=2.0)."
-        )
+        raise BadParameter(f"Parameter {token!r} is not of the form name=value (e.g. d_min=2.0).")
     name, value = token.split("=", 1)
     name = name.strip()
     if not _PHIL_NAME.match(name):
-        raise BadParameter(f"Parameter name {name!r} is not a PHIL name (letters, digits, _ and .).")
+        raise BadParameter(
+            f"Parameter name {name!r} is not a PHIL name (letters, digits, _ and .)."
+        )
     if any(c in value for c in "\n\r\0"):
         raise BadParameter(f"The value of {name} has a line break in it.")
     if value.strip().startswith("-"):
@@ -89,7 +89,11 @@ def stage_args(
     elif stage == "refine":
         if bravais_choice is None:
             raise ThasError("refine needs a Bravais solution: pick one first.")
-        args = [bravais_expt(bravais_choice), "reindexed.refl", "output.history=refine_history.json"]
+        args = [
+            bravais_expt(bravais_choice),
+            "reindexed.refl",
+            "output.history=refine_history.json",
+        ]
     elif stage == "integrate":
         args = ["refined.expt", "refined.refl", nproc, "output.report=integration_report.json"]
     elif stage == "symmetry":

@@ -86,7 +86,9 @@ class Journal:
         )
 
     def choice(self, solution: int, cb_op: str) -> None:
-        self._append({"event": "bravais_choice", "solution": solution, "cb_op": cb_op, "time": time.time()})
+        self._append(
+            {"event": "bravais_choice", "solution": solution, "cb_op": cb_op, "time": time.time()}
+        )
 
     def records(self) -> list[dict]:
         try:

@@ -64,7 +64,9 @@ class PipelineFinished:
     durations: dict[str, float] = field(default_factory=dict)
 
 
-Event = StageStarted | StageOutput | StageProgress | StageFinished | BravaisChosen | PipelineFinished
+Event = (
+    StageStarted | StageOutput | StageProgress | StageFinished | BravaisChosen | PipelineFinished
+)
 Emit = Callable[[Event], None]
 Chooser = Callable[[list[BravaisSolution]], Awaitable[int | None]]
 
@@ -112,22 +114,34 @@ class Orchestrator:
                 self._restore_choice()
                 # Resuming a directory processed by hand: nobody has chosen yet, so ask now.
                 if self.pipeline.bravais_choice is None and not await self._pick_bravais():
-                    self.emit(PipelineFinished(False, name, None, time.time() - t0, self._durations()))
+                    self.emit(
+                        PipelineFinished(False, name, None, time.time() - t0, self._durations())
+                    )
                     return False
             if self.pipeline[name].state is State.DONE and name == "simulate":
                 continue
             ok = await self.run_stage(name)
             if not ok:
-                self.emit(PipelineFinished(False, name, self._last_failure, time.time() - t0, self._durations()))
+                self.emit(
+                    PipelineFinished(
+                        False, name, self._last_failure, time.time() - t0, self._durations()
+                    )
+                )
                 return False
             if name == stop_after:
                 break
             if name == "refine_bravais_settings":
                 if not await self._pick_bravais():
-                    self.emit(PipelineFinished(False, name, None, time.time() - t0, self._durations()))
+                    self.emit(
+                        PipelineFinished(False, name, None, time.time() - t0, self._durations())
+                    )
                     return False
         ok = not self._stop_requested
-        self.emit(PipelineFinished(ok, None if ok else "cancelled", None, time.time() - t0, self._durations()))
+        self.emit(
+            PipelineFinished(
+                ok, None if ok else "cancelled", None, time.time() - t0, self._durations()
+            )
+        )
         return ok
 
     def _durations(self) -> dict[str, float]:
@@ -256,7 +270,11 @@ class Orchestrator:
         run.signal_name = signal_name(result.exit_code)
         run.peak_rss_mb = result.peak_rss_mb
         failure = classify(
-            run.spec.program, result.exit_code, result.log_tail, result.peak_rss_mb, result.cancelled
+            run.spec.program,
+            result.exit_code,
+            result.log_tail,
+            result.peak_rss_mb,
+            result.cancelled,
         )
         if failure is None and name == "simulate":
             failure = self._take_simulated_images(result.log_tail)

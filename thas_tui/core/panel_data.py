@@ -86,13 +86,17 @@ def spots(workdir: Path) -> Spots | None:
     if not path.exists() or rng is None:
         return None
     table = refl.read_refl(path, columns=("xyzobs.px.value", "id"))
-    counts = refl.spots_per_image(table, rng, experiment_id=0 if table.get("id") is not None else None)
+    counts = refl.spots_per_image(
+        table, rng, experiment_id=0 if table.get("id") is not None else None
+    )
     return Spots(rng[0], [int(c) for c in counts], "spots")
 
 
 @dataclass
 class RmsdRows:
-    rows: list[tuple[str, int | None, float | None, float | None, float | None]] = field(default_factory=list)
+    rows: list[tuple[str, int | None, float | None, float | None, float | None]] = field(
+        default_factory=list
+    )
 
 
 def rmsds(workdir: Path) -> RmsdRows:
@@ -152,7 +156,9 @@ def cell_model(workdir: Path) -> CellModel | None:
         return CellModel(
             [float(x) for x in images],
             [tuple(float(v) for v in row) for row in sv.cells],
-            [tuple(float(v) for v in row) for row in sv.orientation] if sv.orientation is not None else None,
+            [tuple(float(v) for v in row) for row in sv.orientation]
+            if sv.orientation is not None
+            else None,
         )
     return None
 
@@ -269,7 +275,9 @@ def symmetry(workdir: Path) -> Symmetry | None:
     sym_expt = workdir / "symmetrized.expt"
     if sym_expt.exists():
         try:
-            crystal = next(e.crystal for e in read_expt(sym_expt).experiments if e.crystal is not None)
+            crystal = next(
+                e.crystal for e in read_expt(sym_expt).experiments if e.crystal is not None
+            )
             space_group = crystal.space_group
         except (UnreadableFile, StopIteration):
             pass
@@ -287,22 +295,44 @@ class Merging:
     source: str
 
 
-_SERIES = ("cc_half", "cc_anom", "i_over_sigma", "completeness", "anom_completeness", "multiplicity", "r_meas", "r_pim")
+_SERIES = (
+    "cc_half",
+    "cc_anom",
+    "i_over_sigma",
+    "completeness",
+    "anom_completeness",
+    "multiplicity",
+    "r_meas",
+    "r_pim",
+)
 _TABLE1_FIELDS = (
-    "d_max", "d_min", "completeness", "multiplicity", "i_over_sigma", "r_merge", "r_meas", "r_pim",
-    "cc_half", "anom_completeness", "anom_multiplicity", "cc_anom", "n_obs", "n_uniq",
+    "d_max",
+    "d_min",
+    "completeness",
+    "multiplicity",
+    "i_over_sigma",
+    "r_merge",
+    "r_meas",
+    "r_pim",
+    "cc_half",
+    "anom_completeness",
+    "anom_multiplicity",
+    "cc_anom",
+    "n_obs",
+    "n_uniq",
 )
 
 
 def _merging_from_stats(stats: MergingStats, source: str) -> Merging:
     bins = stats.bins
-    series = {
-        name: [_num(v) for v in bins.values[name]] for name in _SERIES if name in bins.values
-    }
+    series = {name: [_num(v) for v in bins.values[name]] for name in _SERIES if name in bins.values}
     rows = {r.shell: r for r in stats.table1}
     table: dict[str, tuple[object, object, object]] = {}
     for f in _TABLE1_FIELDS:
-        vals = tuple(getattr(rows.get(s), f, None) if rows.get(s) else None for s in ("overall", "low", "high"))
+        vals = tuple(
+            getattr(rows.get(s), f, None) if rows.get(s) else None
+            for s in ("overall", "low", "high")
+        )
         if any(v is not None for v in vals):
             table["n_unique" if f == "n_uniq" else f] = vals  # type: ignore[assignment]
     return Merging(
@@ -337,15 +367,28 @@ def merging(workdir: Path) -> Merging | None:
     summ = parsed.summary
     if summ is not None:
         for key, attr in (
-            ("d_max", "d_max"), ("d_min", "d_min"), ("completeness", "completeness"),
-            ("multiplicity", "multiplicity"), ("i_over_sigma", "i_over_sigma"), ("r_merge", "rmerge"),
-            ("r_meas", "rmeas"), ("r_pim", "rpim"), ("cc_half", "cc_half"),
-            ("anom_completeness", "anom_completeness"), ("anom_multiplicity", "anom_multiplicity"),
-            ("cc_anom", "anom_correlation"), ("n_obs", "n_observations"), ("n_unique", "n_unique"),
+            ("d_max", "d_max"),
+            ("d_min", "d_min"),
+            ("completeness", "completeness"),
+            ("multiplicity", "multiplicity"),
+            ("i_over_sigma", "i_over_sigma"),
+            ("r_merge", "rmerge"),
+            ("r_meas", "rmeas"),
+            ("r_pim", "rpim"),
+            ("cc_half", "cc_half"),
+            ("anom_completeness", "anom_completeness"),
+            ("anom_multiplicity", "anom_multiplicity"),
+            ("cc_anom", "anom_correlation"),
+            ("n_obs", "n_observations"),
+            ("n_unique", "n_unique"),
         ):
             stat = getattr(summ, attr, None)
             if stat is not None:
                 table[key] = (stat.overall, stat.low, stat.high)
     return Merging(
-        [s.d_min for s in shells], [s.d_max or 0.0 for s in shells], series, table, "dials.scale.log"
+        [s.d_min for s in shells],
+        [s.d_max or 0.0 for s in shells],
+        series,
+        table,
+        "dials.scale.log",
     )

@@ -35,7 +35,11 @@ def progress_tracker(stage: str) -> registry.ProgressTracker | None:
 
 def cell_text(cell) -> str:
     """'57.1 102.2 112.2 89.99 89.97 90.01' (lengths to 0.1 Å, angles to 0.01°)."""
-    values = [cell.a, cell.b, cell.c, cell.alpha, cell.beta, cell.gamma] if hasattr(cell, "a") else list(cell)
+    values = (
+        [cell.a, cell.b, cell.c, cell.alpha, cell.beta, cell.gamma]
+        if hasattr(cell, "a")
+        else list(cell)
+    )
     return " ".join(f"{v:.1f}" for v in values[:3]) + " " + " ".join(f"{v:.2f}" for v in values[3:])
 
 
@@ -163,7 +167,11 @@ def _refine(workdir: Path, config) -> str:
         if run is not None and run.final_step is not None:
             # The steps table is in mm, mm and degrees, not pixels and images.
             s = run.final_step
-            vals = [f"{v:.3f} {u}" for v, u in ((s.rmsd_x, "mm"), (s.rmsd_y, "mm"), (s.rmsd_phi, "°")) if v is not None]
+            vals = [
+                f"{v:.3f} {u}"
+                for v, u in ((s.rmsd_x, "mm"), (s.rmsd_y, "mm"), (s.rmsd_phi, "°"))
+                if v is not None
+            ]
             return "RMSD " + " ".join(vals) if vals else ""
     return ""
 

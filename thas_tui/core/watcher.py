@@ -47,7 +47,9 @@ def running_stage(state: RunDirState, now: float | None = None) -> StageState | 
     return best[1] if best else None
 
 
-def apply_state(pipeline: Pipeline, state: RunDirState, workdir: Path, key_results: bool = True) -> list[str]:
+def apply_state(
+    pipeline: Pipeline, state: RunDirState, workdir: Path, key_results: bool = True
+) -> list[str]:
     """Copy what the directory says into the pipeline model; return the stages that changed."""
     changed = []
     live = running_stage(state)

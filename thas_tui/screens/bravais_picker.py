@@ -35,7 +35,10 @@ class BravaisPicker(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="bravais-dialog"):
-            yield Label("[b]Choose the Bravais lattice[/b] (dials.refine_bravais_settings)", id="bravais-title")
+            yield Label(
+                "[b]Choose the Bravais lattice[/b] (dials.refine_bravais_settings)",
+                id="bravais-title",
+            )
             yield DataTable(cursor_type="row", id="bravais-table")
             yield Label(EXPLANATION, id="bravais-explanation")
         yield Footer()
@@ -43,7 +46,18 @@ class BravaisPicker(ModalScreen[int | None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         theme = self.app.current_theme
-        for label in ("", "#", "lattice", "metric fit", "rmsd", "min/max cc", "#spots", "unit cell", "volume", "cb_op"):
+        for label in (
+            "",
+            "#",
+            "lattice",
+            "metric fit",
+            "rmsd",
+            "min/max cc",
+            "#spots",
+            "unit cell",
+            "volume",
+            "cb_op",
+        ):
             table.add_column(label)
         for s in self.solutions:
             ok = s.recommended

@@ -148,7 +148,9 @@ class DashboardScreen(Screen):
     @work(group="panels")
     async def load_panels(self, panels: tuple[str, ...] | None = None) -> None:
         tabs = self.query_one(ResultsTabs)
-        problems = await (tabs.load(self.workdir) if panels is None else tabs.load(self.workdir, panels))
+        problems = await (
+            tabs.load(self.workdir) if panels is None else tabs.load(self.workdir, panels)
+        )
         for problem in problems:
             self.notify(problem, title="Could not read a result", severity="warning")
 
@@ -214,7 +216,9 @@ class DashboardScreen(Screen):
             if event.stage == "find_spots":
                 self.query_one(ResultsTabs).start_live_spots(self.workdir)
             if self.auto_tabs and self.follow:
-                self.query_one(ResultsTabs).active = "spots" if event.stage == "find_spots" else "log"
+                self.query_one(ResultsTabs).active = (
+                    "spots" if event.stage == "find_spots" else "log"
+                )
             if self.follow:
                 tree.select_stage(event.stage)
                 log.stage = event.stage
@@ -227,7 +231,12 @@ class DashboardScreen(Screen):
             self.query_one(RunHeader).running = ""
             if event.failure is not None and event.run.state is State.FAILED:
                 self._status(f"[b]{event.stage} failed[/b]: {event.failure.text()}")
-                self.notify(event.failure.reason, title=f"{event.stage} failed", severity="error", timeout=10)
+                self.notify(
+                    event.failure.reason,
+                    title=f"{event.stage} failed",
+                    severity="error",
+                    timeout=10,
+                )
             if log.stage == event.stage:
                 log.border_title = f"log · {event.stage}"
             if event.run.state is State.DONE and event.stage in PANELS_OF_STAGE:

@@ -112,7 +112,9 @@ class ResultsTabs(Vertical):
                 data.sigma_b, data.sigma_m, data.n_summation, data.n_profile_fitted, bins
             )
         elif panel == "symmetry":
-            self.query_one(SymmetryPanel).set_results(data.laue_groups, data.screw_axes, data.space_group)
+            self.query_one(SymmetryPanel).set_results(
+                data.laue_groups, data.screw_axes, data.space_group
+            )
         elif panel == "merging":
             if data.table1:
                 self.query_one(TableOne).set_table(data.table1)

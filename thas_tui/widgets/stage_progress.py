@@ -40,13 +40,19 @@ class StageProgress(Vertical):
         total = progress.total
         bar = self.query_one("#progress-bar", ProgressBar)
         bar.update(total=total, progress=progress.done)
-        phase = f" ({progress.phase_index + 1}/{progress.phase_count})" if progress.phase_count > 1 else ""
+        phase = (
+            f" ({progress.phase_index + 1}/{progress.phase_count})"
+            if progress.phase_count > 1
+            else ""
+        )
         of = f"/{total}" if total else ""
         self.query_one("#progress-label", Label).update(
             f"{stage}: {progress.phase}{phase} {progress.done}{of}"
         )
         eta = self._clock.eta(progress.done, total)
-        self.query_one("#progress-eta", Label).update(f"ETA {format_seconds(eta)}" if eta is not None else "")
+        self.query_one("#progress-eta", Label).update(
+            f"ETA {format_seconds(eta)}" if eta is not None else ""
+        )
 
     def finish(self) -> None:
         self.display = False

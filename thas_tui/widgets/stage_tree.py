@@ -102,7 +102,10 @@ class StageTree(DataTable):
             Text(self.glyphs[run.state], style=style),
             Text(run.spec.title, style="bold" if run.state is State.RUNNING else ""),
             Text(format_seconds(elapsed) if elapsed is not None else "", justify="right"),
-            Text(_truncate(result, self._result_width()), style=style if run.state is not State.DONE else ""),
+            Text(
+                _truncate(result, self._result_width()),
+                style=style if run.state is not State.DONE else "",
+            ),
         )
 
     def refresh_stage(self, name: str) -> None:

@@ -16,7 +16,11 @@ def test_tutorial_file_names_and_json_outputs() -> None:
     assert argv["find_spots"][:2] == ["dials.find_spots", "imported.expt"]
     assert "nproc=2" in argv["find_spots"]
     assert argv["index"] == ["dials.index", "imported.expt", "strong.refl"]
-    assert argv["refine_bravais_settings"][:3] == ["dials.refine_bravais_settings", "indexed.expt", "indexed.refl"]
+    assert argv["refine_bravais_settings"][:3] == [
+        "dials.refine_bravais_settings",
+        "indexed.expt",
+        "indexed.refl",
+    ]
     assert argv["reindex"] == ["dials.reindex", "indexed.refl", "change_of_basis_op=b,c,a"]
     assert argv["refine"][:3] == ["dials.refine", "bravais_setting_5.expt", "reindexed.refl"]
     assert "output.history=refine_history.json" in argv["refine"]
@@ -55,7 +59,14 @@ def test_bad_phil_is_refused(token: str) -> None:
         validate_phil(token)
 
 
-@pytest.mark.parametrize("token", ["d_min=-1.5", "refinement.parameterisation.scan_varying=False", "unit_cell=57.1,102.2,112.2,90,90,90"])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "d_min=-1.5",
+        "refinement.parameterisation.scan_varying=False",
+        "unit_cell=57.1,102.2,112.2,90,90,90",
+    ],
+)
 def test_good_phil_passes(token: str) -> None:
     assert validate_phil(token) == token
 

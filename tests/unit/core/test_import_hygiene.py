@@ -12,10 +12,7 @@ FORBIDDEN = ("textual", "rich", "plotext", "textual_plotext", "dials", "dxtbx", 
 
 
 def _core_modules() -> list[str]:
-    return [
-        m.name
-        for m in pkgutil.walk_packages(thas_tui.core.__path__, "thas_tui.core.")
-    ]
+    return [m.name for m in pkgutil.walk_packages(thas_tui.core.__path__, "thas_tui.core.")]
 
 
 def test_there_are_core_modules() -> None:

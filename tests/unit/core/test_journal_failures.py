@@ -16,7 +16,10 @@ def test_attempts_round_trip(tmp_path: Path) -> None:
     j.started("index", 2, ["dials.index", "imported.expt", "max_cell=200"], "l2", 1300)
     j.choice(5, "b,c,a")
     atts = j.attempts()
-    assert [(a.stage, a.attempt, a.exit_code) for a in atts] == [("index", 1, 1), ("index", 2, None)]
+    assert [(a.stage, a.attempt, a.exit_code) for a in atts] == [
+        ("index", 1, 1),
+        ("index", 2, None),
+    ]
     assert atts[1].argv[-1] == "max_cell=200" and atts[1].pid == 1300
     assert j.next_attempt("index") == 3
     assert j.last_choice() == (5, "b,c,a")

@@ -27,7 +27,9 @@ def test_second_controller_is_refused(tmp_path: Path) -> None:
     try:
         lock_file = tmp_path / "thas-tui" / "lock.json"
         lock_file.parent.mkdir(parents=True)
-        lock_file.write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname(), "started": 0}))
+        lock_file.write_text(
+            json.dumps({"pid": holder.pid, "host": socket.gethostname(), "started": 0})
+        )
         res = DirectoryLock(tmp_path).acquire()
         assert not res.acquired
         assert res.holder is not None and res.holder.pid == holder.pid

@@ -7,8 +7,17 @@ from thas_tui.core.pipeline import DEMO_STAGE_NAMES, STAGE_NAMES, Pipeline, Stat
 
 def test_tutorial_order() -> None:
     assert STAGE_NAMES == (
-        "import", "find_spots", "index", "refine_bravais_settings", "reindex", "refine",
-        "integrate", "symmetry", "scale", "export", "merge",
+        "import",
+        "find_spots",
+        "index",
+        "refine_bravais_settings",
+        "reindex",
+        "refine",
+        "integrate",
+        "symmetry",
+        "scale",
+        "export",
+        "merge",
     )
     assert DEMO_STAGE_NAMES[0] == "simulate"
 

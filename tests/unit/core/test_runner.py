@@ -51,7 +51,11 @@ async def test_lines_arrive_while_running(tmp_path: Path) -> None:
 async def test_partial_last_line_is_delivered(tmp_path: Path) -> None:
     got: list[str] = []
     await run_process(
-        [sys.executable, FAKE], tmp_path, tmp_path / "a.log", got.extend, _env(FAKE_LINES="1", FAKE_MODE="partial")
+        [sys.executable, FAKE],
+        tmp_path,
+        tmp_path / "a.log",
+        got.extend,
+        _env(FAKE_LINES="1", FAKE_MODE="partial"),
     )
     assert got[-1] == "last line without newline"
 
@@ -113,7 +117,10 @@ async def test_cancel_terminates_the_process_group(tmp_path: Path) -> None:
 
 async def test_process_has_its_own_session(tmp_path: Path) -> None:
     handle = await start_process(
-        [sys.executable, FAKE], tmp_path, tmp_path / "a.log", _env(FAKE_LINES="1", FAKE_MODE="sleep")
+        [sys.executable, FAKE],
+        tmp_path,
+        tmp_path / "a.log",
+        _env(FAKE_LINES="1", FAKE_MODE="sleep"),
     )
     try:
         # Detached from the dashboard's session: a hang-up of our terminal does not reach it.

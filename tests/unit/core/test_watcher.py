@@ -54,7 +54,9 @@ async def test_sees_a_stage_run_by_hand(tmp_path: Path) -> None:
                 fh.write(line + "\n")
         shutil.copy(DATA / "strong.refl", tmp_path / "strong.refl")
         await until(lambda: pipeline["find_spots"].state is State.DONE)
-        await until(lambda: any(isinstance(e, StageFinished) and e.stage == "find_spots" for e in events))
+        await until(
+            lambda: any(isinstance(e, StageFinished) and e.stage == "find_spots" for e in events)
+        )
     finally:
         watcher.stop()
         await asyncio.wait_for(task, 5)

@@ -1,0 +1,127 @@
+"""Pipeline overhead: `thas-tui run --no-tui --auto-bravais` (and the TUI) vs the same dials.* commands from a shell script."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from thas_tui.core import demo
+from thas_tui.core.commands import RunConfig, stage_argv
+from thas_tui.core.dials_env import find_dials
+from thas_tui.core.pipeline import STAGE_NAMES
+from thas_tui.core.readers.bravais import read_bravais_summary
+
+
+def shell_script(images: list[str], nproc: int, choice: int, cb_op: str, dials) -> str:
+    """The same argv thas-tui runs, one after another, in a plain shell script."""
+    config = RunConfig(images=images, nproc=nproc)
+    lines = ["#!/bin/sh", "set -e"]
+    for stage in STAGE_NAMES:
+        argv = stage_argv(stage, config, dials.program(f"dials.{stage}"), choice, cb_op)
+        lines.append(" ".join(shlex.quote(a) for a in argv) + " > /dev/null")
+    return "\n".join(lines) + "\n"
+
+
+def run_shell(script: Path, workdir: Path) -> float:
+    workdir.mkdir(parents=True)
+    t0 = time.monotonic()
+    subprocess.run(["sh", str(script)], cwd=workdir, check=True, stdin=subprocess.DEVNULL)
+    return time.monotonic() - t0
+
+
+def run_headless(images: list[str], workdir: Path, nproc: int) -> float:
+    t0 = time.monotonic()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "thas_tui",
+            "run",
+            *images,
+            "--dir",
+            str(workdir),
+            "--no-tui",
+            "--auto-bravais",
+            "--nproc",
+            str(nproc),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    return time.monotonic() - t0
+
+
+def run_tui(images: list[str], workdir: Path, nproc: int) -> float:
+    """The full dashboard drawing, under Textual's headless test driver."""
+    from thas_tui.app import ThasApp
+    from thas_tui.core.pipeline import Pipeline
+
+    dials = find_dials()
+    config = RunConfig(images=images, nproc=nproc)
+    workdir.mkdir(parents=True)
+
+    async def go() -> float:
+        app = ThasApp(workdir, config, dials, Pipeline(), auto_bravais=True)
+        t0 = time.monotonic()
+        async with app.run_test(size=(160, 50)) as pilot:
+            while app.dashboard.finished is None:
+                await pilot.pause(0.2)
+            assert app.dashboard.finished.ok
+        return time.monotonic() - t0
+
+    return asyncio.run(go())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--preset", default="small", choices=demo.PRESETS)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--nproc", type=int, default=2)
+    parser.add_argument("--no-tui-run", action="store_true", help="skip the TUI measurement")
+    args = parser.parse_args()
+    dials = find_dials()
+    if not demo.is_cached(args.preset):
+        subprocess.run(
+            demo.generation_argv(dials.python, args.preset), check=True, stdout=subprocess.DEVNULL
+        )
+    images = [str(p) for p in demo.image_paths(args.preset)]
+    base = Path(tempfile.mkdtemp(prefix="thas-bench-overhead-"))
+    # One headless run first: it tells which Bravais solution the shell script must use.
+    first = base / "probe"
+    run_headless(images, first, args.nproc)
+    rec = read_bravais_summary(first / "bravais_summary.json").recommended
+    script = base / "pipeline.sh"
+    script.write_text(shell_script(images, args.nproc, rec.solution, rec.cb_op, dials))
+    times: dict[str, list[float]] = {"shell": [], "headless": [], "tui": []}
+    for i in range(args.runs):
+        # Interleaved, so that slow phases of a noisy machine hit every variant alike.
+        times["shell"].append(run_shell(script, base / f"shell{i}"))
+        times["headless"].append(run_headless(images, base / f"headless{i}", args.nproc))
+        if not args.no_tui_run:
+            times["tui"].append(run_tui(images, base / f"tui{i}", args.nproc))
+        print(json.dumps({k: [round(x, 1) for x in v] for k, v in times.items()}), flush=True)
+    med = {k: statistics.median(v) for k, v in times.items() if v}
+    print(f"preset {args.preset}, {len(images)} images, {args.runs} runs, nproc {args.nproc}")
+    for k, v in med.items():
+        print(f"  {k:<9} median {v:7.1f} s   runs {', '.join(f'{x:.1f}' for x in times[k])}")
+    print(f"  headless / shell = {med['headless'] / med['shell']:.3f}  (target <= 1.02)")
+    if "tui" in med:
+        print(f"  tui / shell      = {med['tui'] / med['shell']:.3f}  (target <= 1.03)")
+    shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
