@@ -82,7 +82,9 @@ class LinePrinter:
                     print(f"         full log: {run.log_path}", file=self.out, flush=True)
         elif isinstance(event, BravaisChosen):
             how = "recommended, chosen automatically" if event.auto else "chosen"
-            self._print(f"       bravais solution {event.solution} ({how}), cb_op {event.cb_op}")
+            self._print(
+                f"chose  {event.lattice} chosen: solution {event.solution} ({how}), cb_op {event.cb_op}"
+            )
         elif isinstance(event, PipelineFinished):
             total = format_seconds(event.elapsed)
             if event.ok:

@@ -53,6 +53,7 @@ class BravaisChosen:
     solution: int
     cb_op: str
     auto: bool
+    lattice: str = ""
 
 
 @dataclass
@@ -187,7 +188,7 @@ class Orchestrator:
         run.state = State.DONE
         run.key_result = f"{chosen.bravais} chosen (#{chosen.solution})"
         self.emit(StageFinished(run.name, run))
-        self.emit(BravaisChosen(chosen.solution, chosen.cb_op, auto))
+        self.emit(BravaisChosen(chosen.solution, chosen.cb_op, auto, chosen.bravais))
         return True
 
     def _archive_outputs(self, run: StageRun, attempt: int) -> None:

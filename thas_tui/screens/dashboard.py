@@ -243,7 +243,9 @@ class DashboardScreen(Screen):
                 self.load_panels(PANELS_OF_STAGE[event.stage])
         elif isinstance(event, BravaisChosen):
             how = "recommended, chosen automatically" if event.auto else "chosen"
-            self.notify(f"Bravais solution {event.solution} ({how}), cb_op {event.cb_op}")
+            self.notify(
+                f"{event.lattice}: Bravais solution {event.solution} ({how}), cb_op {event.cb_op}"
+            )
         elif isinstance(event, PipelineFinished):
             self.finished = event
             self.query_one(RunHeader).finished = time.time()
