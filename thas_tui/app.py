@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -60,11 +62,24 @@ class ThasApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(self.dashboard)
+        self._handle_hangup()
         for note in self.startup_notes:
             self.notify(note, severity="warning", timeout=10)
 
     def action_request_quit(self) -> None:
         self.dashboard.action_request_quit()
+
+    def _handle_hangup(self) -> None:
+        """A dropped SSH connection: the processing goes on unattended, then we exit."""
+
+        def on_hangup() -> None:
+            self.dashboard.leave_running()
+            self.exit(return_code=0)
+
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_hangup)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not on the main thread (tests) or no SIGHUP on this platform
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         d = self.dashboard

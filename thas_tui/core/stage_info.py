@@ -109,6 +109,42 @@ def _import(workdir: Path, config) -> str:
     return text
 
 
+def dataset_label(workdir: Path) -> str | None:
+    """'thas_demo_#####.cbf 1–36 · λ 1.2820 Å · 2463×2527 px at 550 mm', from imported.expt."""
+    path = Path(workdir) / "imported.expt"
+    if not path.exists():
+        return None
+    try:
+        expts = read_expt(path)
+    except UnreadableFile:
+        return None
+    if not expts.experiments:
+        return None
+    e = expts.experiments[0]
+    parts = []
+    if e.imageset is not None and e.imageset.template:
+        name = Path(e.imageset.template).name
+        if e.scan is not None:
+            name += f" {e.scan.image_range[0]}–{e.scan.image_range[1]}"
+        parts.append(name)
+    elif e.imageset is not None and e.imageset.images:
+        parts.append(f"{Path(e.imageset.images[0]).name} (+{len(e.imageset.images) - 1})")
+    if len(expts.experiments) > 1:
+        parts.append(f"{len(expts.experiments)} sweeps")
+    if e.beam is not None and e.beam.wavelength:
+        parts.append(f"λ {e.beam.wavelength:.4f} Å")
+    if e.detector is not None and e.detector.panels:
+        panel = e.detector.panels[0]
+        if panel.image_size:
+            text = f"{panel.image_size[0]}×{panel.image_size[1]} px"
+            if len(e.detector.panels) > 1:
+                text = f"{len(e.detector.panels)} panels of {text}"
+            if e.detector.distance:
+                text += f" at {e.detector.distance:.0f} mm"
+            parts.append(text)
+    return " · ".join(parts) or None
+
+
 def _find_spots(workdir: Path, config) -> str:
     return f"{refl.count(workdir / 'strong.refl')} spots"
 

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label
 
+from thas_tui.core import stage_info
 from thas_tui.core.commands import RunConfig
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.orchestrator import (
@@ -108,7 +109,7 @@ class DashboardScreen(Screen):
         header = self.query_one(RunHeader)
         header.dials_version = self.dials.version
         header.workdir = str(self.workdir)
-        header.dataset = _dataset_label(self.config)
+        header.dataset = stage_info.dataset_label(self.workdir) or _dataset_label(self.config)
         if self.read_only:
             header.running = self.read_only
         self.query_one(ProgressWidget).display = False
@@ -239,6 +240,10 @@ class DashboardScreen(Screen):
                 )
             if log.stage == event.stage:
                 log.border_title = f"log · {event.stage}"
+            if event.stage == "import" and event.run.state is State.DONE:
+                label = stage_info.dataset_label(self.workdir)
+                if label:
+                    self.query_one(RunHeader).dataset = label
             if event.run.state is State.DONE and event.stage in PANELS_OF_STAGE:
                 self.load_panels(PANELS_OF_STAGE[event.stage])
         elif isinstance(event, BravaisChosen):
@@ -277,7 +282,7 @@ class DashboardScreen(Screen):
         self.auto_tabs = False
         self.query_one(ResultsTabs).active = tab
 
-    def _leave_running(self) -> None:
+    def leave_running(self) -> None:
         """The running stage goes on; a detached `thas-tui resume` runs the stages after it."""
         from thas_tui.launch import spawn_resume
 
@@ -315,7 +320,7 @@ class DashboardScreen(Screen):
                 await self.orchestrator.cancel()
                 self.app.exit(return_code=130)
             elif choice == "leave":
-                self._leave_running()
+                self.leave_running()
                 self.app.exit(return_code=0)
 
         self.app.push_screen(QuitDialog(running.spec.title), decided)

@@ -21,16 +21,17 @@ class RunHeader(Static):
     finished: reactive[float | None] = reactive(None)
 
     def render(self) -> str:
+        # Most important first: an 80-column terminal cuts the end of the line.
         parts = [f"[b]thas-tui[/b]  DIALS {self.dials_version or '?'}"]
-        if self.dataset:
-            parts.append(self.dataset)
-        parts.append(self.workdir)
+        if self.running:
+            parts.append(f"[b]{self.running}[/b]")
         if self.started is not None:
             end = self.finished if self.finished is not None else time.time()
             parts.append(format_seconds(end - self.started))
-        if self.running:
-            parts.append(f"[b]{self.running}[/b]")
-        return "  ·  ".join(parts)
+        if self.dataset:
+            parts.append(self.dataset)
+        parts.append(self.workdir)
+        return " · ".join(parts)
 
     def tick(self) -> None:
         if self.started is not None and self.finished is None:

@@ -129,9 +129,40 @@ class StageTree(DataTable):
     def select_stage(self, name: str) -> None:
         self.move_cursor(row=self.pipeline.index(name))
 
+    # Only the user's moves select a stage: the cursor also moves when the screen follows the
+    # running stage, and those (late) highlight events must not switch the log away from it.
+    _user_moved = False
+
+    def _by_user(self, action) -> None:
+        self._user_moved = True
+        action()
+
+    def action_cursor_up(self) -> None:
+        self._by_user(super().action_cursor_up)
+
+    def action_cursor_down(self) -> None:
+        self._by_user(super().action_cursor_down)
+
+    def action_page_up(self) -> None:
+        self._by_user(super().action_page_up)
+
+    def action_page_down(self) -> None:
+        self._by_user(super().action_page_down)
+
+    def action_scroll_top(self) -> None:
+        self._by_user(super().action_scroll_top)
+
+    def action_scroll_bottom(self) -> None:
+        self._by_user(super().action_scroll_bottom)
+
+    async def _on_click(self, event) -> None:
+        self._user_moved = True
+        await super()._on_click(event)
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        if event.row_key.value:
+        if event.row_key.value and self._user_moved:
+            self._user_moved = False
             self.post_message(self.StageSelected(str(event.row_key.value)))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
