@@ -103,6 +103,16 @@ class ThasApp(App[int]):
             "Stop the running DIALS process group",
             lambda: self.run_worker(d.action_cancel_stage()),
         )
+        yield SystemCommand(
+            "Edit & re-run stage",
+            "Change the selected stage's DIALS parameters and run it again",
+            d.action_edit_rerun,
+        )
+        yield SystemCommand(
+            "Attempts of stage",
+            "Earlier runs of the selected stage, and their logs",
+            d.action_attempts,
+        )
         yield SystemCommand("Help", "Every key binding", d.action_help)
         yield SystemCommand("Quit", "Quit thas-tui", d.action_request_quit)
         yield from super().get_system_commands(screen)

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label
 
 from thas_tui.core import stage_info
-from thas_tui.core.commands import RunConfig
+from thas_tui.core.commands import BadParameter, RunConfig
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.orchestrator import (
     BravaisChosen,
@@ -62,6 +62,8 @@ class DashboardScreen(Screen):
         Binding("question_mark", "help", "Help"),
         Binding("R", "resume", "Resume"),
         Binding("f", "follow", "Follow running"),
+        Binding("e", "edit_rerun", "Edit & re-run"),
+        Binding("a", "attempts", "Attempts"),
     ]
 
     def __init__(
@@ -131,7 +133,7 @@ class DashboardScreen(Screen):
 
     # -- the worker ----------------------------------------------------------------------------
     @work(exclusive=True, group="pipeline")
-    async def run_pipeline(self) -> None:
+    async def run_pipeline(self, start: str | None = None) -> None:
         self.query_one(RunHeader).started = time.time()
         self.orchestrator = Orchestrator(
             self.workdir,
@@ -141,7 +143,7 @@ class DashboardScreen(Screen):
             None if self.auto_bravais else self._choose_bravais,
             self.pipeline,
         )
-        await self.orchestrator.run(stop_after=self.config.until)
+        await self.orchestrator.run(start=start, stop_after=self.config.until)
         if self.watch:
             # Back to watching: later changes (a stage re-run by hand) still show up.
             self.watch_directory()
@@ -324,6 +326,108 @@ class DashboardScreen(Screen):
                 self.app.exit(return_code=0)
 
         self.app.push_screen(QuitDialog(running.spec.title), decided)
+
+    # -- re-running a stage with other parameters, and its earlier attempts ------------------
+    def _why_not_rerun(self, stage: str | None) -> str | None:
+        """Why ``stage`` cannot be re-run now (None: it can)."""
+        if stage is None:
+            return "Select a stage first."
+        if self.read_only:
+            return f"This dashboard is {self.read_only}."
+        running = self.pipeline.running
+        if running is not None:
+            return f"{running.spec.title} is running: wait for it, or cancel it first."
+        if stage == "simulate":
+            return "The demo sweep has no DIALS parameters to change."
+        if self.dials.version == "not found":
+            return "DIALS is not installed: cannot run stages."
+        for run in self.pipeline:
+            if run.name == stage:
+                break
+            if run.state is not State.DONE and run.name != "simulate":
+                return f"{run.spec.title} has not finished: run the stages before {stage} first."
+        if stage == "import" and not self.config.images:
+            return "The images imported here are not known: start with thas-tui run IMAGES."
+        return None
+
+    def action_edit_rerun(self) -> None:
+        """Edit the selected stage's extra PHIL parameters, then re-run it and what follows."""
+        from thas_tui.core.journal import thas_dir
+        from thas_tui.core.phil_params import list_params
+        from thas_tui.screens.phil_editor import PhilEditor
+
+        stage = self.query_one(StageTree).selected_stage
+        why = self._why_not_rerun(stage)
+        if why:
+            self.notify(why, severity="warning")
+            return
+        assert stage is not None
+        program = self.pipeline[stage].spec.program
+        cache_dir = thas_dir(self.workdir) / "phil"
+
+        def confirmed(tokens: list[str] | None) -> None:
+            if tokens is None:
+                return
+            try:
+                self.config.set_extra(stage, tokens)
+            except BadParameter as exc:
+                self.notify(str(exc), title="Not re-run", severity="error")
+                return
+            self.rerun_from(stage)
+
+        self.app.push_screen(
+            PhilEditor(
+                stage,
+                program,
+                self.config.extra.get(stage, []),
+                loader=lambda: list_params(program, self.dials, cache_dir),
+            ),
+            confirmed,
+        )
+
+    def rerun_from(self, stage: str) -> None:
+        """Mark ``stage`` and everything after it stale, then run the pipeline from ``stage``."""
+        why = self._why_not_rerun(stage)
+        if why:
+            self.notify(why, severity="warning")
+            return
+        self.pipeline[stage].state = State.STALE
+        marked = [stage, *self.pipeline.invalidate_downstream(stage)]
+        if self.pipeline.index(stage) <= self.pipeline.index("refine_bravais_settings"):
+            # New Bravais settings: the earlier choice (and its cb_op) no longer applies.
+            self.pipeline.bravais_choice = None
+            self.pipeline.cb_op = None
+        tree = self.query_one(StageTree)
+        for name in marked:
+            tree.refresh_stage(name)
+        self.finished = None
+        self._status("")
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        self.run_pipeline(start=stage)
+
+    def action_attempts(self) -> None:
+        """The selected stage's attempts from the journal; Enter shows one's log."""
+        from thas_tui.core.journal import Journal
+        from thas_tui.screens.attempts import AttemptsScreen
+
+        stage = self.query_one(StageTree).selected_stage
+        if stage is None:
+            self.notify("Select a stage first.")
+            return
+        attempts = [a for a in Journal(self.workdir).attempts() if a.stage == stage]
+
+        def chosen(attempt) -> None:
+            if attempt is None:
+                return
+            self.follow = False
+            self.action_show_tab("log")
+            log = self.query_one(LogPane)
+            log.show_stage(stage, attempt.log)
+            log.border_title = f"log · {stage} · attempt {attempt.attempt}"
+
+        self.app.push_screen(AttemptsScreen(stage, attempts, self.workdir), chosen)
 
 
 def _dials_log(workdir: Path, run) -> str | None:

@@ -10,10 +10,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.widget import Widget
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
+
+from thas_tui.widgets.panel import Panel
 
 EMPTY_MESSAGE = "no data yet — appears when scan-varying refine finishes"
 
@@ -130,7 +131,7 @@ def cell_changes(cells: Sequence[Sequence[float]]) -> list[ModelChange]:
     ]
 
 
-class CellPlots(Widget):
+class CellPlots(Panel):
     """Plots of a, b, c, of α, β, γ and of φ1, φ2, φ3 against image, with the total change."""
 
     DEFAULT_CSS = """
@@ -141,8 +142,6 @@ class CellPlots(Widget):
     CellPlots > .cell-plots--summary { height: auto; }
     """
 
-    ascii_only: reactive[bool] = reactive(False)
-
     def __init__(
         self,
         *,
@@ -151,8 +150,7 @@ class CellPlots(Widget):
         id: str | None = None,  # noqa: A002 - Textual's keyword
         classes: str | None = None,
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.set_reactive(CellPlots.ascii_only, ascii_only)
+        super().__init__(ascii_only=ascii_only, name=name, id=id, classes=classes)
         self._images: list[float] = []
         self._cells: list[tuple[float, ...]] = []
         self._angles: list[tuple[float, ...]] | None = None

@@ -9,8 +9,8 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.reactive import reactive
-from textual.widget import Widget
+
+from thas_tui.widgets.panel import Panel
 
 # One character cell holds eight heights with the lower-block glyphs.
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -46,7 +46,7 @@ def format_ranges(runs: Sequence[tuple[int, int]], width: int, dash: str = "–"
     return out
 
 
-class SpotHistogram(Widget):
+class SpotHistogram(Panel):
     """Vertical bar histogram of counts per image, binned to fit the widget's width."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -66,8 +66,6 @@ class SpotHistogram(Widget):
     SpotHistogram > .spot-histogram--empty { color: $text-muted; text-style: italic; }
     """
 
-    ascii_only: reactive[bool] = reactive(False)
-
     def __init__(
         self,
         *,
@@ -76,8 +74,7 @@ class SpotHistogram(Widget):
         id: str | None = None,  # noqa: A002 - Textual's keyword
         classes: str | None = None,
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.set_reactive(SpotHistogram.ascii_only, ascii_only)
+        super().__init__(ascii_only=ascii_only, name=name, id=id, classes=classes)
         self._first_image = 1
         # None marks an image not reported yet (live find_spots output arrives in bursts).
         self._counts: list[int | None] = []

@@ -10,8 +10,8 @@ from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.reactive import reactive
-from textual.widget import Widget
+
+from thas_tui.widgets.panel import Panel
 
 EMPTY_MESSAGE = "no data yet — appears when integrate finishes"
 
@@ -40,7 +40,7 @@ def judge_sigma_m(sigma_m: float) -> tuple[str, str]:
     return "high (0.1° or more): mosaic crystal, or check the refined model", "high"
 
 
-class IntegrationPanel(Widget):
+class IntegrationPanel(Panel):
     """σb, σm with a verdict, integrated reflection counts and an optional table by resolution."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -62,8 +62,6 @@ class IntegrationPanel(Widget):
     IntegrationPanel > .integration-panel--empty { color: $text-muted; text-style: italic; }
     """
 
-    ascii_only: reactive[bool] = reactive(False)
-
     def __init__(
         self,
         *,
@@ -72,8 +70,7 @@ class IntegrationPanel(Widget):
         id: str | None = None,  # noqa: A002 - Textual's keyword
         classes: str | None = None,
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.set_reactive(IntegrationPanel.ascii_only, ascii_only)
+        super().__init__(ascii_only=ascii_only, name=name, id=id, classes=classes)
         self._sigma_b: float | None = None
         self._sigma_m: float | None = None
         self._n_sum: int | None = None

@@ -7,12 +7,11 @@ from collections.abc import Mapping, Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Grid
-from textual.reactive import reactive
-from textual.widget import Widget
 from textual.widgets import Static
 from textual_plotext.plot import Plot
 
 from thas_tui.widgets.cell_plots import PanelPlot, ascii_text, set_y_ticks
+from thas_tui.widgets.panel import Panel
 
 EMPTY_MESSAGE = "no data yet — appears when scale (or merge) finishes"
 
@@ -76,7 +75,7 @@ def d_ticks(s_lo: float, s_hi: float, count: int) -> list[tuple[float, str]]:
     return ticks
 
 
-class MergingPlots(Widget):
+class MergingPlots(Panel):
     """CC½ (and CC anom), ⟨I/σ⟩, completeness, multiplicity, Rmeas/Rpim against resolution."""
 
     DEFAULT_CSS = """
@@ -87,8 +86,6 @@ class MergingPlots(Widget):
     MergingPlots .merging-plots--note { padding: 1 1; color: $text-muted; }
     """
 
-    ascii_only: reactive[bool] = reactive(False)
-
     def __init__(
         self,
         *,
@@ -97,8 +94,7 @@ class MergingPlots(Widget):
         id: str | None = None,  # noqa: A002 - Textual's keyword
         classes: str | None = None,
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.set_reactive(MergingPlots.ascii_only, ascii_only)
+        super().__init__(ascii_only=ascii_only, name=name, id=id, classes=classes)
         self._d_min: list[float] = []
         self._d_max: list[float] = []
         self._series: dict[str, list[float | None]] = {}

@@ -10,8 +10,8 @@ from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.reactive import reactive
-from textual.widget import Widget
+
+from thas_tui.widgets.panel import Panel
 
 EMPTY_MESSAGE = "no data yet — appears when symmetry finishes"
 # dials.symmetry calls a screw axis present when its score exceeds this.
@@ -70,7 +70,7 @@ def _coerce(cls: type, item: Any, aliases: Mapping[str, str] | None = None) -> A
     return cls(*item)
 
 
-class SymmetryPanel(Widget):
+class SymmetryPanel(Panel):
     """Laue group likelihoods and screw-axis scores, the chosen group highlighted."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -90,8 +90,6 @@ class SymmetryPanel(Widget):
     SymmetryPanel > .symmetry-panel--empty { color: $text-muted; text-style: italic; }
     """
 
-    ascii_only: reactive[bool] = reactive(False)
-
     def __init__(
         self,
         *,
@@ -100,8 +98,7 @@ class SymmetryPanel(Widget):
         id: str | None = None,  # noqa: A002 - Textual's keyword
         classes: str | None = None,
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.set_reactive(SymmetryPanel.ascii_only, ascii_only)
+        super().__init__(ascii_only=ascii_only, name=name, id=id, classes=classes)
         self._laue: list[LaueGroupScore] = []
         self._screw: list[ScrewAxisScore] | None = None
         self._space_group: str | None = None

@@ -9,8 +9,8 @@ from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.reactive import reactive
-from textual.widget import Widget
+
+from thas_tui.widgets.panel import Panel
 
 EMPTY_MESSAGE = "no data yet — appears when scale finishes"
 
@@ -53,7 +53,7 @@ def _key(name: str) -> str:
     return name.strip().lower()
 
 
-class TableOne(Widget):
+class TableOne(Panel):
     """Summary of merging statistics in Overall / Low / High columns."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -69,8 +69,6 @@ class TableOne(Widget):
     TableOne > .table-one--empty { color: $text-muted; text-style: italic; }
     """
 
-    ascii_only: reactive[bool] = reactive(False)
-
     def __init__(
         self,
         *,
@@ -79,8 +77,7 @@ class TableOne(Widget):
         id: str | None = None,  # noqa: A002 - Textual's keyword
         classes: str | None = None,
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.set_reactive(TableOne.ascii_only, ascii_only)
+        super().__init__(ascii_only=ascii_only, name=name, id=id, classes=classes)
         self._rows: list[tuple[str, tuple[str, str, str]]] = []
 
     def set_table(self, rows: Mapping[str, Triple]) -> None:
