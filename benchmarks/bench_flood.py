@@ -58,17 +58,15 @@ class Receiver:
         if stage != self.stage:
             return
         self.batches += 1
-        for line in lines:
-            head, sep, num = line.rpartition(" #")
-            if not sep or not num.isdigit():
-                if len(self.errors) < 5:
-                    self.errors.append(f"unnumbered line {line!r}")
-                continue
-            n = int(num)
-            if n != self.next and len(self.errors) < 5:
-                self.errors.append(f"expected line #{self.next}, got #{n}")
-            self.next = n + 1
-            self.count += 1
+        try:
+            nums = [int(line[line.rindex(" #") + 2 :]) for line in lines]
+        except ValueError:
+            self.errors.append("an unnumbered line")
+            return
+        if nums != list(range(self.next, self.next + len(nums))) and len(self.errors) < 5:
+            self.errors.append(f"batch {self.batches}: expected #{self.next}.., got #{nums[0]}..#{nums[-1]}")
+        self.next = nums[-1] + 1 if nums else self.next
+        self.count += len(nums)
 
 
 async def flood(rate: float, seconds: float, stage: str, template: Path, key_ms: float) -> dict:
@@ -122,7 +120,11 @@ async def flood(rate: float, seconds: float, stage: str, template: Path, key_ms:
             keys = ["s", "l"]
             k = 0
             next_press = time.perf_counter()
+            deadline = time.perf_counter() + seconds * 3 + 30
             while screen.finished is None:
+                if time.perf_counter() > deadline:
+                    out["timeout"] = (screen.pipeline[stage].state.name, receiver.count, str(app.return_code))
+                    break
                 target = {"s": "spots", "l": "log"}[keys[k % 2]]
                 t0 = time.perf_counter()
                 send_key(app, keys[k % 2])

@@ -298,7 +298,9 @@ def validate(param: PhilParam, value: str) -> str:
     if special in ("none", "auto") and kind not in PATH_TYPES:
         return special.capitalize()
     if kind in NUMBER_TYPES:
-        return str(_number(param, value, kind))
+        # Checked, but passed on as typed: DIALS reads "20" and "20.0" alike.
+        _number(param, value, kind)
+        return value
     if kind == "bool":
         if special in ("true", "yes", "on", "1"):
             return "True"
@@ -316,11 +318,12 @@ def validate(param: PhilParam, value: str) -> str:
         return "+".join(picked)
     if kind in LIST_TYPES:
         words = _words(value)
-        numbers = [_number(param, w, kind[:-1]) for w in words]
+        for w in words:
+            _number(param, w, kind[:-1])
         size = param.type_args.get("size")
-        if size and size.isdigit() and len(numbers) != int(size):
-            raise BadParameter(f"{param.path} needs {size} numbers, not {len(numbers)}.")
-        return ",".join(str(n) for n in numbers)
+        if size and size.isdigit() and len(words) != int(size):
+            raise BadParameter(f"{param.path} needs {size} numbers, not {len(words)}.")
+        return ",".join(words)
     if kind == "unit_cell":
         words = _words(value)
         if len(words) not in (3, 6):
@@ -328,10 +331,9 @@ def validate(param: PhilParam, value: str) -> str:
                 f"{param.path} needs a, b, c (Å) and optionally α, β, γ (°): "
                 f"3 or 6 numbers, not {len(words)}."
             )
-        numbers = [float(_number(param, w, "float")) for w in words]
-        if any(n <= 0 for n in numbers):
+        if any(_number(param, w, "float") <= 0 for w in words):
             raise BadParameter(f"The cell lengths and angles of {param.path} must be positive.")
-        return ",".join(f"{n:g}" for n in numbers)
+        return ",".join(words)
     if kind == "space_group":
         if not _SPACE_GROUP.match(value):
             raise BadParameter(f"{value!r} is not a space group symbol (e.g. P212121, C2).")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from thas_tui.core.tail import LineTailer, tail_lines
+from thas_tui.core.tail import BATCH_BYTES, LineTailer, tail_lines
 
 LinesCallback = Callable[[list[str]], None]
 
@@ -129,7 +129,7 @@ async def follow_process(
     tail_n: int = 40,
 ) -> ProcessResult:
     """Stream the log's new lines to ``on_lines`` in batches until the process ends."""
-    tailer = LineTailer(log_path)
+    tailer = LineTailer(log_path, max_bytes=BATCH_BYTES)
     started = time.time()
     peak = 0.0
     last_rss = 0.0
@@ -148,9 +148,11 @@ async def follow_process(
         while lines:
             if on_lines:
                 on_lines(lines)
-            # A burst larger than one read: keep reading before waiting again.
+            # A burst larger than one read: keep reading before waiting again, but let the
+            # event loop (key presses, repaints) run between reads.
             if tailer.caught_up:
                 break
+            await asyncio.sleep(0)
             lines = tailer.read_new(final=done)
         if done:
             break

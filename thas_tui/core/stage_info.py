@@ -216,8 +216,14 @@ def _integrate(workdir: Path, config) -> str:
     parts = []
     crystal_expts = read_expt(workdir / "integrated.expt")
     profile = next((e.profile for e in crystal_expts.experiments if e.profile is not None), None)
-    n = refl.count(workdir / "integrated.refl")
-    parts.append(f"{n} reflections")
+    try:
+        n: int | None = refl.count(workdir / "integrated.refl")
+    except UnreadableFile:
+        # A directory copied without its large .refl files: the log still says how many.
+        log = registry.parse_log("integrate", _read_log(workdir, "integrate"))
+        n = log.n_integrated if log is not None else None
+    if n is not None:
+        parts.append(f"{n} reflections")
     if profile is not None and profile.sigma_m is not None:
         parts.append(f"σm {profile.sigma_m:.3f}°")
     if profile is not None and profile.sigma_b is not None:

@@ -12,7 +12,7 @@ from thas_tui.core.errors import ThasError
 from thas_tui.core.orchestrator import Emit, StageFinished, StageOutput, StageProgress, StageStarted
 from thas_tui.core.pipeline import Pipeline, StageRun, State
 from thas_tui.core.rundir import RunDirState, StageState, read_rundir
-from thas_tui.core.tail import LineTailer
+from thas_tui.core.tail import BATCH_BYTES, LineTailer
 
 # A log written to this recently, with no newer output, is taken as a stage running now: a run
 # started by hand or on another machine has no journal entry with a pid to check.
@@ -141,7 +141,7 @@ class DirectoryWatcher:
                 self.emit(StageFinished(name, run))
 
     def _follow(self, run: StageRun) -> None:
-        self._tail = LineTailer(run.log_path) if run.log_path else None
+        self._tail = LineTailer(run.log_path, max_bytes=BATCH_BYTES) if run.log_path else None
         self._tail_stage = run.name
         self._tracker = stage_info.progress_tracker(run.name)
 
@@ -173,6 +173,7 @@ class DirectoryWatcher:
                 if lines:
                     self._deliver(self._tail_stage, lines)
                     if not self._tail.caught_up:
+                        await asyncio.sleep(0)  # more to read: go on, but let the UI run
                         continue
             await asyncio.sleep(self.poll)
 

@@ -121,11 +121,23 @@ class DashboardScreen(Screen):
         self.load_panels()
         if self.autostart:
             self.run_pipeline()
-        elif self.watch:
-            self.watch_directory()
+        else:
+            self._show_latest_log()
+            if self.watch:
+                self.watch_directory()
 
     def on_resize(self, event) -> None:
         self.set_class(self.size.width < 120, "-narrow")
+
+    def _show_latest_log(self) -> None:
+        """Opening a directory: show the running stage, else the last one that ran."""
+        run = self.pipeline.running or next(
+            (r for r in reversed(list(self.pipeline)) if r.state is not State.PENDING), None
+        )
+        if run is None:
+            return
+        self.query_one(StageTree).select_stage(run.name)
+        self.query_one(LogPane).show_stage(run.name, run.log_path or _dials_log(self.workdir, run))
 
     def _tick(self) -> None:
         self.query_one(StageTree).refresh_running()

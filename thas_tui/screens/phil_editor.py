@@ -207,6 +207,15 @@ class PhilEditor(ModalScreen[list[str] | None]):
             if known is not None:
                 token = f"{known.path}={validate(known, value)}"
                 name = known.path
+            elif self.params:
+                # DIALS would stop on a name it does not know or cannot resolve: say so now.
+                candidates = [p.path for p in self.params if _same_param(name, p.path)]
+                if not candidates:
+                    raise BadParameter(f"{self.program} has no parameter {name!r}.")
+                raise BadParameter(
+                    f"{name!r} is ambiguous: {', '.join(candidates[:4])}"
+                    + (" …" if len(candidates) > 4 else "")
+                )
         except BadParameter as exc:
             self._error(str(exc))
             return

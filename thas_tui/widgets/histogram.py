@@ -181,13 +181,23 @@ class SpotHistogram(Panel):
             else:
                 label_text = ""
             out.append(label_text.rjust(gutter - 1) + vbar, style=axis)
+            # One span per run of same-styled cells, not one per cell: a wide live histogram
+            # otherwise costs thousands of spans on every repaint.
+            run: list[str] = []
+            run_weak = False
             for value, holds_weak, _ in bins:
                 glyph = " "
                 if value is not None and peak > 0:
                     eighths = value / peak * rows * 8
                     filled = eighths - (level_top - 1) * 8
                     glyph = _glyph(filled, ascii_only, value > 0 and row == rows - 1)
-                out.append(glyph * bar_width, style=weak_style if holds_weak else bar_style)
+                if run and holds_weak != run_weak:
+                    out.append("".join(run), style=weak_style if run_weak else bar_style)
+                    run = []
+                run_weak = holds_weak
+                run.append(glyph * bar_width)
+            if run:
+                out.append("".join(run), style=weak_style if run_weak else bar_style)
             out.append("\n")
 
         # Marker row under bins that contain a weak image, so they show without colour too.

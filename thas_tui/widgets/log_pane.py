@@ -48,7 +48,8 @@ class LogPane(Log):
     def append(self, stage: str, lines: list[str]) -> None:
         """Append lines when they belong to the stage shown."""
         if stage == self.stage:
-            self.write_lines(lines)
+            # Only the last MAX_LINES can stay: writing a bigger burst whole is wasted work.
+            self.write_lines(lines[-MAX_LINES:] if len(lines) > MAX_LINES else lines)
 
     # Home/End jump at once: Textual's default is a 1 s animated scroll through up to 5000 lines.
     def action_scroll_home(self) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.timer import Timer
 from textual.widgets import TabbedContent, TabPane
 
 from thas_tui.core import panel_data
@@ -31,6 +33,8 @@ PANELS_OF_STAGE: dict[str, tuple[str, ...]] = {
     "scale": ("merging",),
     "merge": ("merging",),
 }
+# At most this often (s) is the live strong-pixel histogram redrawn.
+LIVE_SPOTS_INTERVAL = 0.25
 ALL_PANELS = ("spots", "rmsd", "cell", "integration", "symmetry", "merging")
 
 
@@ -41,6 +45,8 @@ class ResultsTabs(Vertical):
         super().__init__(**kwargs)
         self.ascii_only = ascii_only
         self.live_pixels = panel_data.LiveStrongPixels()
+        self._live_timer: Timer | None = None
+        self._live_shown = 0.0
 
     @property
     def active(self) -> str:
@@ -73,6 +79,9 @@ class ResultsTabs(Vertical):
 
     # -- live find_spots ------------------------------------------------------------------------
     def start_live_spots(self, workdir: Path) -> None:
+        if self._live_timer is not None:
+            self._live_timer.stop()
+            self._live_timer = None
         self.live_pixels = panel_data.LiveStrongPixels()
         rng = panel_data.image_range(workdir)
         if rng is not None:
@@ -80,10 +89,22 @@ class ResultsTabs(Vertical):
         self.query_one(SpotHistogram).clear()
 
     def feed_live_spots(self, lines: list[str]) -> None:
-        if self.live_pixels.feed(lines):
-            data = self.live_pixels.spots()
-            if data is not None:
-                self.query_one(SpotHistogram).set_counts(data.first_image, data.counts, data.kind)
+        # Latest value wins: the histogram is redrawn at most LIVE_SPOTS_INTERVAL apart however
+        # fast find_spots writes (the first batch shows at once).
+        if self.live_pixels.feed(lines) and self._live_timer is None:
+            now = time.monotonic()
+            wait = self._live_shown + LIVE_SPOTS_INTERVAL - now
+            if wait <= 0:
+                self._show_live_spots()
+            else:
+                self._live_timer = self.set_timer(wait, self._show_live_spots)
+
+    def _show_live_spots(self) -> None:
+        self._live_timer = None
+        self._live_shown = time.monotonic()
+        data = self.live_pixels.spots()
+        if data is not None:
+            self.query_one(SpotHistogram).set_counts(data.first_image, data.counts, data.kind)
 
     # -- from files ----------------------------------------------------------------------------
     async def load(self, workdir: Path, panels: tuple[str, ...] = ALL_PANELS) -> list[str]:

@@ -102,7 +102,7 @@ def test_find_param_by_suffix(index_params) -> None:
 @pytest.mark.parametrize(
     ("path", "value", "normalised"),
     [
-        ("indexing.max_cell", "20", "20.0"),
+        ("indexing.max_cell", "20", "20"),
         ("indexing.max_cell", " 150.5 ", "150.5"),
         ("indexing.max_cell", "auto", "Auto"),
         ("indexing.max_cell", "None", "None"),
@@ -116,7 +116,7 @@ def test_find_param_by_suffix(index_params) -> None:
             "57.1,102.2,112.2,90,90,90",
             "57.1,102.2,112.2,90,90,90",
         ),
-        ("indexing.known_symmetry.unit_cell", "5.4 8.1 12.0", "5.4,8.1,12"),
+        ("indexing.known_symmetry.unit_cell", "5.4 8.1 12.0", "5.4,8.1,12.0"),
         ("indexing.known_symmetry.space_group", "P212121", "P212121"),
         ("indexing.known_symmetry.space_group", "P 21 21 21", "P 21 21 21"),
         ("refinement.parameterisation.beam.fix", "all", "all"),
@@ -134,7 +134,7 @@ def test_find_param_by_suffix(index_params) -> None:
         (
             "refinement.parameterisation.crystal.unit_cell.restraints.tie_to_target.values",
             "57.1 102.2 112.2 90 90 90",
-            "57.1,102.2,112.2,90.0,90.0,90.0",
+            "57.1,102.2,112.2,90,90,90",
         ),
     ],
 )

@@ -266,7 +266,9 @@ def test_integrate() -> None:
     assert log.n_predicted == 38391
     assert (log.n_integrated, log.n_removed) == (34256, 4255)
     modelling, integration = log.modelling, log.integration
-    blocks = [(b.index, b.frame_from, b.frame_to, b.angle_from, b.angle_to) for b in modelling.blocks]
+    blocks = [
+        (b.index, b.frame_from, b.frame_to, b.angle_from, b.angle_to) for b in modelling.blocks
+    ]
     assert blocks == [(0, 1, 20, 0.0, 40.0), (1, 17, 36, 32.0, 72.0)]
     assert [b.n_reflections for b in modelling.blocks] == [9921, 10043]
     assert [b.n_reflections for b in integration.blocks] == [18955, 19498]

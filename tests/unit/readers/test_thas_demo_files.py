@@ -46,10 +46,10 @@ def test_imported_expt_without_images() -> None:
     assert e.scan.exposure_times == (0.1,) * 36
     assert e.goniometer.rotation_axis == (1.0, 0.0, 0.0)
     (p,) = e.detector.panels
-    assert (p.image_size, p.pixel_size, p.distance) == ((2463, 2527), (0.172, 0.172), 550.0)
+    assert (p.image_size, p.distance) == ((2463, 2527), 550.0)
+    assert p.pixel_size == (0.17200000000000001, 0.17200000000000001)  # as stored (not 0.172)
     assert (p.thickness, p.material) == (0.45, "Si")
     assert (e.imageset.kind, e.imageset.template) == ("ImageSequence", TEMPLATE)
-    assert not Path(e.imageset.template_path).parent.exists() or True  # never opened
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_refined_expt_scan_varying() -> None:
     # orthorhombic constraints hold at every scan point; the cell barely moves (< 0.001 Å)
     assert np.ptp(sv.cells[:, :3], axis=0).max() < 0.001
     assert np.abs(sv.cells[:, 3:] - 90.0).max() < 1e-12
-    assert sv.orientation_from_first[0].tolist() == [0.0, 0.0, 0.0]
+    assert np.abs(sv.orientation_from_first[0]).max() < 1e-12  # drift since the first point
     log = refine.parse(log_text("dials.refine.log"))
     assert log.crystal.scan_points == c.num_scan_points
     assert log.crystal.space_group == c.space_group
@@ -380,8 +380,10 @@ def test_table1_scale_json_merge_json_and_logs_agree() -> None:
             ("r_meas", "rmeas"),
             ("r_pim", "rpim"),
         ):
-            assert getattr(s, attr) == _r(getattr(m, attr), 3) == getattr(
-                getattr(slog, log_attr), shell
+            assert (
+                getattr(s, attr)
+                == _r(getattr(m, attr), 3)
+                == getattr(getattr(slog, log_attr), shell)
             ), (shell, attr)
         assert s.completeness == _r(m.completeness, 2)
         assert _r(m.completeness, 1) == getattr(slog.completeness, shell)
