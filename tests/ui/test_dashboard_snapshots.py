@@ -12,9 +12,9 @@ from thas_tui.core.commands import RunConfig
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.watcher import pipeline_from_dir
 
-DATA = Path(__file__).parents[1] / "data" / "dials-3.12_l_cysteine"
+DATA = Path(__file__).parents[1] / "data" / "dials-3.12_thas_demo"
 # A fixed path: the header shows the processing directory, and snapshots must not vary.
-WORKDIR = Path("/tmp/thas-tui-snapshot-l-cysteine")
+WORKDIR = Path("/tmp/thas-tui-snapshot-thas-demo")
 DIALS = DialsEnv(bin_dir=Path("/usr/bin"), version="3.12", python="python3")
 
 
@@ -47,7 +47,7 @@ def test_dashboard_finished_run(snap_compare, finished_dir: Path, size: tuple[in
     assert snap_compare(_app(finished_dir), terminal_size=size, run_before=settle)
 
 
-@pytest.mark.parametrize("tab", ["spots", "rmsd", "cell", "merging"])
+@pytest.mark.parametrize("tab", ["spots", "rmsd", "cell", "integration", "symmetry", "merging"])
 def test_dashboard_panels(snap_compare, finished_dir: Path, tab: str) -> None:
     """Each result panel filled from the directory's files, at 160x50."""
 

@@ -80,16 +80,30 @@ def image_range(workdir: Path) -> tuple[int, int] | None:
 
 
 def spots(workdir: Path) -> Spots | None:
-    """Exact spots per image from strong.refl (z centroid)."""
+    """Exact spots per image from strong.refl (z centroid); else strong pixels from the log."""
     path = workdir / "strong.refl"
     rng = image_range(workdir)
     if not path.exists() or rng is None:
-        return None
+        return _strong_pixels_from_log(workdir, rng)
     table = refl.read_refl(path, columns=("xyzobs.px.value", "id"))
     counts = refl.spots_per_image(
         table, rng, experiment_id=0 if table.get("id") is not None else None
     )
     return Spots(rng[0], [int(c) for c in counts], "spots")
+
+
+def _strong_pixels_from_log(workdir: Path, rng: tuple[int, int] | None) -> Spots | None:
+    text = _log(workdir, "find_spots")
+    if not text:
+        return None
+    live = LiveStrongPixels()
+    if rng is not None:
+        live.set_range(*rng)
+    live.feed(text.splitlines())
+    found = live.spots()
+    if found is None:
+        return None
+    return Spots(found.first_image, found.counts, "strong pixels (from the log)")
 
 
 @dataclass

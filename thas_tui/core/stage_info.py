@@ -236,19 +236,38 @@ def _symmetry(workdir: Path, config) -> str:
     return crystal.space_group if crystal is not None else ""
 
 
+def _scale_text(cc_half: float | None, d_min: float | None, completeness: float | None) -> str:
+    parts = []
+    if cc_half is not None:
+        parts.append(f"CC½ {cc_half:.3f}")
+    if d_min is not None:
+        parts.append(f"to {d_min:.2f} Å")
+    text = " ".join(parts)
+    if completeness is not None:
+        text += f", {completeness:.1f}% complete"
+    return text
+
+
 def _scale(workdir: Path, config) -> str:
+    path = workdir / "dials.scale.json"
+    if path.exists():
+        from thas_tui.core.readers.merging_stats import read_merging_stats
+
+        try:
+            overall = read_merging_stats(path).shell("overall")
+        except UnreadableFile:
+            overall = None
+        if overall is not None:
+            return _scale_text(overall.cc_half, overall.d_min, overall.completeness)
     log = registry.parse_log("scale", _read_log(workdir, "scale"))
     if log is None or log.summary is None:
         return ""
     s = log.summary
-    parts = []
-    if s.cc_half is not None and s.cc_half.overall is not None:
-        parts.append(f"CC½ {s.cc_half.overall:.3f}")
-    if s.d_min is not None and s.d_min.overall is not None:
-        parts.append(f"to {s.d_min.overall:.2f} Å")
-    if s.completeness is not None and s.completeness.overall is not None:
-        parts.append(f"{s.completeness.overall:.1f}% complete")
-    return " ".join(parts[:2]) + (", " + parts[2] if len(parts) > 2 else "")
+
+    def overall_of(stat):
+        return stat.overall if stat is not None else None
+
+    return _scale_text(overall_of(s.cc_half), overall_of(s.d_min), overall_of(s.completeness))
 
 
 def _file_size(name: str):

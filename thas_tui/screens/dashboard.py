@@ -35,6 +35,7 @@ from thas_tui.widgets.log_pane import LogPane
 from thas_tui.widgets.results_tabs import PANELS_OF_STAGE, ResultsTabs
 from thas_tui.widgets.run_header import RunHeader
 from thas_tui.widgets.stage_progress import StageProgress as ProgressWidget
+from thas_tui.widgets.stage_detail import StageDetail
 from thas_tui.widgets.stage_tree import StageTree
 
 
@@ -104,6 +105,7 @@ class DashboardScreen(Screen):
                 yield StageTree(self.pipeline, ascii_only=self.ascii_only, id="stage-tree")
                 yield ProgressWidget(id="stage-progress")
                 yield Label("", id="status")
+                yield StageDetail(id="stage-detail")
             yield ResultsTabs(ascii_only=self.ascii_only, id="panels")
         yield Footer()
 
@@ -137,7 +139,12 @@ class DashboardScreen(Screen):
         if run is None:
             return
         self.query_one(StageTree).select_stage(run.name)
+        self.query_one(StageDetail).show(run)
         self.query_one(LogPane).show_stage(run.name, run.log_path or _dials_log(self.workdir, run))
+
+    def _refresh_detail(self, stage: str) -> None:
+        if self.query_one(StageTree).selected_stage == stage:
+            self.query_one(StageDetail).show(self.pipeline[stage])
 
     def _tick(self) -> None:
         self.query_one(StageTree).refresh_running()
@@ -226,6 +233,7 @@ class DashboardScreen(Screen):
             self.query_one(ProgressWidget).update_progress(event.stage, event.progress)
         elif isinstance(event, StageStarted):
             tree.refresh_stage(event.stage)
+            self._refresh_detail(event.stage)
             self.query_one(RunHeader).running = self.pipeline[event.stage].spec.title
             self.query_one(ProgressWidget).start(event.stage)
             if event.stage == "find_spots":
@@ -236,12 +244,14 @@ class DashboardScreen(Screen):
                 )
             if self.follow:
                 tree.select_stage(event.stage)
+                self.query_one(StageDetail).show(self.pipeline[event.stage])
                 log.stage = event.stage
                 log.clear()
                 log.border_title = f"log · {event.stage} (live)"
                 log.border_subtitle = event.log_path
         elif isinstance(event, StageFinished):
             tree.refresh_stage(event.stage)
+            self._refresh_detail(event.stage)
             self.query_one(ProgressWidget).finish()
             self.query_one(RunHeader).running = ""
             if event.failure is not None and event.run.state is State.FAILED:
@@ -285,6 +295,7 @@ class DashboardScreen(Screen):
             self.follow = True
         elif running is not None:
             self.follow = False
+        self.query_one(StageDetail).show(run)
         log = self.query_one(LogPane)
         if log.stage != message.stage:
             log.show_stage(message.stage, run.log_path or _dials_log(self.workdir, run))

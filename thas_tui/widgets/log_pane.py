@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from pathlib import Path
 
 from textual import work
 from textual.actions import SkipAction
+from textual.timer import Timer
 from textual.widgets import Log
 
 from thas_tui.core.tail import count_lines, tail_lines
 
 MAX_LINES = 5000
+# Live lines are written to the Log at most this often (s); what arrives in between is coalesced
+# and only its last MAX_LINES are written.
+FLUSH_INTERVAL = 0.1
 
 
 class LogPane(Log):
@@ -19,6 +25,9 @@ class LogPane(Log):
     def __init__(self, **kwargs) -> None:
         super().__init__(max_lines=MAX_LINES, highlight=False, auto_scroll=True, **kwargs)
         self.stage: str | None = None
+        self._pending: deque[str] = deque(maxlen=MAX_LINES)
+        self._flush_timer: Timer | None = None
+        self._flushed = 0.0
 
     def show_stage(self, stage: str, log_path: str | None) -> None:
         """Replace the content with the last MAX_LINES lines of a stage's log."""
@@ -46,10 +55,33 @@ class LogPane(Log):
             self.border_title = f"log · {stage} · showing last {shown:,} of {total:,} lines"
 
     def append(self, stage: str, lines: list[str]) -> None:
-        """Append lines when they belong to the stage shown."""
-        if stage == self.stage:
-            # Only the last MAX_LINES can stay: writing a bigger burst whole is wasted work.
-            self.write_lines(lines[-MAX_LINES:] if len(lines) > MAX_LINES else lines)
+        """Append lines when they belong to the stage shown (batched: see FLUSH_INTERVAL)."""
+        if stage != self.stage:
+            return
+        # Only the last MAX_LINES can stay: the deque drops older ones before they cost anything.
+        self._pending.extend(lines)
+        if self._flush_timer is None:
+            wait = self._flushed + FLUSH_INTERVAL - time.monotonic()
+            if wait <= 0:
+                self._flush()
+            else:
+                self._flush_timer = self.set_timer(wait, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_timer = None
+        self._flushed = time.monotonic()
+        if self._pending:
+            lines = list(self._pending)
+            self._pending.clear()
+            self.write_lines(lines)
+
+    def clear(self) -> LogPane:
+        """Empty the pane, and drop lines not written yet."""
+        self._pending.clear()
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        return super().clear()
 
     # Home/End jump at once: Textual's default is a 1 s animated scroll through up to 5000 lines.
     def action_scroll_home(self) -> None:

@@ -1,0 +1,52 @@
+"""Details of the selected stage: command line, attempt, times, memory, log, failure."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from thas_tui.core.pipeline import StageRun, State
+from thas_tui.core.progress_eta import format_seconds
+
+
+class StageDetail(Static):
+    """What one would otherwise dig out of the journal and the log for a stage."""
+
+    def show(self, run: StageRun | None) -> None:
+        if run is None:
+            self.update("")
+            return
+        t = Text()
+        t.append(f"{run.spec.title}", style="bold")
+        t.append(f"  {run.spec.program}  ·  {run.state.value}")
+        if run.attempt:
+            t.append(f"  ·  attempt {run.attempt}")
+        t.append("\n")
+        if run.argv:
+            t.append("$ " + " ".join(_short(a) for a in run.argv) + "\n", style="dim")
+        if run.started:
+            start = datetime.fromtimestamp(run.started).strftime("%H:%M:%S")
+            took = run.elapsed(time.time())
+            t.append(f"started {start}, {format_seconds(took)}")
+            if run.peak_rss_mb:
+                t.append(f", peak memory {run.peak_rss_mb:.0f} MB")
+            if run.exit_code not in (None, 0):
+                t.append(f", exit code {run.exit_code}")
+            t.append("\n")
+        if run.key_result and run.state is State.DONE:
+            t.append(run.key_result + "\n")
+        if run.error and run.state in (State.FAILED, State.CANCELLED, State.STALE):
+            t.append(run.error + "\n", style="bold")
+        if run.log_path:
+            t.append(f"log: {run.log_path}", style="dim")
+        self.update(t)
+
+
+def _short(arg: str) -> str:
+    # Image paths make the command unreadable; their names say enough.
+    if "/" in arg and "=" not in arg:
+        return arg.rsplit("/", 1)[-1]
+    return arg
