@@ -34,8 +34,8 @@ from thas_tui.screens.quit_dialog import QuitDialog
 from thas_tui.widgets.log_pane import LogPane
 from thas_tui.widgets.results_tabs import PANELS_OF_STAGE, ResultsTabs
 from thas_tui.widgets.run_header import RunHeader
-from thas_tui.widgets.stage_progress import StageProgress as ProgressWidget
 from thas_tui.widgets.stage_detail import StageDetail
+from thas_tui.widgets.stage_progress import StageProgress as ProgressWidget
 from thas_tui.widgets.stage_tree import StageTree
 
 
@@ -63,8 +63,8 @@ class DashboardScreen(Screen):
         Binding("question_mark", "help", "Help"),
         Binding("R", "resume", "Resume"),
         Binding("f", "follow", "Follow running"),
-        Binding("e", "edit_rerun", "Edit & re-run"),
-        Binding("a", "attempts", "Attempts"),
+        Binding("e", "edit_rerun", "Edit & re-run", show=False),
+        Binding("a", "attempts", "Attempts", show=False),
     ]
 
     def __init__(
