@@ -63,8 +63,8 @@ class DashboardScreen(Screen):
         Binding("question_mark", "help", "Help"),
         Binding("R", "resume", "Resume"),
         Binding("f", "follow", "Follow running"),
-        Binding("e", "edit_rerun", "Edit & re-run", show=False),
-        Binding("a", "attempts", "Attempts", show=False),
+        Binding("e", "edit_rerun", "Edit & re-run"),
+        Binding("a", "attempts", "Attempts"),
     ]
 
     def __init__(

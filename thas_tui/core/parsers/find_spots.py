@@ -158,7 +158,9 @@ class FindSpotsProgress:
 
     def feed(self, line: str) -> Progress | None:
         """Take one raw line; return the new Progress when it changed, else None."""
-        s = self._norm(line)
+        # Every pattern below is searched for anywhere in the line, so only colour codes need
+        # removing first; the full normaliser costs more than the rest on a flood of lines.
+        s = self._norm(line) if "\x1b" in line else line
         if "strong pixels" in s and _FOUND.search(s):
             self.done += 1
             self.phase = "Finding spots"
