@@ -146,7 +146,16 @@ class DashboardScreen(Screen):
         if self.query_one(StageTree).selected_stage == stage:
             self.query_one(StageDetail).show(self.pipeline[stage])
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Resume belongs to a watched directory; a run in progress has nothing to resume.
+        if action == "resume":
+            return self.watch and not self.read_only
+        return True
+
     def _tick(self) -> None:
+        selected = self.query_one(StageTree).selected_stage
+        if selected and self.pipeline[selected].state is State.RUNNING:
+            self.query_one(StageDetail).show(self.pipeline[selected])
         self.query_one(StageTree).refresh_running()
         self.query_one(RunHeader).tick()
 

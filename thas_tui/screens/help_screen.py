@@ -18,6 +18,9 @@ HELP = """\
 | `Tab` / `Shift+Tab` | move between the stage tree, the tabs and the panels |
 | `l` `s` `r` `p` `i` `y` `m` | log, spots, RMSD, cell plots, integration, symmetry, merging |
 | `f` | follow the running stage again |
+| `e` | edit the selected stage's DIALS parameters and re-run it (later stages become stale) |
+| `a` | the selected stage's attempts: command, result, log and archived outputs of each |
+| `R` | resume: run from the first unfinished stage (when watching a directory) |
 | `c` | cancel the running stage (its process group is stopped; its log is kept) |
 | `q` / `Ctrl+C` | quit; while a stage runs it asks: stop it, or leave DIALS running |
 | `Ctrl+P` | command palette: every command by name |
