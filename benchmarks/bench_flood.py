@@ -64,7 +64,9 @@ class Receiver:
             self.errors.append("an unnumbered line")
             return
         if nums != list(range(self.next, self.next + len(nums))) and len(self.errors) < 5:
-            self.errors.append(f"batch {self.batches}: expected #{self.next}.., got #{nums[0]}..#{nums[-1]}")
+            self.errors.append(
+                f"batch {self.batches}: expected #{self.next}.., got #{nums[0]}..#{nums[-1]}"
+            )
         self.next = nums[-1] + 1 if nums else self.next
         self.count += len(nums)
 
@@ -115,6 +117,7 @@ async def flood(rate: float, seconds: float, stage: str, template: Path, key_ms:
             log = screen.query_one(LogPane)
             tabs = screen.query_one(ResultsTabs)
             t_start = time.perf_counter()
+            cpu_start = time.process_time()
             while log.stage != stage:
                 await asyncio.sleep(0.01)
             keys = ["s", "l"]
@@ -123,7 +126,11 @@ async def flood(rate: float, seconds: float, stage: str, template: Path, key_ms:
             deadline = time.perf_counter() + seconds * 3 + 30
             while screen.finished is None:
                 if time.perf_counter() > deadline:
-                    out["timeout"] = (screen.pipeline[stage].state.name, receiver.count, str(app.return_code))
+                    out["timeout"] = (
+                        screen.pipeline[stage].state.name,
+                        receiver.count,
+                        str(app.return_code),
+                    )
                     break
                 target = {"s": "spots", "l": "log"}[keys[k % 2]]
                 t0 = time.perf_counter()
@@ -135,6 +142,7 @@ async def flood(rate: float, seconds: float, stage: str, template: Path, key_ms:
                 next_press += key_ms / 1000
                 await asyncio.sleep(max(0.0, next_press - time.perf_counter()))
             out["elapsed_s"] = time.perf_counter() - t_start
+            out["cpu_s"] = time.process_time() - cpu_start
             await pilot.pause()
             out["pane_lines"] = log.line_count
             out["pane_last"] = log.lines[-1] if log.line_count else ""
@@ -159,6 +167,9 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=None, help="how long (default 20, quick 2)")
     ap.add_argument("--stage", default="find_spots", choices=("find_spots", "integrate"))
     ap.add_argument("--key-ms", type=float, default=100, help="key press interval (default 100 ms)")
+    ap.add_argument(
+        "--baseline", action="store_true", help="also measure the same key presses at 100 lines/s"
+    )
     ap.add_argument("--profile", type=Path, default=None, help="write a pyinstrument HTML profile")
     args = ap.parse_args()
     seconds = args.seconds or (2.0 if args.quick else 20.0)
@@ -180,13 +191,18 @@ def main() -> int:
         args.profile.write_text(profiler.output_html())
         print(profiler.output_text(unicode=False, color=False, show_all=False)[:6000])
     lat = [x * 1000 for x in r["latencies"]]
-    ok = r["received"] == r["total"] and not r["errors"]
+    ok = r["received"] == r["total"] and not r["errors"] and "timeout" not in r
+    if "timeout" in r:
+        print(f"timed out: stage state, lines received, app return code = {r['timeout']}")
     print(
         f"lines written {r['total']:,}, received by the log pane {r['received']:,} in {r['batches']} batches"
     )
     print(f"in order, none lost: {ok}" + (f" ({'; '.join(r['errors'])})" if r["errors"] else ""))
     print(f"pane holds {r['pane_lines']} lines; last: {r['pane_last'][-60:]!r}")
-    print(f"run took {r['elapsed_s']:.1f} s for {seconds:g} s of output; {r['paints']} paints")
+    print(
+        f"run took {r['elapsed_s']:.1f} s for {seconds:g} s of output; {r['paints']} paints; "
+        f"dashboard CPU {r['cpu_s']:.1f} s ({100 * r['cpu_s'] / r['elapsed_s']:.0f} % of one core)"
+    )
     print(
         f"key-press-to-repaint latency over {len(lat)} presses: "
         f"p50 {median(lat):.1f} ms, p90 {percentile(lat, 90):.1f} ms, p99 {percentile(lat, 99):.1f} ms, "
@@ -195,6 +211,14 @@ def main() -> int:
     print(
         f"RSS during the flood: median {median(r['rss']):.0f} MB, max {max(r['rss']):.0f} MB; peak (VmHWM) {r['hwm_mb']:.0f} MB"
     )
+    if args.baseline:
+        b = asyncio.run(flood(100, seconds, args.stage, template, args.key_ms))
+        bl = [x * 1000 for x in b["latencies"]]
+        print(
+            f"baseline at 100 lines/s, same keys: p50 {median(bl):.1f} ms, p90 {percentile(bl, 90):.1f} ms, "
+            f"p99 {percentile(bl, 99):.1f} ms, max {max(bl):.1f} ms; dashboard CPU "
+            f"{100 * b['cpu_s'] / b['elapsed_s']:.0f} % of one core"
+        )
     return 0 if ok else 1
 
 

@@ -63,9 +63,18 @@ async def one_run(log_path: Path, n_lines: int) -> dict:
         log = screen.query_one(LogPane)
         tree = screen.query_one(StageTree)
 
-        # 1. Select the stage (what ↓/↑ in the stage tree does): first screen of its log.
-        t0 = time.perf_counter()
+        # The dashboard opens on the latest stage's log (integrate here): first move the stage
+        # tree's cursor to the stage above it, then time ↓ onto integrate, as a user does.
+        tree.focus()
         tree.select_stage("integrate")
+        await pilot.pause()
+        send_key(app, "up")
+        await probe.wait_for(lambda: log.stage not in (None, "integrate"))
+        await pilot.pause()
+
+        # 1. ↓ onto the stage: the log pane's first screen of its 1,000,000-line log.
+        t0 = time.perf_counter()
+        send_key(app, "down")
         t1 = await probe.wait_for(lambda: log.stage == "integrate" and log.line_count > 1)
         out["first_screen_s"] = t1 - t0
         out["pane_lines"] = log.line_count

@@ -1,0 +1,46 @@
+"""Smoke test of the dashboard benchmarks: each runs with --quick on tiny input and prints figures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def run(script: str, *args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / script), "--quick", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def test_huge_log_benchmark() -> None:
+    out = run("bench_huge_log.py", "--lines", "12000")
+    assert "median first screen:" in out
+    assert "median jump to end (End):" in out
+    assert "median RSS after:" in out
+    assert "showing last 5,000 of 12,000 lines" in out
+
+
+def test_flood_benchmark() -> None:
+    out = run("bench_flood.py", "--rate", "5000", "--seconds", "1")
+    assert "in order, none lost: True" in out
+    assert "key-press-to-repaint latency" in out and "p99" in out
+
+
+def test_startup_benchmark() -> None:
+    if not Path("/usr/bin/tmux").exists() and not any(
+        (Path(p) / "tmux").exists() for p in ("/usr/local/bin", "/bin")
+    ):
+        pytest.skip("tmux not installed")
+    out = run("bench_startup.py", "--runs", "1")
+    assert "thas-tui --help: median" in out
+    assert "thas-tui attach (empty dir) first paint: median" in out
