@@ -120,3 +120,37 @@ def test_whole_pipeline_reports_the_failed_stage(
     assert "Traceback" in (proc / "thas-tui" / "logs" / "merge.1.log").read_text()
     for name in ("integrated.refl", "symmetrized.expt", "scaled.expt", "scaled.refl"):
         assert (proc / name).is_file()
+
+
+def test_indexing_failure_is_explained(tmp_path: Path, l_cysteine_sweep1: list[str]) -> None:
+    """A max_cell far below the true cell: dials.index finds no lattice; we say why and what to try."""
+    res = thas(
+        "run",
+        *l_cysteine_sweep1,
+        "--dir",
+        "proc",
+        "--no-tui",
+        "--until",
+        "index",
+        "--phil",
+        "index:max_cell=3",
+        cwd=tmp_path,
+    )
+    assert res.returncode == 1
+    out = res.stdout
+    assert "FAILED index" in out
+    assert "dials.index stopped (exit code 1): No suitable lattice could be found." in out
+    assert "Try: more spots" in out and "max_cell" in out
+    assert "Traceback" not in res.stderr
+    proc = tmp_path / "proc"
+    # The earlier stages' outputs and the failed stage's log are kept.
+    assert (proc / "imported.expt").is_file() and (proc / "strong.refl").is_file()
+    assert "No suitable lattice" in (proc / "thas-tui" / "logs" / "index.1.log").read_text()
+    summary = subprocess.run(
+        [sys.executable, "-m", "thas_tui", "summary", str(proc), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    states = json.loads(summary.stdout)["stages"]
+    assert states["find_spots"]["state"] == "done" and states["index"]["state"] == "failed"

@@ -34,7 +34,7 @@ PANELS_OF_STAGE: dict[str, tuple[str, ...]] = {
     "merge": ("merging",),
 }
 # At most this often (s) is the live strong-pixel histogram redrawn.
-LIVE_SPOTS_INTERVAL = 0.0
+LIVE_SPOTS_INTERVAL = 0.25
 ALL_PANELS = ("spots", "rmsd", "cell", "integration", "symmetry", "merging")
 
 
