@@ -47,6 +47,10 @@ class ThasApp(App[int]):
         read_only: str | None = None,
     ) -> None:
         super().__init__()
+        # Over SSH every animation frame is bytes on the wire and a delay before the next key;
+        # TEXTUAL_ANIMATIONS=full brings them back.
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            self.animation_level = "none"
         self.startup_notes: list[str] = []
         self.dashboard = DashboardScreen(
             workdir,
