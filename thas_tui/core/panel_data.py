@@ -12,6 +12,7 @@ from thas_tui.core.parsers import registry
 from thas_tui.core.readers import refl
 from thas_tui.core.readers.expt import read_expt
 from thas_tui.core.readers.merging_stats import MergingStats, read_merging_stats
+from thas_tui.core.stage_info import read_stage_log
 
 _FOUND = re.compile(r"Found (\d+) strong pixels on image (\d+)")
 
@@ -93,7 +94,7 @@ def spots(workdir: Path) -> Spots | None:
 
 
 def _strong_pixels_from_log(workdir: Path, rng: tuple[int, int] | None) -> Spots | None:
-    text = _log(workdir, "find_spots")
+    text = read_stage_log(workdir, "find_spots")
     if not text:
         return None
     live = LiveStrongPixels()
@@ -116,14 +117,14 @@ class RmsdRows:
 def rmsds(workdir: Path) -> RmsdRows:
     """Index macrocycles and refine passes: RMSDs by experiment (px, px, images)."""
     out = RmsdRows()
-    index_log = _log(workdir, "index")
+    index_log = read_stage_log(workdir, "index")
     if index_log:
         parsed = registry.parse_log("index", index_log)
         for mc in parsed.macrocycles:
             r = mc.refinement.rmsds[0] if mc.refinement.rmsds else None
             if r is not None:
                 out.rows.append((f"index cycle {mc.cycle}", r.nref, r.rmsd_x, r.rmsd_y, r.rmsd_z))
-    refine_log = _log(workdir, "refine")
+    refine_log = read_stage_log(workdir, "refine")
     if refine_log:
         parsed = registry.parse_log("refine", refine_log)
         for run in parsed.runs:
@@ -132,18 +133,6 @@ def rmsds(workdir: Path) -> RmsdRows:
                 label = "refine scan-varying" if run.scan_varying else "refine static"
                 out.rows.append((label, r.nref, r.rmsd_x, r.rmsd_y, r.rmsd_z))
     return out
-
-
-def _log(workdir: Path, stage: str) -> str:
-    from thas_tui.core.pipeline import SPECS
-
-    name = SPECS[stage].log_name
-    if not name:
-        return ""
-    try:
-        return (workdir / name).read_text(errors="replace")
-    except OSError:
-        return ""
 
 
 @dataclass
@@ -205,7 +194,7 @@ def integration(workdir: Path) -> Integration | None:
     except (UnreadableFile, OSError):
         pass
     bins = []
-    log = _log(workdir, "integrate")
+    log = read_stage_log(workdir, "integrate")
     if log:
         parsed = registry.parse_log("integrate", log)
         prev = None
@@ -233,7 +222,7 @@ class Symmetry:
 def symmetry(workdir: Path) -> Symmetry | None:
     """Laue group scores (dials.symmetry.json), screw axes (log only) and the chosen group."""
     json_path = workdir / "dials.symmetry.json"
-    log = _log(workdir, "symmetry")
+    log = read_stage_log(workdir, "symmetry")
     if not json_path.exists() and not log:
         return None
     laue: list[dict] = []
@@ -363,7 +352,7 @@ def merging(workdir: Path) -> Merging | None:
                 return _merging_from_stats(read_merging_stats(path), name)
             except UnreadableFile:
                 continue
-    log = _log(workdir, "scale")
+    log = read_stage_log(workdir, "scale")
     if not log:
         return None
     parsed = registry.parse_log("scale", log)

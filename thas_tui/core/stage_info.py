@@ -50,7 +50,8 @@ def _first_crystal(expts: ExperimentList):
     return None
 
 
-def _read_log(workdir: Path, stage: str) -> str:
+def read_stage_log(workdir: Path, stage: str) -> str:
+    """The text of a stage's dials.<program>.log in ``workdir`` ('' when there is none)."""
     from thas_tui.core.pipeline import SPECS
 
     name = SPECS[stage].log_name
@@ -194,7 +195,7 @@ def _rmsd_text(x: float | None, y: float | None, z: float | None) -> str:
 
 
 def _refine(workdir: Path, config) -> str:
-    log = registry.parse_log("refine", _read_log(workdir, "refine"))
+    log = registry.parse_log("refine", read_stage_log(workdir, "refine"))
     if log is not None:
         run = log.scan_varying or log.static
         if run is not None and run.rmsds:
@@ -220,7 +221,7 @@ def _integrate(workdir: Path, config) -> str:
         n: int | None = refl.count(workdir / "integrated.refl")
     except UnreadableFile:
         # A directory copied without its large .refl files: the log still says how many.
-        log = registry.parse_log("integrate", _read_log(workdir, "integrate"))
+        log = registry.parse_log("integrate", read_stage_log(workdir, "integrate"))
         n = log.n_integrated if log is not None else None
     if n is not None:
         parts.append(f"{n} reflections")
@@ -259,7 +260,7 @@ def _scale(workdir: Path, config) -> str:
             overall = None
         if overall is not None:
             return _scale_text(overall.cc_half, overall.d_min, overall.completeness)
-    log = registry.parse_log("scale", _read_log(workdir, "scale"))
+    log = registry.parse_log("scale", read_stage_log(workdir, "scale"))
     if log is None or log.summary is None:
         return ""
     s = log.summary
