@@ -19,7 +19,7 @@ from thas_tui.core import demo
 from thas_tui.core.commands import RunConfig, stage_argv
 from thas_tui.core.dials_env import find_dials
 from thas_tui.core.pipeline import STAGE_NAMES
-from thas_tui.core.readers.bravais import read_bravais_summary
+from thas_tui.core.stage_info import bravais_solutions, recommended_solution
 
 
 def shell_script(images: list[str], nproc: int, choice: int, cb_op: str, dials) -> str:
@@ -100,7 +100,7 @@ def main() -> int:
     # One headless run first: it tells which Bravais solution the shell script must use.
     first = base / "probe"
     run_headless(images, first, args.nproc)
-    rec = read_bravais_summary(first / "bravais_summary.json").recommended
+    rec = recommended_solution(bravais_solutions(first))
     script = base / "pipeline.sh"
     script.write_text(shell_script(images, args.nproc, rec.solution, rec.cb_op, dials))
     times: dict[str, list[float]] = {"shell": [], "headless": [], "tui": []}

@@ -45,6 +45,7 @@ class ThasApp(App[int]):
         autostart: bool = True,
         watch: bool = False,
         read_only: str | None = None,
+        keeper: bool = False,
     ) -> None:
         super().__init__()
         # Over SSH every animation frame is bytes on the wire and a delay before the next key;
@@ -62,6 +63,7 @@ class ThasApp(App[int]):
             autostart=autostart,
             watch=watch,
             read_only=read_only,
+            keeper=keeper,
         )
 
     def on_mount(self) -> None:

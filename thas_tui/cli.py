@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="first wait for this process (a stage left running) to end",
     )
+    resume.add_argument(
+        "--continue-run",
+        action="store_true",
+        help="keep the interrupted run's --until, --auto-bravais and --nproc",
+    )
     resume.add_argument("--auto-bravais", action="store_true", help="take the recommended solution")
     resume.add_argument("--nproc", type=int, default=None, help="processes per DIALS program")
     resume.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
@@ -101,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     attach = sub.add_parser("attach", help="open a processing directory and show its state, live")
     attach.add_argument("dir", help="processing directory")
     attach.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
+    # Not listed: started by a dashboard to finish its run should the dashboard be killed.
+    keep = sub.add_parser("keep")
+    keep.add_argument("dir")
+    keep.add_argument("--pid", type=int, required=True)
+    keep.add_argument("--dials-dir", default=None)
     return parser
 
 
@@ -109,9 +119,22 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+def _os_error_text(exc: OSError) -> str:
+    """An operating-system error met outside any stage, as one clear message."""
+    import errno
+
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return (
+            f"cannot write{where}: {exc.strerror}: the disk is full (or a size/quota limit).\n"
+            "Free some space (df -h) or use a --dir on a bigger filesystem; nothing was deleted."
+        )
+    return f"{exc.strerror or exc}{where}"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"demo", "run", "resume", "summary", "attach", "-h", "--help", "--version"}
+    commands = {"demo", "run", "resume", "summary", "attach", "keep", "-h", "--help", "--version"}
     # `thas-tui DIR` is short for `thas-tui attach DIR`.
     if argv and argv[0] not in commands and not argv[0].startswith("-"):
         argv = ["attach", *argv]
@@ -131,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
             from thas_tui.launch import attach
 
             return attach(args)
+        if args.command == "keep":
+            from pathlib import Path
+
+            from thas_tui.keeper import keep
+
+            return keep(Path(args.dir).resolve(), args.pid, args.dials_dir)
         if args.command == "resume":
             from thas_tui.launch import resume
 
@@ -148,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        return _fail(_os_error_text(exc), 1)
 
 
 def entry() -> None:

@@ -197,6 +197,9 @@ def _launch(args, config: RunConfig, pipeline: Pipeline, dials: DialsEnv, workdi
             flush=True,
         )
         orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline)
+        from thas_tui.keeper import spawn_keeper
+
+        spawn_keeper(workdir, dials)
         return run_headless(orch, config.until)
     from thas_tui.app import ThasApp
 
@@ -206,6 +209,7 @@ def _launch(args, config: RunConfig, pipeline: Pipeline, dials: DialsEnv, workdi
         dials=dials,
         pipeline=pipeline,
         auto_bravais=args.auto_bravais,
+        keeper=True,
     )
     app.run()
     return app.return_code or 0
@@ -241,7 +245,14 @@ def attach(args: argparse.Namespace) -> int:
         read_only = f"read-only: controlled by pid {h.pid} on {h.host}" if h else "read-only"
     config = RunConfig(nproc=os.cpu_count() or 1)
     app = ThasApp(
-        workdir, config, dials, pipeline, autostart=False, watch=True, read_only=read_only
+        workdir,
+        config,
+        dials,
+        pipeline,
+        autostart=False,
+        watch=True,
+        read_only=read_only,
+        keeper=True,
     )
     if res.took_over is not None:
         app.startup_notes.append(
@@ -265,18 +276,69 @@ def _wait_for_pid(pid: int, poll: float = 1.0) -> None:
 
 def resume(args: argparse.Namespace) -> int:
     """``thas-tui resume DIR``: run the remaining stages headless (also what 'leave running' starts)."""
+    from thas_tui.core.rundir import check_directory
+
+    workdir = check_directory(args.dir)
+    return resume_dir(
+        workdir,
+        args.dials_dir,
+        after_pid=args.after_pid,
+        auto_bravais=args.auto_bravais,
+        nproc=args.nproc,
+        continue_run=args.continue_run,
+    )
+
+
+def _running_attempt_pid(workdir: Path) -> int | None:
+    """The pid of a stage started here and still running (a dashboard left or lost it)."""
+    import socket
     import time
 
+    from thas_tui.core.journal import Journal
+    from thas_tui.core.procs import pid_alive
+
+    attempt = Journal(workdir).unfinished_attempt()
+    if attempt is None or not attempt.pid:
+        return None
+    if attempt.host and attempt.host != socket.gethostname():
+        try:
+            recent = time.time() - os.stat(attempt.log).st_mtime < 300
+        except OSError:
+            recent = False
+        if recent:
+            raise ThasError(
+                f"{attempt.stage} was started on {attempt.host} and has not ended: "
+                f"resume it there, or watch it with thas-tui attach {workdir}"
+            )
+        return None
+    return attempt.pid if pid_alive(attempt.pid) else None
+
+
+def resume_dir(
+    workdir: Path,
+    dials_dir: str | None,
+    after_pid: int | None = None,
+    auto_bravais: bool = False,
+    nproc: int | None = None,
+    continue_run: bool = False,
+) -> int:
+    """Continue ``workdir`` from its first unfinished stage, with the run's PHIL settings.
+
+    ``continue_run`` (the keeper and 'leave running') also keeps the interrupted run's
+    ``--until``, ``--auto-bravais`` and ``--nproc``; a resume typed by hand goes to the end.
+    """
+    import time
+
+    from thas_tui.core.journal import Journal
     from thas_tui.core.lock import DirectoryLock
-    from thas_tui.core.rundir import check_directory
     from thas_tui.core.watcher import pipeline_from_dir
     from thas_tui.headless import LinePrinter, run_headless
 
-    workdir = check_directory(args.dir)
-    dials = find_dials(args.dials_dir)
-    if args.after_pid:
-        print(f"thas-tui: waiting for pid {args.after_pid} to finish its stage", flush=True)
-        _wait_for_pid(args.after_pid)
+    dials = find_dials(dials_dir)
+    after_pid = after_pid or _running_attempt_pid(workdir)
+    if after_pid:
+        print(f"thas-tui: waiting for pid {after_pid} to finish its stage", flush=True)
+        _wait_for_pid(after_pid)
     lock = DirectoryLock(workdir)
     # The dashboard that started us releases the lock as it exits: give it a moment.
     for _ in range(20):
@@ -288,7 +350,7 @@ def resume(args: argparse.Namespace) -> int:
         h = res.holder
         raise ThasError(f"{workdir} is controlled by pid {h.pid} on {h.host}: not resuming.")
     try:
-        pipeline, state = pipeline_from_dir(workdir)
+        pipeline, _ = pipeline_from_dir(workdir)
         first = pipeline.first_unfinished()
         if first is None:
             print("thas-tui: every stage is done", flush=True)
@@ -297,12 +359,29 @@ def resume(args: argparse.Namespace) -> int:
             raise ThasError(
                 f"Nothing was imported in {workdir}: start with thas-tui run IMAGES --dir {workdir}"
             )
-        nproc = args.nproc if args.nproc is not None else (os.cpu_count() or 1)
-        config = RunConfig(nproc=nproc)
-        chooser = None if args.auto_bravais else _stop_at_choice
+        settings = Journal(workdir).last_settings() or {}
+        until = None
+        if continue_run:
+            until = settings.get("until")
+            auto_bravais = auto_bravais or bool(settings.get("auto_bravais"))
+            nproc = nproc or settings.get("nproc")
+        if until is not None and until in pipeline.names:
+            if pipeline.index(first.name) > pipeline.index(until):
+                print(
+                    f"thas-tui: the run stopped after {until} as asked: nothing to do", flush=True
+                )
+                return 0
+        config = RunConfig(nproc=int(nproc or os.cpu_count() or 1))
+        for stage, tokens in (settings.get("extra") or {}).items():
+            if stage in pipeline.names and isinstance(tokens, list):
+                try:
+                    config.set_extra(stage, [str(t) for t in tokens])
+                except ThasError:
+                    pass  # a journal edited by hand: run that stage with defaults
+        chooser = None if auto_bravais else _stop_at_choice
         print(f"thas-tui: resuming {workdir} at {first.name} (DIALS {dials.version})", flush=True)
         orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline)
-        return run_headless(orch)
+        return run_headless(orch, until)
     finally:
         lock.release()
 
@@ -333,7 +412,7 @@ def spawn_resume(workdir: Path, after_pid: int | None, auto_bravais: bool, dials
         str(dials.bin_dir),
     ]
     if after_pid:
-        argv += ["--after-pid", str(after_pid)]
+        argv += ["--after-pid", str(after_pid), "--continue-run"]
     if auto_bravais:
         argv.append("--auto-bravais")
     log = thas_dir(workdir) / "driver.log"

@@ -34,9 +34,90 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_killed_dashboard_leaves_dials_running_and_resume_finishes(
+def _wait_for_start(proc_dir: Path, stage: str, deadline: float) -> int:
+    while time.time() < deadline:
+        starts = [r for r in _journal(proc_dir) if r["event"] == "start" and r["stage"] == stage]
+        if starts:
+            return starts[-1]["pid"]
+        time.sleep(0.1)
+    raise AssertionError(f"{stage} never started")
+
+
+def _wait_for_run_end(proc_dir: Path, deadline: float) -> list[dict]:
+    """Until the keeper's continued run has recorded its end."""
+    while time.time() < deadline:
+        recs = _journal(proc_dir)
+        begins = [i for i, r in enumerate(recs) if r["event"] == "run_begin"]
+        if len(begins) >= 2 and any(r["event"] == "run_end" for r in recs[begins[-1] :]):
+            return recs
+        time.sleep(0.3)
+    raise AssertionError("the keeper never finished the run:\n" + _driver_log(proc_dir))
+
+
+def _driver_log(proc_dir: Path) -> str:
+    path = proc_dir / "thas-tui" / "driver.log"
+    return path.read_text() if path.exists() else "(no driver.log)"
+
+
+def _summary(proc_dir: Path) -> dict:
+    res = subprocess.run(
+        [sys.executable, "-m", "thas_tui", "summary", str(proc_dir), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return json.loads(res.stdout)
+
+
+def test_killed_headless_run_is_finished_by_its_keeper(
     tmp_path: Path, l_cysteine_sweep1: list[str]
 ) -> None:
+    """SIGKILL mid-find_spots: DIALS goes on, and the keeper runs index (--until kept)."""
+    proc_dir = tmp_path / "proc"
+    dash = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "thas_tui",
+            "run",
+            *l_cysteine_sweep1,
+            "--dir",
+            str(proc_dir),
+            "--no-tui",
+            "--until",
+            "index",
+            "--phil",
+            "index:max_cell=40",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 240
+        pid = _wait_for_start(proc_dir, "find_spots", deadline)
+        dash.send_signal(signal.SIGKILL)
+        dash.wait(10)
+        assert _alive(pid), "dials.find_spots died with the dashboard"
+        recs = _wait_for_run_end(proc_dir, deadline)
+    finally:
+        if dash.poll() is None:
+            dash.kill()
+    # find_spots' full log went on into its attempt log after the dashboard was gone.
+    assert "Saved" in (proc_dir / "thas-tui" / "logs" / "find_spots.1.log").read_text()
+    assert (proc_dir / "strong.refl").is_file() and (proc_dir / "indexed.expt").is_file()
+    index_starts = [r for r in recs if r["event"] == "start" and r["stage"] == "index"]
+    assert len(index_starts) == 1
+    # The keeper kept the run's settings: the user's PHIL for index, and --until index.
+    assert "max_cell=40" in index_starts[0]["argv"]
+    assert "continuing it" in _driver_log(proc_dir)
+    summary = _summary(proc_dir)
+    assert summary["stages"]["index"]["state"] == "done"
+    assert summary["stages"]["refine_bravais_settings"]["state"] == "pending"
+
+
+def test_stopped_run_is_not_continued(tmp_path: Path, l_cysteine_sweep1: list[str]) -> None:
+    """Ctrl-C (the user chose to stop): the keeper does nothing after the run ends."""
     proc_dir = tmp_path / "proc"
     dash = subprocess.Popen(
         [
@@ -52,42 +133,19 @@ def test_killed_dashboard_leaves_dials_running_and_resume_finishes(
             "index",
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.time() + 120
-        pid = None
-        while time.time() < deadline:
-            starts = [
-                r
-                for r in _journal(proc_dir)
-                if r["event"] == "start" and r["stage"] == "find_spots"
-            ]
-            if starts:
-                pid = starts[0]["pid"]
-                break
-            time.sleep(0.1)
-        assert pid is not None, "find_spots never started"
-        dash.send_signal(signal.SIGKILL)
-        dash.wait(10)
-        assert _alive(pid), "dials.find_spots died with the dashboard"
-        # It finishes on its own and writes its output.
-        while _alive(pid) and time.time() < deadline:
-            time.sleep(0.2)
-        assert (proc_dir / "strong.refl").is_file()
-        # Its full log went on into the attempt log after the dashboard was gone.
-        assert "Saved" in (proc_dir / "thas-tui" / "logs" / "find_spots.1.log").read_text()
-    finally:
-        if dash.poll() is None:
-            dash.kill()
-    # A later thas-tui sees find_spots done and continues from index.
-    res = subprocess.run(
-        [sys.executable, "-m", "thas_tui", "summary", str(proc_dir), "--json"],
-        capture_output=True,
         text=True,
-        timeout=60,
     )
-    summary = json.loads(res.stdout)
-    assert summary["stages"]["find_spots"]["state"] == "done"
-    assert summary["stages"]["index"]["state"] == "pending"
+    deadline = time.time() + 120
+    _wait_for_start(proc_dir, "find_spots", deadline)
+    dash.send_signal(signal.SIGINT)
+    _, err = dash.communicate(timeout=60)
+    assert dash.returncode == 130
+    assert "Traceback" not in err
+    time.sleep(3)  # time enough for a keeper to (wrongly) start index
+    recs = _journal(proc_dir)
+    assert [r["outcome"] for r in recs if r["event"] == "run_end"] == ["stopped at find_spots"]
+    assert not [r for r in recs if r["event"] == "start" and r["stage"] == "index"]
+    assert (proc_dir / "thas-tui" / "logs" / "find_spots.1.log").is_file()
+    assert (proc_dir / "imported.expt").is_file()

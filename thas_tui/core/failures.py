@@ -13,7 +13,7 @@ from thas_tui.core.parsers.common import find_failure
 class Failure:
     """A failed stage explained: one-line reason, detail lines, and what to try."""
 
-    kind: str  # "signal", "oom", "traceback", "sorry", "exit", "cancelled"
+    kind: str  # "signal", "oom", "disk", "traceback", "sorry", "exit", "cancelled"
     reason: str
     detail: list[str]
     hint: str = ""
@@ -30,6 +30,39 @@ _INDEX_HINT = (
     "Try: more spots (dials.find_spots min_spot_size=2 or d_min=...), a known cell "
     "(dials.index unit_cell=... space_group=...), max_cell=..., or index a subset of images."
 )
+
+
+DISK_HINT = (
+    "Free some space (df -h shows what is left), or process in a --dir on a bigger filesystem; "
+    "then re-run the stage. Earlier stages' results are kept."
+)
+# What Python and C++ code print when a write fails for lack of space (or a size/quota limit).
+_DISK_FULL = re.compile(
+    r"No space left on device|File too large|Disk quota exceeded|\[Errno (?:28|27|122)\]"
+)
+_NO_MEMORY = re.compile(r"\bMemoryError\b|std::bad_alloc|Cannot allocate memory")
+
+
+def _disk_or_memory(program: str, exit_code: int, log_tail: list[str]) -> Failure | None:
+    """A failed write for lack of space, or an allocation that failed, anywhere in the tail."""
+    for line in reversed(log_tail):
+        if _DISK_FULL.search(line):
+            return Failure(
+                "disk",
+                f"{program} could not write its output: the disk is full (or a file-size/quota "
+                f"limit was hit), exit code {exit_code}.",
+                [line.strip()],
+                DISK_HINT,
+            )
+    for line in reversed(log_tail):
+        if _NO_MEMORY.search(line):
+            return Failure(
+                "oom",
+                f"{program} ran out of memory (exit code {exit_code}).",
+                [line.strip()],
+                "Try fewer processes (nproc=1) or smaller blocks, or a machine with more memory.",
+            )
+    return None
 
 
 def signal_name(code: int | None) -> str | None:
@@ -67,7 +100,11 @@ def classify(
             "Try fewer processes (nproc=1) or smaller blocks, or a machine with more memory.",
         )
     if sig is not None:
-        return Failure("signal", f"{program} was stopped by {sig}.", log_tail[-3:])
+        mem = f" after reaching {peak_rss_mb:.0f} MB" if peak_rss_mb else ""
+        return Failure("signal", f"{program} was stopped by {sig}{mem}.", log_tail[-3:])
+    resource = _disk_or_memory(program, exit_code, log_tail)
+    if resource is not None:
+        return resource
     # A Python traceback: show its last lines, where the exception is.
     for i in range(len(log_tail) - 1, -1, -1):
         if log_tail[i].startswith("Traceback (most recent call last)"):

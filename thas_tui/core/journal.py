@@ -90,6 +90,40 @@ class Journal:
             {"event": "bravais_choice", "solution": solution, "cb_op": cb_op, "time": time.time()}
         )
 
+    def run_begun(self, settings: dict) -> None:
+        """A pipeline run starts: what a keeper needs to finish it if the dashboard dies."""
+        self._append({"event": "run_begin", "pid": os.getpid(), "time": time.time(), **settings})
+
+    def run_ended(self, outcome: str) -> None:
+        """The run is over (finished, failed, stopped by the user): nothing left to continue."""
+        try:
+            self._append({"event": "run_end", "outcome": outcome, "time": time.time()})
+        except OSError:
+            pass  # disk full: the stage failure already says so
+
+    def open_run(self) -> dict | None:
+        """The settings of a run that began and never ended (its controller died), else None."""
+        for rec in reversed(self.records()):
+            if rec.get("event") == "run_end":
+                return None
+            if rec.get("event") == "run_begin":
+                return rec
+        return None
+
+    def last_settings(self) -> dict | None:
+        """The settings (extra PHIL per stage, nproc) of the latest run, ended or not."""
+        for rec in reversed(self.records()):
+            if rec.get("event") == "run_begin":
+                return rec
+        return None
+
+    def unfinished_attempt(self) -> Attempt | None:
+        """The latest attempt with a start and no end: a stage that may still be running."""
+        for a in reversed(self.attempts()):
+            if a.ended is None:
+                return a
+        return None
+
     def records(self) -> list[dict]:
         try:
             text = self.path.read_text(encoding="utf-8", errors="replace")

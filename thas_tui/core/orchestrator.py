@@ -14,7 +14,7 @@ from thas_tui.core import stage_info
 from thas_tui.core.commands import RunConfig, stage_argv
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.errors import ThasError
-from thas_tui.core.failures import Failure, classify, signal_name
+from thas_tui.core.failures import DISK_HINT, Failure, classify, signal_name
 from thas_tui.core.journal import Journal, thas_dir
 from thas_tui.core.parsers.common import Progress
 from thas_tui.core.pipeline import Pipeline, StageRun, State
@@ -104,6 +104,37 @@ class Orchestrator:
     # -- running -----------------------------------------------------------------------------
     async def run(self, start: str | None = None, stop_after: str | None = None) -> bool:
         """Run from ``start`` (default: the first unfinished stage) to the end or ``stop_after``."""
+        try:
+            self.journal.run_begun(
+                {
+                    "start": start,
+                    "until": stop_after,
+                    "auto_bravais": self.choose_bravais is None,
+                    "nproc": self.config.nproc,
+                    "extra": self.config.extra,
+                }
+            )
+        except OSError as exc:
+            failure = Failure(
+                "disk",
+                f"Cannot write in {thas_dir(self.workdir)}: {exc.strerror or exc}.",
+                [],
+                DISK_HINT,
+            )
+            self.emit(PipelineFinished(False, start or "start", failure))
+            return False
+        # A dashboard that dies (SIGKILL) never writes run_end: its keeper then finishes the run.
+        self._outcome = "closed"
+        try:
+            return await self._run(start, stop_after)
+        finally:
+            self.journal.run_ended(self._outcome)
+
+    def _finish(self, event: PipelineFinished) -> None:
+        self._outcome = "finished" if event.ok else f"stopped at {event.stopped_at}"
+        self.emit(event)
+
+    async def _run(self, start: str | None, stop_after: str | None) -> bool:
         t0 = time.time()
         self.workdir.mkdir(parents=True, exist_ok=True)
         names = self.pipeline.names
@@ -115,7 +146,7 @@ class Orchestrator:
                 self._restore_choice()
                 # Resuming a directory processed by hand: nobody has chosen yet, so ask now.
                 if self.pipeline.bravais_choice is None and not await self._pick_bravais():
-                    self.emit(
+                    self._finish(
                         PipelineFinished(False, name, None, time.time() - t0, self._durations())
                     )
                     return False
@@ -123,7 +154,7 @@ class Orchestrator:
                 continue
             ok = await self.run_stage(name)
             if not ok:
-                self.emit(
+                self._finish(
                     PipelineFinished(
                         False, name, self._last_failure, time.time() - t0, self._durations()
                     )
@@ -133,12 +164,12 @@ class Orchestrator:
                 break
             if name == "refine_bravais_settings":
                 if not await self._pick_bravais():
-                    self.emit(
+                    self._finish(
                         PipelineFinished(False, name, None, time.time() - t0, self._durations())
                     )
                     return False
         ok = not self._stop_requested
-        self.emit(
+        self._finish(
             PipelineFinished(
                 ok, None if ok else "cancelled", None, time.time() - t0, self._durations()
             )
@@ -223,8 +254,11 @@ class Orchestrator:
             self.pipeline.cb_op,
         )
         attempt = self.journal.next_attempt(name)
-        self._archive_outputs(run, attempt)
         log_path = thas_dir(self.workdir) / "logs" / f"{name}.{attempt}.log"
+        try:
+            self._archive_outputs(run, attempt)
+        except OSError as exc:
+            return self._could_not_prepare(run, exc)
         run.state = State.RUNNING
         run.attempt = attempt
         run.argv = argv
@@ -251,19 +285,17 @@ class Orchestrator:
         def on_start(handle) -> None:
             self._handle = handle
             run.pid = handle.pid
-            self.journal.started(name, attempt, argv, str(log_path), handle.pid)
+            try:
+                self.journal.started(name, attempt, argv, str(log_path), handle.pid)
+            except OSError:
+                pass  # disk full: the stage itself will fail and say so
 
         try:
             result = await run_process(
                 argv, self.workdir, log_path, on_lines, self.dials.subprocess_env(), on_start
             )
         except OSError as exc:
-            run.state = State.FAILED
-            run.ended = time.time()
-            run.error = f"Could not start {argv[0]}: {exc.strerror or exc}"
-            self._last_failure = Failure("exit", run.error, [])
-            self.emit(StageFinished(name, run, self._last_failure))
-            return False
+            return self._could_not_prepare(run, exc)
         finally:
             self._handle = None
         run.ended = result.ended
@@ -299,15 +331,45 @@ class Orchestrator:
         if failure is not None:
             run.error = failure.text()
         self._last_failure = failure
-        self.journal.ended(
-            name, attempt, result.exit_code, result.cancelled, result.peak_rss_mb, run.key_result
-        )
+        try:
+            self.journal.ended(
+                name,
+                attempt,
+                result.exit_code,
+                result.cancelled,
+                result.peak_rss_mb,
+                run.key_result,
+            )
+        except OSError:
+            pass  # disk full: the failure (or the files) tell the story
         if run.state is State.DONE:
             self.pipeline.invalidate_downstream(name)
         self.emit(StageFinished(name, run, failure))
         return run.state is State.DONE
 
     _last_failure: Failure | None = None
+
+    def _could_not_prepare(self, run: StageRun, exc: OSError) -> bool:
+        """A stage that could not start: its log or earlier outputs could not be written/moved."""
+        import errno
+
+        run.state = State.FAILED
+        run.ended = time.time()
+        where = exc.filename or self.workdir
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            failure = Failure(
+                "disk", f"Cannot write {where}: {exc.strerror}: disk full.", [], DISK_HINT
+            )
+        else:
+            failure = Failure(
+                "exit",
+                f"Could not start {run.spec.program}: {exc.strerror or exc} ({where}).",
+                [],
+            )
+        run.error = failure.text()
+        self._last_failure = failure
+        self.emit(StageFinished(run.name, run, failure))
+        return False
 
     def _take_simulated_images(self, log_tail: list[str]) -> Failure | None:
         """After the demo generator: import reads the images it cached."""

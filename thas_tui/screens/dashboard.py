@@ -78,9 +78,12 @@ class DashboardScreen(Screen):
         autostart: bool = True,
         watch: bool = False,
         read_only: str | None = None,
+        keeper: bool = False,
     ) -> None:
         super().__init__()
         self.read_only = read_only
+        # A detached keeper finishes the run should this dashboard be killed (launch sets it).
+        self.keeper = keeper
         self.autostart = autostart
         self.watch = watch
         self.watcher: DirectoryWatcher | None = None
@@ -163,6 +166,10 @@ class DashboardScreen(Screen):
     @work(exclusive=True, group="pipeline")
     async def run_pipeline(self, start: str | None = None) -> None:
         self.query_one(RunHeader).started = time.time()
+        if self.keeper and not self.read_only:
+            from thas_tui.keeper import spawn_keeper
+
+            spawn_keeper(self.workdir, self.dials)
         self.orchestrator = Orchestrator(
             self.workdir,
             self.config,

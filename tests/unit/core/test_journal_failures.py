@@ -48,3 +48,25 @@ def test_plain_exit_shows_last_lines() -> None:
     f = classify("dials.scale", 2, ["a", "", "b", "c"])
     assert f is not None and f.kind == "exit" and f.detail == ["a", "b", "c"]
     assert "exit code 2" in f.reason
+
+
+def test_disk_full_is_named_with_advice() -> None:
+    tail = [
+        "Saving 28223 reflections to strong.refl",
+        "Traceback (most recent call last):",
+        '  File "/usr/lib/python3/dist-packages/dials/array_family/flex_ext.py", line 1, in as_file',
+        "OSError: [Errno 28] No space left on device",
+    ]
+    f = classify("dials.find_spots", 1, tail)
+    assert f is not None and f.kind == "disk"
+    assert "disk is full" in f.reason and "df -h" in f.hint
+    assert "No space left on device" in f.detail[0]
+    efbig = classify("dials.integrate", 1, ["OSError: [Errno 27] File too large"])
+    assert efbig is not None and efbig.kind == "disk"
+
+
+def test_memory_error_is_out_of_memory() -> None:
+    f = classify("dials.integrate", 1, ["Traceback (most recent call last):", "MemoryError"])
+    assert f is not None and f.kind == "oom" and "out of memory" in f.reason
+    killed = classify("dials.integrate", -9, ["Integrating block 2"], peak_rss_mb=3071.6)
+    assert killed is not None and killed.kind == "oom" and "3072 MB" in killed.reason
