@@ -22,11 +22,23 @@ from thas_tui.core.pipeline import State
 from thas_tui.core.progress_eta import EtaClock, format_seconds
 
 
+def _same_terminal(a: TextIO, b: TextIO) -> bool:
+    """Both streams show on one terminal: print the block once, not twice."""
+    try:
+        return a.isatty() and b.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 class LinePrinter:
     """Turns pipeline events into short, timestamped lines; progress at most every few seconds."""
 
-    def __init__(self, out: TextIO = sys.stdout, progress_every: float = 5.0) -> None:
-        self.out = out
+    def __init__(
+        self, out: TextIO | None = None, progress_every: float = 5.0, err: TextIO | None = None
+    ) -> None:
+        self.out = out or sys.stdout
+        # Why a stage failed goes to stderr too, where scripts and cluster logs look for errors.
+        self.err = err or sys.stderr
         self.progress_every = progress_every
         self._last_progress: dict[str, float] = {}
         self._eta: dict[str, EtaClock] = {}
@@ -36,6 +48,15 @@ class LinePrinter:
     def _print(self, text: str) -> None:
         stamp = time.strftime("%H:%M:%S")
         print(f"[{stamp}] {text}", file=self.out, flush=True)
+
+    def _explain(self, what: str, lines: list[str]) -> None:
+        """The failure block: on stdout under the timeline, and on stderr when that differs."""
+        for line in lines:
+            print(f"         {line}", file=self.out, flush=True)
+        if self.err is not self.out and not _same_terminal(self.out, self.err):
+            print(f"thas-tui: {what}", file=self.err, flush=True)
+            for line in lines:
+                print(f"  {line}", file=self.err, flush=True)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, StageStarted):
@@ -74,12 +95,13 @@ class LinePrinter:
             elif run.state in (State.FAILED, State.CANCELLED):
                 word = "FAILED" if run.state is State.FAILED else "stopped"
                 self._print(f"{word:<6} {run.name:<24} {took_text:>7}")
+                lines = []
                 if event.failure is not None:
                     self.failure_text = event.failure.text()
-                    for line in self.failure_text.splitlines():
-                        print(f"         {line}", file=self.out, flush=True)
+                    lines = self.failure_text.splitlines()
                 if run.log_path:
-                    print(f"         full log: {run.log_path}", file=self.out, flush=True)
+                    lines.append(f"full log: {run.log_path}")
+                self._explain(f"{run.name} {'failed' if word == 'FAILED' else 'stopped'}", lines)
         elif isinstance(event, BravaisChosen):
             how = "recommended, chosen automatically" if event.auto else "chosen"
             self._print(
@@ -91,6 +113,9 @@ class LinePrinter:
                 self._print(f"pipeline finished in {total}")
             else:
                 self._print(f"pipeline stopped at {event.stopped_at} after {total}")
+                if event.failure is not None and self.failure_text is None:
+                    self.failure_text = event.failure.text()
+                    self._explain("stopped", self.failure_text.splitlines())
         elif isinstance(event, StageOutput):
             pass
 

@@ -149,3 +149,90 @@ def test_stopped_run_is_not_continued(tmp_path: Path, l_cysteine_sweep1: list[st
     assert not [r for r in recs if r["event"] == "start" and r["stage"] == "index"]
     assert (proc_dir / "thas-tui" / "logs" / "find_spots.1.log").is_file()
     assert (proc_dir / "imported.expt").is_file()
+
+
+def _start_tui_in_pty(argv: list[str], cols: int = 120, rows: int = 40) -> subprocess.Popen:
+    """The real dashboard on a pseudo-terminal, its screen output drained and thrown away."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import threading
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    env = dict(os.environ, TERM="xterm-256color")
+    proc = subprocess.Popen(
+        argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+    )
+    os.close(slave)
+
+    def drain() -> None:
+        while True:
+            try:
+                if not os.read(master, 65536):
+                    break
+            except OSError:
+                break
+        os.close(master)
+
+    threading.Thread(target=drain, daemon=True).start()
+    return proc
+
+
+async def test_killed_tui_goes_on_and_attach_shows_it(
+    tmp_path: Path, l_cysteine_sweep1: list[str]
+) -> None:
+    """The full dashboard, SIGKILLed mid-find_spots; attach sees a stage run and index finish."""
+    from thas_tui.app import ThasApp
+    from thas_tui.core.commands import RunConfig
+    from thas_tui.core.dials_env import find_dials
+    from thas_tui.core.pipeline import State
+    from thas_tui.core.watcher import pipeline_from_dir
+    from thas_tui.widgets.stage_tree import StageTree
+
+    proc_dir = tmp_path / "proc"
+    dash = _start_tui_in_pty(
+        [
+            sys.executable,
+            "-m",
+            "thas_tui",
+            "run",
+            *l_cysteine_sweep1,
+            "--dir",
+            str(proc_dir),
+            "--until",
+            "index",
+            "--auto-bravais",
+        ]
+    )
+    deadline = time.time() + 240
+    try:
+        pid = _wait_for_start(proc_dir, "find_spots", deadline)
+        dash.send_signal(signal.SIGKILL)
+        dash.wait(10)
+        assert _alive(pid), "dials.find_spots died with the dashboard"
+    finally:
+        if dash.poll() is None:
+            dash.kill()
+    pipeline, _ = pipeline_from_dir(proc_dir)
+    app = ThasApp(proc_dir, RunConfig(), find_dials(), pipeline, autostart=False, watch=True)
+    seen_running: set[str] = set()
+    async with app.run_test(size=(120, 40)) as pilot:
+        tree = app.dashboard.query_one(StageTree)
+        while time.time() < deadline:
+            await pilot.pause(0.2)
+            for name in ("find_spots", "index"):
+                if app.dashboard.pipeline[name].state is State.RUNNING:
+                    seen_running.add(name)
+                    assert str(tree.get_cell(name, "glyph")) == "▶"
+            if app.dashboard.pipeline["index"].state is State.DONE:
+                break
+        assert app.dashboard.pipeline["index"].state is State.DONE, _driver_log(proc_dir)
+        await pilot.pause(0.5)
+        assert str(tree.get_cell("index", "glyph")) == "✓"
+        assert str(tree.get_cell("find_spots", "glyph")) == "✓"
+    assert seen_running, "attach never showed a stage running"
+    for name in ("imported.expt", "strong.refl", "indexed.expt", "indexed.refl"):
+        assert (proc_dir / name).is_file(), name
+    assert "continuing it" in _driver_log(proc_dir)

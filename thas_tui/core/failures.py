@@ -108,7 +108,7 @@ def classify(
     # A Python traceback: show its last lines, where the exception is.
     for i in range(len(log_tail) - 1, -1, -1):
         if log_tail[i].startswith("Traceback (most recent call last)"):
-            tb = [ln for ln in log_tail[i:] if ln.strip()]
+            tb = [ln for ln in log_tail[i + 1 :] if ln.strip()]
             last = tb[-1].strip() if tb else ""
             # The exception line first: it is what a user needs when space is short.
             return Failure(
