@@ -89,3 +89,29 @@ def test_stage_killed_by_a_signal_says_so_with_its_memory(
     work = tmp_path / "proc"
     assert (work / "strong.refl").is_file() and (work / "imported.expt").is_file()
     assert (work / "thas-tui" / "logs" / "index.1.log").is_file()
+
+
+def test_non_image_and_truncated_image_are_named(
+    tmp_path: Path, l_cysteine_sweep1: list[str]
+) -> None:
+    import gzip
+
+    notes = tmp_path / "notes_0001.cbf"
+    notes.write_text("beamline notes, not an image\n")
+    proc = _thas(["run", str(notes), "--dir", "p1", "--no-tui", "--until", "import"], tmp_path)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "dials.import could not read 1 input(s) as diffraction images." in err
+    assert str(notes) in err and "dials.show FILE" in err
+    assert "Traceback" not in err
+
+    # A compressed CBF cut short, as a copy still in progress leaves it.
+    cut = tmp_path / "cut_00001.cbf.gz"
+    cut.write_bytes(Path(l_cysteine_sweep1[0]).read_bytes()[:20000])
+    proc = _thas(["run", str(cut), "--dir", "p2", "--no-tui", "--until", "import"], tmp_path)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "import failed" in err and "Compressed file ended" in err
+    assert "may be truncated" in err
+    assert notes.read_text() == "beamline notes, not an image\n"  # inputs untouched
+    assert gzip.decompress(Path(l_cysteine_sweep1[0]).read_bytes())  # the original intact

@@ -118,3 +118,25 @@ def test_help_lists_commands() -> None:
     assert res.returncode == 0
     for word in ("demo", "run", "summary", "attach"):
         assert word in res.stdout
+
+
+def test_dials_older_than_supported(tmp_path: Path) -> None:
+    """A DIALS 2.2 installation: its own version banner (from a real 2.2.11 log) is refused."""
+    bin_dir = tmp_path / "dials-2.2" / "bin"
+    bin_dir.mkdir(parents=True)
+    for name, body in (
+        ("dials.import", "exit 0"),
+        ("dials.version", "echo 'DIALS 2.2.11-gad03a188b-release'"),
+    ):
+        exe = bin_dir / name
+        exe.write_text(f"#!/bin/sh\n{body}\n")
+        exe.chmod(0o755)
+    img = tmp_path / "x_0001.cbf"
+    img.write_bytes(b"x")
+    res = run_cli(
+        "run", str(img), "--no-tui", "--dials-dir", str(bin_dir), "--dir", "p", cwd=tmp_path
+    )
+    assert res.returncode == 2
+    assert "DIALS 2.2.11-gad03a188b-release in" in res.stderr and "is too old" in res.stderr
+    assert "3.0 or newer" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "p").exists()  # nothing written before DIALS was accepted

@@ -65,6 +65,12 @@ def _disk_or_memory(program: str, exit_code: int, log_tail: list[str]) -> Failur
     return None
 
 
+_IMPORT_HINT = (
+    "An image file could not be read: it may be truncated (a copy still in progress) or not a "
+    "diffraction image. dials.show FILE checks one file."
+)
+
+
 def signal_name(code: int | None) -> str | None:
     """Name of the signal for a negative returncode (or 128+N shell style)."""
     if code is None:
@@ -115,6 +121,8 @@ def classify(
                 "traceback", f"{program} crashed (exit code {exit_code}): {last}", tb[-6:-1]
             )
     hint = _INDEX_HINT if program.endswith("dials.index") else ""
+    if program.endswith("dials.import"):
+        hint = _IMPORT_HINT
     for line in reversed(log_tail):
         m = _SORRY.match(line.strip())
         if m:
@@ -124,3 +132,35 @@ def classify(
     if known:
         return Failure("exit", f"{program} stopped (exit code {exit_code}): {known}", detail, hint)
     return Failure("exit", f"{program} failed with exit code {exit_code}.", detail, hint)
+
+
+def unhandled_arguments(lines: list[str]) -> list[str]:
+    """The inputs DIALS listed under "Unable to handle the following arguments:" (not images)."""
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if line.startswith("Unable to handle the following arguments"):
+            for arg in lines[i + 1 :]:
+                if not arg.startswith("  ") or not arg.strip():
+                    break
+                out.append(arg.strip())
+            break
+    return out
+
+
+def missing_output(program: str, missing: list[str], log_head: list[str], log_tail: list[str]):
+    """A program that exited 0 without writing its output: say why when DIALS said why."""
+    unread = unhandled_arguments(log_head)
+    if unread:
+        shown = unread[:5] + ([f"… and {len(unread) - 5} more"] if len(unread) > 5 else [])
+        return Failure(
+            "exit",
+            f"{program} could not read {len(unread)} input(s) as diffraction images.",
+            shown,
+            "Give image files DIALS can read (CBF, HDF5/NeXus master, SMV, …); "
+            "dials.show FILE or dxtbx.show_headers FILE tells whether DIALS can read one.",
+        )
+    return Failure(
+        "exit",
+        f"{program} exited 0 but did not write {', '.join(missing)}.",
+        [ln for ln in log_tail if ln.strip()][-5:],
+    )

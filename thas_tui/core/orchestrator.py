@@ -14,7 +14,7 @@ from thas_tui.core import stage_info
 from thas_tui.core.commands import RunConfig, stage_argv
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.errors import ThasError
-from thas_tui.core.failures import DISK_HINT, Failure, classify, signal_name
+from thas_tui.core.failures import DISK_HINT, Failure, classify, missing_output, signal_name
 from thas_tui.core.journal import Journal, thas_dir
 from thas_tui.core.parsers.common import Progress
 from thas_tui.core.pipeline import Pipeline, StageRun, State
@@ -318,10 +318,10 @@ class Orchestrator:
                 run.key_result = f"(could not read result: {exc})"
             missing = [o for o in run.spec.outputs[:1] if not (self.workdir / o).exists()]
             if missing:
-                failure = Failure(
-                    "exit",
-                    f"{run.spec.program} exited 0 but did not write {', '.join(missing)}.",
-                    [ln for ln in result.log_tail if ln.strip()][-5:],
+                from thas_tui.core.tail import head_lines
+
+                failure = missing_output(
+                    run.spec.program, missing, head_lines(log_path, 200), result.log_tail
                 )
         run.state = (
             State.DONE

@@ -94,3 +94,13 @@ def count_lines(path: str | os.PathLike[str], block: int = 1 << 20) -> int:
     except OSError:
         return 0
     return n + (last != b"\n")
+
+
+def head_lines(path: str | os.PathLike[str], n: int = 50, limit: int = 1 << 16) -> list[str]:
+    """The first ``n`` lines of a file (reading at most ``limit`` bytes); [] when unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit)
+    except OSError:
+        return []
+    return data.decode("utf-8", "replace").splitlines()[:n]
