@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -178,6 +179,8 @@ async def test_quit_while_running_asks(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         app.dashboard.pipeline["integrate"].state = State.RUNNING
+        # A stage this dashboard started (an orchestrator with a live process handle).
+        app.dashboard.orchestrator = SimpleNamespace(busy=True)
         await pilot.press("q")
         await pilot.pause()
         from thas_tui.screens.quit_dialog import QuitDialog

@@ -94,6 +94,11 @@ class Orchestrator:
         self._handle = None
         self._stop_requested = False
 
+    @property
+    def busy(self) -> bool:
+        """A stage of ours is running now."""
+        return self._handle is not None
+
     # -- control -----------------------------------------------------------------------------
     async def cancel(self) -> None:
         """Stop the running stage (its whole process group) and the pipeline after it."""

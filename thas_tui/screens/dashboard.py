@@ -352,7 +352,9 @@ class DashboardScreen(Screen):
 
     def action_request_quit(self) -> None:
         running = self.pipeline.running
-        if running is None or running.state is State.WAITING:
+        # A stage we only watch (started elsewhere) is not ours to stop: just close.
+        ours = self.orchestrator is not None and self.orchestrator.busy
+        if running is None or running.state is State.WAITING or not ours:
             self.app.exit(return_code=self.exit_code)
             return
 
