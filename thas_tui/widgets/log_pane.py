@@ -16,7 +16,7 @@ from thas_tui.core.tail import count_lines, tail_lines
 MAX_LINES = 5000
 # Live lines are written to the Log at most this often (s); what arrives in between is coalesced
 # and only its last MAX_LINES are written.
-FLUSH_INTERVAL = 0.2
+FLUSH_INTERVAL = 0.5
 
 
 class LogPane(Log):

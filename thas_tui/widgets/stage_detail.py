@@ -17,6 +17,7 @@ class StageDetail(Static):
 
     def show(self, run: StageRun | None) -> None:
         if run is None:
+            self._shown = ""
             self.update("")
             return
         t = Text()
@@ -42,7 +43,15 @@ class StageDetail(Static):
             t.append(run.error + "\n", style="bold")
         if run.log_path:
             t.append(f"log: {run.log_path}", style="dim")
-        self.update(t)
+        # Ticked every second while a stage runs: repaint only what changed, and lay out only
+        # when the number of lines did.
+        if t.plain == self._shown:
+            return
+        layout = t.plain.count("\n") != self._shown.count("\n")
+        self._shown = t.plain
+        self.update(t, layout=layout)
+
+    _shown = ""
 
 
 def _short(arg: str) -> str:

@@ -28,7 +28,9 @@ class StageProgress(Vertical):
         self._key = (stage, "")
         self._clock = EtaClock()
         self.query_one("#progress-label", Label).update(f"{stage}: starting")
-        self.query_one("#progress-bar", ProgressBar).update(total=None, progress=0)
+        # Not total=None: Textual animates an indeterminate bar ~10×/s, which over a long
+        # stage costs the dashboard more CPU than everything else together.
+        self.query_one("#progress-bar", ProgressBar).update(total=1, progress=0)
         self.query_one("#progress-eta", Label).update("")
         self.display = True
 
@@ -39,20 +41,29 @@ class StageProgress(Vertical):
             self._clock = EtaClock()
         total = progress.total
         bar = self.query_one("#progress-bar", ProgressBar)
-        bar.update(total=total, progress=progress.done)
+        if total:
+            bar.update(total=total, progress=progress.done)
         phase = (
             f" ({progress.phase_index + 1}/{progress.phase_count})"
             if progress.phase_count > 1
             else ""
         )
         of = f"/{total}" if total else ""
-        self.query_one("#progress-label", Label).update(
-            f"{stage}: {progress.phase}{phase} {progress.done}{of}"
-        )
         eta = self._clock.eta(progress.done, total)
-        self.query_one("#progress-eta", Label).update(
-            f"ETA {format_seconds(eta)}" if eta is not None else ""
+        # Both labels have a fixed size: a new text needs a repaint, never a layout pass.
+        _set(
+            self.query_one("#progress-label", Label),
+            f"{stage}: {progress.phase}{phase} {progress.done}{of}",
+        )
+        _set(
+            self.query_one("#progress-eta", Label),
+            f"ETA {format_seconds(eta)}" if eta is not None else "",
         )
 
     def finish(self) -> None:
         self.display = False
+
+
+def _set(label: Label, text: str) -> None:
+    if str(label.content) != text:
+        label.update(text, layout=False)
