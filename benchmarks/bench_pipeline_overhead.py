@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import shlex
@@ -63,24 +62,59 @@ def run_headless(images: list[str], workdir: Path, nproc: int) -> float:
 
 
 def run_tui(images: list[str], workdir: Path, nproc: int) -> float:
-    """The full dashboard drawing, under Textual's headless test driver."""
-    from thas_tui.app import ThasApp
-    from thas_tui.core.pipeline import Pipeline
+    """The real dashboard on a pseudo-terminal (160×50), its screen output read and discarded.
 
-    dials = find_dials()
-    config = RunConfig(images=images, nproc=nproc)
-    workdir.mkdir(parents=True)
+    Timed from start to the journal's run_end (the pipeline's end), as a user would wait for it;
+    then q closes the dashboard.
+    """
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import threading
 
-    async def go() -> float:
-        app = ThasApp(workdir, config, dials, Pipeline(), auto_bravais=True)
-        t0 = time.monotonic()
-        async with app.run_test(size=(160, 50)) as pilot:
-            while app.dashboard.finished is None:
-                await pilot.pause(0.2)
-            assert app.dashboard.finished.ok
-        return time.monotonic() - t0
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
+    argv = [sys.executable, "-m", "thas_tui", "run", *images, "--dir", str(workdir)]
+    argv += ["--auto-bravais", "--nproc", str(nproc)]
+    t0 = time.time()
+    proc = subprocess.Popen(
+        argv,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=dict(os.environ, TERM="xterm-256color"),
+        start_new_session=True,
+    )
+    os.close(slave)
 
-    return asyncio.run(go())
+    def drain() -> None:
+        while True:
+            try:
+                if not os.read(master, 1 << 16):
+                    break
+            except OSError:
+                break
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    journal = workdir / "thas-tui" / "journal.jsonl"
+    ended = None
+    while ended is None:
+        time.sleep(0.5)
+        if proc.poll() is not None:
+            raise RuntimeError(f"the dashboard exited early ({proc.returncode})")
+        if journal.exists():
+            for line in journal.read_text().splitlines():
+                rec = json.loads(line)
+                if rec.get("event") == "run_end":
+                    if rec.get("outcome") != "finished":
+                        raise RuntimeError(f"the TUI run did not finish: {rec}")
+                    ended = rec["time"]
+    os.write(master, b"q")
+    proc.wait(30)
+    os.close(master)
+    return ended - t0
 
 
 def main() -> int:
