@@ -148,3 +148,80 @@ def send_key(app, key: str) -> None:
     ev = events.Key(key, key if len(key) == 1 else None)
     ev.set_sender(app)
     app._driver.send_message(ev)
+
+
+class PtyDashboard:
+    """``thas-tui ARGS`` on a pseudo-terminal, as over SSH: its screen output read and dropped."""
+
+    def __init__(self, args: list[str], cols: int = 160, rows: int = 50) -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+        import threading
+
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.started = time.time()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "thas_tui", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=dict(os.environ, TERM="xterm-256color"),
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.bytes_out = 0
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 1 << 16)
+            except OSError:
+                break
+            if not data:
+                break
+            self.bytes_out += len(data)
+
+    def rss_mb(self) -> tuple[float, float]:
+        """(current, peak) resident memory of the dashboard process itself, in MB."""
+        now = peak = 0.0
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        now = int(line.split()[1]) / 1024
+                    elif line.startswith("VmHWM:"):
+                        peak = int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return now, peak
+
+    def wait_run_end(self, workdir: Path, poll: float = 0.5, on_poll=None) -> dict:
+        """Until the journal records the end of the pipeline run; its run_end record."""
+        import json
+
+        journal = workdir / "thas-tui" / "journal.jsonl"
+        while True:
+            time.sleep(poll)
+            if on_poll is not None:
+                on_poll()
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the dashboard exited early ({self.proc.returncode})")
+            if not journal.exists():
+                continue
+            for line in journal.read_text().splitlines():
+                rec = json.loads(line)
+                if rec.get("event") == "run_end":
+                    return rec
+
+    def quit(self) -> None:
+        os.write(self.master, b"q")
+        try:
+            self.proc.wait(30)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            os.close(self.master)

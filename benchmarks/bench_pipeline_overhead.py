@@ -14,7 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from thas_tui.core import demo
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from thas_tui.core import demo  # noqa: E402
 from thas_tui.core.commands import RunConfig, stage_argv
 from thas_tui.core.dials_env import find_dials
 from thas_tui.core.pipeline import STAGE_NAMES
@@ -62,59 +64,17 @@ def run_headless(images: list[str], workdir: Path, nproc: int) -> float:
 
 
 def run_tui(images: list[str], workdir: Path, nproc: int) -> float:
-    """The real dashboard on a pseudo-terminal (160×50), its screen output read and discarded.
+    """The real dashboard on a pseudo-terminal (160×50), timed to the journal's run_end."""
+    from _common import PtyDashboard
 
-    Timed from start to the journal's run_end (the pipeline's end), as a user would wait for it;
-    then q closes the dashboard.
-    """
-    import fcntl
-    import pty
-    import struct
-    import termios
-    import threading
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
-    argv = [sys.executable, "-m", "thas_tui", "run", *images, "--dir", str(workdir)]
-    argv += ["--auto-bravais", "--nproc", str(nproc)]
-    t0 = time.time()
-    proc = subprocess.Popen(
-        argv,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=dict(os.environ, TERM="xterm-256color"),
-        start_new_session=True,
+    dash = PtyDashboard(
+        ["run", *images, "--dir", str(workdir), "--auto-bravais", "--nproc", str(nproc)]
     )
-    os.close(slave)
-
-    def drain() -> None:
-        while True:
-            try:
-                if not os.read(master, 1 << 16):
-                    break
-            except OSError:
-                break
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    journal = workdir / "thas-tui" / "journal.jsonl"
-    ended = None
-    while ended is None:
-        time.sleep(0.5)
-        if proc.poll() is not None:
-            raise RuntimeError(f"the dashboard exited early ({proc.returncode})")
-        if journal.exists():
-            for line in journal.read_text().splitlines():
-                rec = json.loads(line)
-                if rec.get("event") == "run_end":
-                    if rec.get("outcome") != "finished":
-                        raise RuntimeError(f"the TUI run did not finish: {rec}")
-                    ended = rec["time"]
-    os.write(master, b"q")
-    proc.wait(30)
-    os.close(master)
-    return ended - t0
+    end = dash.wait_run_end(workdir)
+    dash.quit()
+    if end.get("outcome") != "finished":
+        raise RuntimeError(f"the TUI run did not finish: {end}")
+    return end["time"] - dash.started
 
 
 def main() -> int:

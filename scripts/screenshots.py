@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 from thas_tui.app import ThasApp
-from thas_tui.core import demo
 from thas_tui.core.commands import RunConfig
 from thas_tui.core.dials_env import find_dials
 from thas_tui.core.pipeline import DEMO_STAGE_NAMES, Pipeline, State
+from thas_tui.launch import demo_config
 from thas_tui.screens.bravais_picker import BravaisPicker
 from thas_tui.widgets.results_tabs import ResultsTabs
 
@@ -31,13 +31,7 @@ async def main(workdir: Path, preset: str, size: tuple[int, int]) -> int:
     dials = find_dials()
     config = RunConfig(nproc=2)
     pipeline = Pipeline(DEMO_STAGE_NAMES)
-    config.demo_preset = preset
-    if demo.is_cached(preset):
-        config.images = [str(p) for p in demo.image_paths(preset)]
-        pipeline["simulate"].state = State.DONE
-        pipeline["simulate"].key_result = f"cached: {len(config.images)} images"
-    else:
-        config.simulate_argv = demo.generation_argv(dials.python, preset)
+    demo_config(dials, preset, config, pipeline)
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)

@@ -67,7 +67,8 @@ def prepare_workdir(path: str) -> Path:
     return workdir
 
 
-def _demo_config(dials: DialsEnv, preset: str, config: RunConfig, pipeline: Pipeline) -> None:
+def demo_config(dials: DialsEnv, preset: str, config: RunConfig, pipeline: Pipeline) -> None:
+    """Point a demo run at the cached sweep of ``preset``, or at its generator when not cached."""
     from thas_tui.core import demo
 
     config.demo_preset = preset
@@ -91,7 +92,7 @@ def build_run(
     config = RunConfig(nproc=nproc)
     if args.command == "demo":
         pipeline = Pipeline(DEMO_STAGE_NAMES)
-        _demo_config(dials, args.preset, config, pipeline)
+        demo_config(dials, args.preset, config, pipeline)
     else:
         pipeline = Pipeline(STAGE_NAMES)
         config.images = resolve_images(args.images)

@@ -236,3 +236,43 @@ async def test_killed_tui_goes_on_and_attach_shows_it(
     for name in ("imported.expt", "strong.refl", "indexed.expt", "indexed.refl"):
         assert (proc_dir / name).is_file(), name
     assert "continuing it" in _driver_log(proc_dir)
+
+
+def test_hangup_leaves_the_stage_running_and_the_run_goes_on(
+    tmp_path: Path, l_cysteine_sweep1: list[str]
+) -> None:
+    """The SSH connection drops (SIGHUP): the stage goes on and the rest runs once, unattended."""
+    proc_dir = tmp_path / "proc"
+    dash = _start_tui_in_pty(
+        [
+            sys.executable,
+            "-m",
+            "thas_tui",
+            "run",
+            *l_cysteine_sweep1,
+            "--dir",
+            str(proc_dir),
+            "--until",
+            "index",
+            "--auto-bravais",
+        ]
+    )
+    deadline = time.time() + 240
+    try:
+        pid = _wait_for_start(proc_dir, "find_spots", deadline)
+        dash.send_signal(signal.SIGHUP)
+        dash.wait(30)
+        assert _alive(pid), "dials.find_spots died with the dashboard's terminal"
+        recs = _wait_for_run_end(proc_dir, deadline)
+    finally:
+        if dash.poll() is None:
+            dash.kill()
+    # The 'leave running' resume ran index; the keeper saw the hand-over and did nothing.
+    index_runs = [r for r in recs if r["event"] == "start" and r["stage"] == "index"]
+    assert len(index_runs) == 1
+    assert [r for r in recs if r["event"] == "end" and r["stage"] == "index"][0]["exit_code"] == 0
+    log = _driver_log(proc_dir)
+    assert "waiting for pid" in log and "resuming" in log
+    assert "continuing it" not in log
+    for name in ("strong.refl", "indexed.expt", "indexed.refl"):
+        assert (proc_dir / name).is_file(), name

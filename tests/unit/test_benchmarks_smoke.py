@@ -44,3 +44,15 @@ def test_startup_benchmark() -> None:
     out = run("bench_startup.py", "--runs", "1")
     assert "thas-tui --help: median" in out
     assert "thas-tui attach (empty dir) first paint: median" in out
+
+
+@pytest.mark.parametrize(
+    "script", ["bench_pipeline_overhead.py", "bench_memory.py", "bench_open_run.py"]
+)
+def test_long_benchmarks_parse_their_options(script: str) -> None:
+    """The benchmarks that run whole pipelines are too slow here: check they load and parse."""
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / script), "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "usage:" in proc.stdout and "--" in proc.stdout

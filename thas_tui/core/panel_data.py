@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from thas_tui.core.errors import UnreadableFile
 from thas_tui.core.parsers import registry
+from thas_tui.core.parsers.find_spots import strong_pixels_on_image
 from thas_tui.core.readers import refl
 from thas_tui.core.readers.expt import read_expt
 from thas_tui.core.readers.merging_stats import MergingStats, read_merging_stats
 from thas_tui.core.stage_info import read_stage_log
-
-_FOUND = re.compile(r"Found (\d+) strong pixels on image (\d+)")
 
 
 def _num(x) -> float | None:
@@ -46,14 +44,10 @@ class LiveStrongPixels:
         """Take new lines; True when a count was added."""
         added = False
         for line in lines:
-            if "strong pixels" not in line:
-                continue
-            m = _FOUND.search(line)
-            if m:
-                self.by_image[int(m.group(2))] = int(m.group(1))
+            found = strong_pixels_on_image(line)
+            if found:
+                self.by_image[found[0]] = found[1]
                 added = True
-            elif "Finding spots in image" in line:
-                pass
         return added
 
     def set_range(self, first: int, last: int) -> None:

@@ -415,6 +415,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--oscillation", type=float, help="override degrees per image")
     parser.add_argument("--distance", type=float, help="override detector distance (mm)")
     parser.add_argument(
+        "--min-axial",
+        type=int,
+        help="override clean axial reflections required per screw axis (-1: any orientation, "
+        "for large benchmark sweeps where the space group does not matter)",
+    )
+    parser.add_argument(
         "--atomic",
         action="store_true",
         help="write into a temporary sibling of --out and rename it to --out when complete",
@@ -427,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         args.oscillation or base.oscillation,
         args.distance or base.distance,
         base.description,
-        base.min_axial,
+        base.min_axial if args.min_axial is None else args.min_axial,
     )
     # The dashboard stops a stage with SIGTERM: turn it into SystemExit so the temporary
     # directory below is removed rather than left behind.

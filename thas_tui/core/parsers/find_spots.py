@@ -8,6 +8,16 @@ from dataclasses import dataclass, field
 from .common import LineNormaliser, Progress, find_failure, iter_lines, version_of
 
 _FOUND = re.compile(r"Found (\d+) strong pixels on image (\d+)")
+
+
+def strong_pixels_on_image(line: str) -> tuple[int, int] | None:
+    """(image, strong pixels) from a "Found N strong pixels on image M" line, else None."""
+    if "strong pixels" not in line:
+        return None
+    m = _FOUND.search(line)
+    return (int(m[2]), int(m[1])) if m else None
+
+
 _RANGE = re.compile(r"Finding spots in image (\d+) to (\d+)")
 _NPROC = re.compile(r"Using multiprocessing with (\d+) parallel job")
 _CHUNK = re.compile(r"Setting chunksize=(\d+)")
@@ -116,12 +126,11 @@ def parse(text: str) -> FindSpotsLog:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if "strong pixels" in line:
-            m = _FOUND.search(line)
-            if m:
-                log.strong_pixels[int(m[2])] = int(m[1])
-                i += 1
-                continue
+        found = strong_pixels_on_image(line)
+        if found:
+            log.strong_pixels[found[0]] = found[1]
+            i += 1
+            continue
         if "Histogram" in line:
             m = _HIST_IMAGESET.search(line)
             if m:
