@@ -18,8 +18,6 @@ if str(ROOT) not in sys.path:
 
 from _common import machine  # noqa: E402
 
-from thas_tui.app import ThasApp  # noqa: E402
-from thas_tui.core.commands import RunConfig  # noqa: E402
 from thas_tui.core.dials_env import find_dials  # noqa: E402
 from thas_tui.core.watcher import pipeline_from_dir  # noqa: E402
 from thas_tui.widgets.cell_plots import CellPlots  # noqa: E402
@@ -51,10 +49,10 @@ def load_only(workdir: Path) -> float:
 
 async def open_and_draw(workdir: Path) -> tuple[float, float]:
     """(first paint with every panel loaded, then every panel drawn once), in seconds."""
+    from thas_tui.launch import attach_app
+
     t0 = time.perf_counter()
-    pipeline, _ = pipeline_from_dir(workdir)
-    dials = find_dials()
-    app = ThasApp(workdir, RunConfig(), dials, pipeline, autostart=False, watch=False)
+    app = attach_app(workdir, None, watch=False)  # what `thas-tui attach DIR` builds
     async with app.run_test(size=(160, 50)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -218,8 +218,8 @@ def _launch(args, config: RunConfig, pipeline: Pipeline, dials: DialsEnv, workdi
 
 def attach(args: argparse.Namespace) -> int:
     """``thas-tui attach DIR``: show a processing directory as it is, live."""
+    from thas_tui.core.lock import DirectoryLock
     from thas_tui.core.rundir import check_directory
-    from thas_tui.core.watcher import pipeline_from_dir
 
     workdir = check_directory(args.dir)
     if not sys.stdout.isatty():
@@ -227,43 +227,73 @@ def attach(args: argparse.Namespace) -> int:
             "attach needs a terminal to draw the dashboard.\n"
             f"For a plain-text report use: thas-tui summary {workdir}"
         )
-    try:
-        dials = find_dials(getattr(args, "dials_dir", None))
-    except ThasError:
-        # Watching needs no DIALS; only resuming does, and says so then.
-        from thas_tui.core.dials_env import DialsEnv
-
-        dials = DialsEnv(bin_dir=Path("/nonexistent"), version="not found", python="python3")
-    pipeline, _ = pipeline_from_dir(workdir)
-    from thas_tui.app import ThasApp
-    from thas_tui.core.lock import DirectoryLock
-
     lock = DirectoryLock(workdir)
     res = lock.acquire()
     read_only = None
     if not res.acquired:
         h = res.holder
         read_only = f"read-only: controlled by pid {h.pid} on {h.host}" if h else "read-only"
+    try:
+        app = attach_app(workdir, getattr(args, "dials_dir", None), read_only)
+        if res.took_over is not None:
+            app.startup_notes.append(
+                f"Took over a stale lock of pid {res.took_over.pid} on {res.took_over.host} "
+                "(no longer running)."
+            )
+        app.run()
+    finally:
+        lock.release()
+    return app.return_code or 0
+
+
+def attach_app(workdir: Path, dials_dir: str | None, read_only: str | None = None, watch=True):
+    """The dashboard of an existing directory, its state read from the files and the journal."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from thas_tui.core.watcher import pipeline_from_dir
+
+    # Asking dials.version takes a DIALS start-up: let it run while we read the directory and
+    # import the UI.
+    with ThreadPoolExecutor(1) as pool:
+        probe = pool.submit(_dials_or_none, dials_dir)
+        pipeline, _ = pipeline_from_dir(workdir)
+        from thas_tui.app import ThasApp
+
+        dials = probe.result()
     config = RunConfig(nproc=os.cpu_count() or 1)
-    app = ThasApp(
+    _apply_settings(config, workdir, pipeline)
+    return ThasApp(
         workdir,
         config,
         dials,
         pipeline,
         autostart=False,
-        watch=True,
+        watch=watch,
         read_only=read_only,
         keeper=True,
     )
-    if res.took_over is not None:
-        app.startup_notes.append(
-            f"Took over a stale lock of pid {res.took_over.pid} on {res.took_over.host} (no longer running)."
-        )
+
+
+def _apply_settings(config: RunConfig, workdir: Path, pipeline: Pipeline) -> dict:
+    """The latest run's extra PHIL per stage, from the journal, so a resume keeps them."""
+    from thas_tui.core.journal import Journal
+
+    settings = Journal(workdir).last_settings() or {}
+    for stage, tokens in (settings.get("extra") or {}).items():
+        if stage in pipeline.names and isinstance(tokens, list):
+            try:
+                config.set_extra(stage, [str(t) for t in tokens])
+            except ThasError:
+                pass  # a journal edited by hand: run that stage with defaults
+    return settings
+
+
+def _dials_or_none(dials_dir: str | None) -> DialsEnv:
+    """DIALS if found; else a placeholder: watching needs no DIALS, only resuming does (and says so)."""
     try:
-        app.run()
-    finally:
-        lock.release()
-    return app.return_code or 0
+        return find_dials(dials_dir)
+    except ThasError:
+        return DialsEnv(bin_dir=Path("/nonexistent"), version="not found", python="python3")
 
 
 def _wait_for_pid(pid: int, poll: float = 1.0) -> None:
@@ -330,7 +360,6 @@ def resume_dir(
     """
     import time
 
-    from thas_tui.core.journal import Journal
     from thas_tui.core.lock import DirectoryLock
     from thas_tui.core.watcher import pipeline_from_dir
     from thas_tui.headless import LinePrinter, run_headless
@@ -360,7 +389,8 @@ def resume_dir(
             raise ThasError(
                 f"Nothing was imported in {workdir}: start with thas-tui run IMAGES --dir {workdir}"
             )
-        settings = Journal(workdir).last_settings() or {}
+        config = RunConfig()
+        settings = _apply_settings(config, workdir, pipeline)
         until = None
         if continue_run:
             until = settings.get("until")
@@ -372,13 +402,7 @@ def resume_dir(
                     f"thas-tui: the run stopped after {until} as asked: nothing to do", flush=True
                 )
                 return 0
-        config = RunConfig(nproc=int(nproc or os.cpu_count() or 1))
-        for stage, tokens in (settings.get("extra") or {}).items():
-            if stage in pipeline.names and isinstance(tokens, list):
-                try:
-                    config.set_extra(stage, [str(t) for t in tokens])
-                except ThasError:
-                    pass  # a journal edited by hand: run that stage with defaults
+        config.nproc = int(nproc or os.cpu_count() or 1)
         chooser = None if auto_bravais else _stop_at_choice
         print(f"thas-tui: resuming {workdir} at {first.name} (DIALS {dials.version})", flush=True)
         orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline)
