@@ -78,18 +78,23 @@ def spawn_keeper(workdir: Path, dials: DialsEnv) -> int | None:
         "--dials-dir",
         str(dials.bin_dir),
     ]
-    log = thas_dir(workdir) / "driver.log"
     try:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "ab") as out:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                cwd=str(workdir),
-            )
+        return spawn_detached(workdir, argv)
     except OSError:
         return None  # without a keeper the run still works; it just cannot outlive a SIGKILL
+
+
+def spawn_detached(workdir: Path, argv: list[str]) -> int:
+    """Start ``argv`` in its own session (no terminal to lose), output to thas-tui/driver.log."""
+    log = thas_dir(workdir) / "driver.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=str(workdir),
+        )
     return proc.pid

@@ -423,10 +423,6 @@ async def _stop_at_choice(solutions: list[BravaisSolution]) -> int | None:
 
 def spawn_resume(workdir: Path, after_pid: int | None, auto_bravais: bool, dials: DialsEnv) -> int:
     """Start ``thas-tui resume`` detached (own session, output to thas-tui/driver.log)."""
-    import subprocess
-
-    from thas_tui.core.journal import thas_dir
-
     argv = [
         sys.executable,
         "-m",
@@ -440,15 +436,6 @@ def spawn_resume(workdir: Path, after_pid: int | None, auto_bravais: bool, dials
         argv += ["--after-pid", str(after_pid), "--continue-run"]
     if auto_bravais:
         argv.append("--auto-bravais")
-    log = thas_dir(workdir) / "driver.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=str(workdir),
-        )
-    return proc.pid
+    from thas_tui.keeper import spawn_detached
+
+    return spawn_detached(workdir, argv)

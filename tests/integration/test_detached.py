@@ -180,6 +180,26 @@ def _start_tui_in_pty(argv: list[str], cols: int = 120, rows: int = 40) -> subpr
     return proc
 
 
+def _signal_tui_mid_find_spots(proc_dir: Path, images: list[str], sig: int) -> float:
+    """Start the dashboard (--until index), send ``sig`` during find_spots; DIALS must live on.
+
+    Returns the deadline for what follows."""
+    dash = _start_tui_in_pty(
+        [sys.executable, "-m", "thas_tui", "run", *images, "--dir", str(proc_dir)]
+        + ["--until", "index", "--auto-bravais"]
+    )
+    deadline = time.time() + 240
+    try:
+        pid = _wait_for_start(proc_dir, "find_spots", deadline)
+        dash.send_signal(sig)
+        dash.wait(30)
+        assert _alive(pid), f"dials.find_spots died with the dashboard ({signal.Signals(sig).name})"
+    finally:
+        if dash.poll() is None:
+            dash.kill()
+    return deadline
+
+
 async def test_killed_tui_goes_on_and_attach_shows_it(
     tmp_path: Path, l_cysteine_sweep1: list[str]
 ) -> None:
@@ -192,29 +212,7 @@ async def test_killed_tui_goes_on_and_attach_shows_it(
     from thas_tui.widgets.stage_tree import StageTree
 
     proc_dir = tmp_path / "proc"
-    dash = _start_tui_in_pty(
-        [
-            sys.executable,
-            "-m",
-            "thas_tui",
-            "run",
-            *l_cysteine_sweep1,
-            "--dir",
-            str(proc_dir),
-            "--until",
-            "index",
-            "--auto-bravais",
-        ]
-    )
-    deadline = time.time() + 240
-    try:
-        pid = _wait_for_start(proc_dir, "find_spots", deadline)
-        dash.send_signal(signal.SIGKILL)
-        dash.wait(10)
-        assert _alive(pid), "dials.find_spots died with the dashboard"
-    finally:
-        if dash.poll() is None:
-            dash.kill()
+    deadline = _signal_tui_mid_find_spots(proc_dir, l_cysteine_sweep1, signal.SIGKILL)
     pipeline, _ = pipeline_from_dir(proc_dir)
     app = ThasApp(proc_dir, RunConfig(), find_dials(), pipeline, autostart=False, watch=True)
     seen_running: set[str] = set()
@@ -243,30 +241,8 @@ def test_hangup_leaves_the_stage_running_and_the_run_goes_on(
 ) -> None:
     """The SSH connection drops (SIGHUP): the stage goes on and the rest runs once, unattended."""
     proc_dir = tmp_path / "proc"
-    dash = _start_tui_in_pty(
-        [
-            sys.executable,
-            "-m",
-            "thas_tui",
-            "run",
-            *l_cysteine_sweep1,
-            "--dir",
-            str(proc_dir),
-            "--until",
-            "index",
-            "--auto-bravais",
-        ]
-    )
-    deadline = time.time() + 240
-    try:
-        pid = _wait_for_start(proc_dir, "find_spots", deadline)
-        dash.send_signal(signal.SIGHUP)
-        dash.wait(30)
-        assert _alive(pid), "dials.find_spots died with the dashboard's terminal"
-        recs = _wait_for_run_end(proc_dir, deadline)
-    finally:
-        if dash.poll() is None:
-            dash.kill()
+    deadline = _signal_tui_mid_find_spots(proc_dir, l_cysteine_sweep1, signal.SIGHUP)
+    recs = _wait_for_run_end(proc_dir, deadline)
     # The 'leave running' resume ran index; the keeper saw the hand-over and did nothing.
     index_runs = [r for r in recs if r["event"] == "start" and r["stage"] == "index"]
     assert len(index_runs) == 1
