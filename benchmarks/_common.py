@@ -199,6 +199,15 @@ class PtyDashboard:
             pass
         return now, peak
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the dashboard process itself has used (not its children)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return float("nan")
+
     def wait_run_end(self, workdir: Path, poll: float = 0.5, on_poll=None) -> dict:
         """Until the journal records the end of the pipeline run; its run_end record."""
         import json

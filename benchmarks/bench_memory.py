@@ -40,6 +40,7 @@ def main() -> int:
 
     end = dash.wait_run_end(workdir, poll=0.25, on_poll=sample)
     now, peak = dash.rss_mb()
+    cpu = dash.cpu_seconds()
     dash.quit()
     print(machine())
     print(
@@ -49,7 +50,7 @@ def main() -> int:
         f"dashboard RSS over {len(samples)} samples: median {statistics.median(samples):.0f} MB, "
         f"max sampled {max(samples):.0f} MB, peak (VmHWM) {peak:.0f} MB   (target <= 200 MB)"
     )
-    print(f"terminal output: {dash.bytes_out / 1e6:.2f} MB")
+    print(f"dashboard CPU {cpu:.1f} s; terminal output: {dash.bytes_out / 1e6:.2f} MB")
     return 0 if end.get("outcome") == "finished" else 1
 
 

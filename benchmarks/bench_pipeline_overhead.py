@@ -71,7 +71,12 @@ def run_tui(images: list[str], workdir: Path, nproc: int) -> float:
         ["run", *images, "--dir", str(workdir), "--auto-bravais", "--nproc", str(nproc)]
     )
     end = dash.wait_run_end(workdir)
+    cpu = dash.cpu_seconds()
     dash.quit()
+    print(
+        f"  tui run: dashboard process CPU {cpu:.1f} s, {dash.bytes_out / 1e6:.1f} MB to the terminal",
+        flush=True,
+    )
     if end.get("outcome") != "finished":
         raise RuntimeError(f"the TUI run did not finish: {end}")
     return end["time"] - dash.started

@@ -258,3 +258,27 @@ async def test_command_palette_has_the_dashboard_commands(tmp_path: Path) -> Non
             "Help",
         ):
             assert title in titles
+
+
+async def test_growing_log_keeps_its_end_in_view_and_its_scrollbar_true(tmp_path: Path) -> None:
+    """The pane grows without a screen layout per write: the end stays visible, the thumb right."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.dashboard
+        log = screen.query_one(LogPane)
+        screen.pipeline["integrate"].state = State.RUNNING
+        send(screen, StageStarted("integrate", 1, ["dials.integrate"], str(tmp_path / "i.log")))
+        await pilot.pause()
+        n = 0
+        for _ in range(6):
+            send(screen, StageOutput("integrate", [f"line {n + i}" for i in range(40)]))
+            n += 40
+            await pilot.pause(0.6)  # past the pane's flush interval
+            assert log.line_count == n
+            assert log.scroll_y == log.max_scroll_y  # following the end
+            if log.show_vertical_scrollbar:
+                assert log.vertical_scrollbar.window_virtual_size == n
+        assert log.show_vertical_scrollbar  # 240 lines do not fit: the scrollbar appeared
+        assert log.lines[-1] == "line 239"
+        # The last line is drawn in the pane's last row.
+        assert log.render_line(log.scrollable_content_region.height - 1).text.startswith("line 239")

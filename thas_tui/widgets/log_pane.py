@@ -8,6 +8,8 @@ from pathlib import Path
 
 from textual import work
 from textual.actions import SkipAction
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.timer import Timer
 from textual.widgets import Log
 
@@ -28,6 +30,26 @@ class LogPane(Log):
         self._pending: deque[str] = deque(maxlen=MAX_LINES)
         self._flush_timer: Timer | None = None
         self._flushed = 0.0
+
+    # Textual lays out the whole screen whenever a widget's virtual size changes; a growing log
+    # changes it at every write, and that layout was half of the dashboard's CPU during a run.
+    # Only the scrollbars depend on it: lay out when they appear or vanish, else move the thumb.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, old: Size, new: Size) -> None:
+        window = self.scrollable_content_region.size
+        if (old.height > window.height) != (new.height > window.height) or (
+            old.width > window.width
+        ) != (new.width > window.width):
+            self.refresh(layout=True)
+            return
+        bar = self._vertical_scrollbar
+        if bar is not None and self.show_vertical_scrollbar:
+            bar.window_virtual_size = new.height
+        bar = self._horizontal_scrollbar
+        if bar is not None and self.show_horizontal_scrollbar:
+            bar.window_virtual_size = new.width
+        self.refresh()
 
     def show_stage(self, stage: str, log_path: str | None) -> None:
         """Replace the content with the last MAX_LINES lines of a stage's log."""
