@@ -150,6 +150,16 @@ def send_key(app, key: str) -> None:
     app._driver.send_message(ev)
 
 
+def proc_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of one process (its own threads only), from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class PtyDashboard:
     """``thas-tui ARGS`` on a pseudo-terminal, as over SSH: its screen output read and dropped."""
 
@@ -201,12 +211,8 @@ class PtyDashboard:
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the dashboard process itself has used (not its children)."""
-        try:
-            with open(f"/proc/{self.proc.pid}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError, ValueError):
-            return float("nan")
+        cpu = proc_cpu_seconds(self.proc.pid)
+        return float("nan") if cpu is None else cpu
 
     def wait_run_end(self, workdir: Path, poll: float = 0.5, on_poll=None) -> dict:
         """Until the journal records the end of the pipeline run; its run_end record."""

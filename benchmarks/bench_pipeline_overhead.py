@@ -41,25 +41,22 @@ def run_shell(script: Path, workdir: Path) -> float:
 
 
 def run_headless(images: list[str], workdir: Path, nproc: int) -> float:
+    from _common import proc_cpu_seconds
+
     t0 = time.monotonic()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "thas_tui",
-            "run",
-            *images,
-            "--dir",
-            str(workdir),
-            "--no-tui",
-            "--auto-bravais",
-            "--nproc",
-            str(nproc),
-        ],
-        check=True,
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "thas_tui", "run", *images, "--dir", str(workdir)]
+        + ["--no-tui", "--auto-bravais", "--nproc", str(nproc)],
         stdout=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
     )
+    cpu = 0.0
+    while proc.poll() is None:
+        cpu = proc_cpu_seconds(proc.pid) or cpu  # its own CPU, not its DIALS children's
+        time.sleep(0.2)
+    if proc.returncode != 0:
+        raise RuntimeError(f"thas-tui run --no-tui exited {proc.returncode}")
+    print(f"  headless run: thas-tui process CPU {cpu:.1f} s", flush=True)
     return time.monotonic() - t0
 
 
