@@ -31,6 +31,7 @@ from thas_tui.core.readers.bravais import BravaisSolution
 from thas_tui.core.watcher import DirectoryWatcher
 from thas_tui.screens.bravais_picker import BravaisPicker
 from thas_tui.screens.quit_dialog import QuitDialog
+from thas_tui.widgets.frame import until_next
 from thas_tui.widgets.log_pane import LogPane
 from thas_tui.widgets.results_tabs import PANELS_OF_STAGE, ResultsTabs
 from thas_tui.widgets.run_header import RunHeader
@@ -125,7 +126,7 @@ class DashboardScreen(Screen):
         self.query_one(ProgressWidget).display = False
         self.query_one("#status", Label).display = False
         self.query_one(StageTree).focus()
-        self.set_interval(1.0, self._tick)
+        self._schedule_tick()
         self.load_panels()
         if self.autostart:
             self.run_pipeline()
@@ -158,7 +159,12 @@ class DashboardScreen(Screen):
             return self.watch and not self.read_only
         return True
 
+    def _schedule_tick(self) -> None:
+        # On the whole second of the shared beat, so the clocks repaint with the live panes.
+        self.set_timer(until_next(1.0), self._tick)
+
     def _tick(self) -> None:
+        self._schedule_tick()
         self._ticks += 1
         selected = self.query_one(StageTree).selected_stage
         if selected and self.pipeline[selected].state is State.RUNNING:

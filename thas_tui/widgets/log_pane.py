@@ -14,11 +14,12 @@ from textual.timer import Timer
 from textual.widgets import Log
 
 from thas_tui.core.tail import count_lines, tail_lines
+from thas_tui.widgets.frame import FRAME, until_next
 
 MAX_LINES = 5000
 # Live lines are written to the Log at most this often (s); what arrives in between is coalesced
 # and only its last MAX_LINES are written.
-FLUSH_INTERVAL = 0.5
+FLUSH_INTERVAL = FRAME
 
 
 class LogPane(Log):
@@ -83,11 +84,10 @@ class LogPane(Log):
         # Only the last MAX_LINES can stay: the deque drops older ones before they cost anything.
         self._pending.extend(lines)
         if self._flush_timer is None:
-            wait = self._flushed + FLUSH_INTERVAL - time.monotonic()
-            if wait <= 0:
-                self._flush()
+            if time.monotonic() - self._flushed >= FLUSH_INTERVAL:
+                self._flush()  # a quiet pane shows the first lines at once
             else:
-                self._flush_timer = self.set_timer(wait, self._flush)
+                self._flush_timer = self.set_timer(until_next(FLUSH_INTERVAL), self._flush)
 
     def _flush(self) -> None:
         self._flush_timer = None

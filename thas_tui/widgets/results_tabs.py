@@ -14,6 +14,7 @@ from textual.widgets import TabbedContent, TabPane
 from thas_tui.core import panel_data
 from thas_tui.core.errors import UnreadableFile
 from thas_tui.widgets.cell_plots import CellPlots
+from thas_tui.widgets.frame import FRAME, until_next
 from thas_tui.widgets.histogram import SpotHistogram
 from thas_tui.widgets.integration_panel import IntegrationBin, IntegrationPanel
 from thas_tui.widgets.log_pane import LogPane
@@ -34,7 +35,7 @@ PANELS_OF_STAGE: dict[str, tuple[str, ...]] = {
     "merge": ("merging",),
 }
 # At most this often (s) is the live strong-pixel histogram redrawn.
-LIVE_SPOTS_INTERVAL = 0.25
+LIVE_SPOTS_INTERVAL = FRAME
 ALL_PANELS = ("spots", "rmsd", "cell", "integration", "symmetry", "merging")
 
 
@@ -92,12 +93,12 @@ class ResultsTabs(Vertical):
         # Latest value wins: the histogram is redrawn at most LIVE_SPOTS_INTERVAL apart however
         # fast find_spots writes (the first batch shows at once).
         if self.live_pixels.feed(lines) and self._live_timer is None:
-            now = time.monotonic()
-            wait = self._live_shown + LIVE_SPOTS_INTERVAL - now
-            if wait <= 0:
+            if time.monotonic() - self._live_shown >= LIVE_SPOTS_INTERVAL:
                 self._show_live_spots()
             else:
-                self._live_timer = self.set_timer(wait, self._show_live_spots)
+                self._live_timer = self.set_timer(
+                    until_next(LIVE_SPOTS_INTERVAL), self._show_live_spots
+                )
 
     def _show_live_spots(self) -> None:
         self._live_timer = None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import Label, ProgressBar
 
 from thas_tui.core.parsers.common import Progress
 from thas_tui.core.progress_eta import EtaClock, format_seconds
+from thas_tui.widgets.frame import FRAME, until_next
 
 
 class StageProgress(Vertical):
@@ -21,7 +25,7 @@ class StageProgress(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("", id="progress-label")
         with Horizontal(id="progress-row"):
-            yield ProgressBar(total=None, show_eta=False, show_percentage=True, id="progress-bar")
+            yield ProgressBar(total=1, show_eta=False, show_percentage=True, id="progress-bar")
             yield Label("", id="progress-eta")
 
     def start(self, stage: str) -> None:
@@ -35,6 +39,27 @@ class StageProgress(Vertical):
         self.display = True
 
     def update_progress(self, stage: str, progress: Progress) -> None:
+        """Show the latest progress, at most once per frame (see widgets/frame.py)."""
+        self._latest = (stage, progress)
+        if self._timer is not None:
+            return
+        if time.monotonic() - self._shown >= FRAME:
+            self._show_latest()
+        else:
+            self._timer = self.set_timer(until_next(), self._show_latest)
+
+    _latest: tuple[str, Progress] | None = None
+    _timer: Timer | None = None
+    _shown = 0.0
+
+    def _show_latest(self) -> None:
+        self._timer = None
+        self._shown = time.monotonic()
+        if self._latest is not None:
+            self._show(*self._latest)
+            self._latest = None
+
+    def _show(self, stage: str, progress: Progress) -> None:
         key = (stage, progress.phase)
         if key != self._key:
             self._key = key
@@ -61,6 +86,10 @@ class StageProgress(Vertical):
         )
 
     def finish(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._latest = None
         self.display = False
 
 
