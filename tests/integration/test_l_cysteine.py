@@ -55,6 +55,10 @@ def test_import_find_spots_index(tmp_path: Path, l_cysteine_sweep1: list[str]) -
     journal = [
         json.loads(line) for line in (proc / "thas-tui" / "journal.jsonl").read_text().splitlines()
     ]
+    # The run's begin (with its settings) and end frame the stages' attempts.
+    assert journal[0]["event"] == "run_begin" and journal[0]["until"] == "index"
+    assert journal[-1] == {**journal[-1], "event": "run_end", "outcome": "finished"}
+    journal = journal[1:-1]
     assert [(r["event"], r["stage"]) for r in journal] == [
         ("start", "import"),
         ("end", "import"),
