@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from pathlib import Path
 
@@ -10,11 +9,10 @@ from textual import work
 from textual.actions import SkipAction
 from textual.geometry import Size
 from textual.reactive import Reactive
-from textual.timer import Timer
 from textual.widgets import Log
 
 from thas_tui.core.tail import count_lines, tail_lines
-from thas_tui.widgets.frame import FRAME, until_next
+from thas_tui.widgets.frame import FRAME, Beat
 
 MAX_LINES = 5000
 # Live lines are written to the Log at most this often (s); what arrives in between is coalesced
@@ -29,8 +27,7 @@ class LogPane(Log):
         super().__init__(max_lines=MAX_LINES, highlight=False, auto_scroll=True, **kwargs)
         self.stage: str | None = None
         self._pending: deque[str] = deque(maxlen=MAX_LINES)
-        self._flush_timer: Timer | None = None
-        self._flushed = 0.0
+        self._beat = Beat(self, self._flush, FLUSH_INTERVAL)
 
     # Textual lays out the whole screen whenever a widget's virtual size changes; a growing log
     # changes it at every write, and that layout was half of the dashboard's CPU during a run.
@@ -83,15 +80,9 @@ class LogPane(Log):
             return
         # Only the last MAX_LINES can stay: the deque drops older ones before they cost anything.
         self._pending.extend(lines)
-        if self._flush_timer is None:
-            if time.monotonic() - self._flushed >= FLUSH_INTERVAL:
-                self._flush()  # a quiet pane shows the first lines at once
-            else:
-                self._flush_timer = self.set_timer(until_next(FLUSH_INTERVAL), self._flush)
+        self._beat.poke()
 
     def _flush(self) -> None:
-        self._flush_timer = None
-        self._flushed = time.monotonic()
         if self._pending:
             lines = list(self._pending)
             self._pending.clear()
@@ -100,9 +91,7 @@ class LogPane(Log):
     def clear(self) -> LogPane:
         """Empty the pane, and drop lines not written yet."""
         self._pending.clear()
-        if self._flush_timer is not None:
-            self._flush_timer.stop()
-            self._flush_timer = None
+        self._beat.cancel()
         return super().clear()
 
     # Home/End jump at once: Textual's default is a 1 s animated scroll through up to 5000 lines.

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.timer import Timer
 from textual.widgets import TabbedContent, TabPane
 
 from thas_tui.core import panel_data
 from thas_tui.core.errors import UnreadableFile
 from thas_tui.widgets.cell_plots import CellPlots
-from thas_tui.widgets.frame import FRAME, until_next
+from thas_tui.widgets.frame import FRAME, Beat
 from thas_tui.widgets.histogram import SpotHistogram
 from thas_tui.widgets.integration_panel import IntegrationBin, IntegrationPanel
 from thas_tui.widgets.log_pane import LogPane
@@ -46,8 +44,7 @@ class ResultsTabs(Vertical):
         super().__init__(**kwargs)
         self.ascii_only = ascii_only
         self.live_pixels = panel_data.LiveStrongPixels()
-        self._live_timer: Timer | None = None
-        self._live_shown = 0.0
+        self._live_beat = Beat(self, self._show_live_spots, LIVE_SPOTS_INTERVAL)
 
     @property
     def active(self) -> str:
@@ -80,9 +77,7 @@ class ResultsTabs(Vertical):
 
     # -- live find_spots ------------------------------------------------------------------------
     def start_live_spots(self, workdir: Path) -> None:
-        if self._live_timer is not None:
-            self._live_timer.stop()
-            self._live_timer = None
+        self._live_beat.cancel()
         self.live_pixels = panel_data.LiveStrongPixels()
         rng = panel_data.image_range(workdir)
         if rng is not None:
@@ -92,17 +87,10 @@ class ResultsTabs(Vertical):
     def feed_live_spots(self, lines: list[str]) -> None:
         # Latest value wins: the histogram is redrawn at most LIVE_SPOTS_INTERVAL apart however
         # fast find_spots writes (the first batch shows at once).
-        if self.live_pixels.feed(lines) and self._live_timer is None:
-            if time.monotonic() - self._live_shown >= LIVE_SPOTS_INTERVAL:
-                self._show_live_spots()
-            else:
-                self._live_timer = self.set_timer(
-                    until_next(LIVE_SPOTS_INTERVAL), self._show_live_spots
-                )
+        if self.live_pixels.feed(lines):
+            self._live_beat.poke()
 
     def _show_live_spots(self) -> None:
-        self._live_timer = None
-        self._live_shown = time.monotonic()
         data = self.live_pixels.spots()
         if data is not None:
             self.query_one(SpotHistogram).set_counts(data.first_image, data.counts, data.kind)

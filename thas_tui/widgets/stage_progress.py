@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.timer import Timer
 from textual.widgets import Label, ProgressBar
 
 from thas_tui.core.parsers.common import Progress
 from thas_tui.core.progress_eta import EtaClock, format_seconds
-from thas_tui.widgets.frame import FRAME, until_next
+from thas_tui.widgets.frame import Beat
 
 
 class StageProgress(Vertical):
@@ -21,6 +18,7 @@ class StageProgress(Vertical):
         super().__init__(**kwargs)
         self._clock = EtaClock()
         self._key: tuple[str, str] | None = None
+        self._beat = Beat(self, self._show_latest)
 
     def compose(self) -> ComposeResult:
         yield Label("", id="progress-label")
@@ -41,20 +39,11 @@ class StageProgress(Vertical):
     def update_progress(self, stage: str, progress: Progress) -> None:
         """Show the latest progress, at most once per frame (see widgets/frame.py)."""
         self._latest = (stage, progress)
-        if self._timer is not None:
-            return
-        if time.monotonic() - self._shown >= FRAME:
-            self._show_latest()
-        else:
-            self._timer = self.set_timer(until_next(), self._show_latest)
+        self._beat.poke()
 
     _latest: tuple[str, Progress] | None = None
-    _timer: Timer | None = None
-    _shown = 0.0
 
     def _show_latest(self) -> None:
-        self._timer = None
-        self._shown = time.monotonic()
         if self._latest is not None:
             self._show(*self._latest)
             self._latest = None
@@ -86,9 +75,7 @@ class StageProgress(Vertical):
         )
 
     def finish(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        self._beat.cancel()
         self._latest = None
         self.display = False
 
