@@ -121,10 +121,10 @@ def _fail(message: str, code: int = 2) -> int:
 
 def _os_error_text(exc: OSError) -> str:
     """An operating-system error met outside any stage, as one clear message."""
-    import errno
+    from thas_tui.core.failures import disk_full
 
     where = f" ({exc.filename})" if exc.filename else ""
-    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+    if disk_full(exc):
         return (
             f"cannot write{where}: {exc.strerror}: the disk is full (or a size/quota limit).\n"
             "Free some space (df -h) or use a --dir on a bigger filesystem; nothing was deleted."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 import signal
 from dataclasses import dataclass
@@ -36,6 +37,14 @@ DISK_HINT = (
     "Free some space (df -h shows what is left), or process in a --dir on a bigger filesystem; "
     "then re-run the stage. Earlier stages' results are kept."
 )
+_MEMORY_HINT = "Try fewer processes (nproc=1) or smaller blocks, or a machine with more memory."
+
+
+def disk_full(exc: OSError) -> bool:
+    """A write refused for lack of space, or by a file-size or quota limit."""
+    return exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
 # What Python and C++ code print when a write fails for lack of space (or a size/quota limit).
 _DISK_FULL = re.compile(
     r"No space left on device|File too large|Disk quota exceeded|\[Errno (?:28|27|122)\]"
@@ -60,7 +69,7 @@ def _disk_or_memory(program: str, exit_code: int, log_tail: list[str]) -> Failur
                 "oom",
                 f"{program} ran out of memory (exit code {exit_code}).",
                 [line.strip()],
-                "Try fewer processes (nproc=1) or smaller blocks, or a machine with more memory.",
+                _MEMORY_HINT,
             )
     return None
 
@@ -103,7 +112,7 @@ def classify(
             "oom",
             f"{program} was killed (SIGKILL){mem}: most often the system ran out of memory.",
             log_tail[-3:],
-            "Try fewer processes (nproc=1) or smaller blocks, or a machine with more memory.",
+            _MEMORY_HINT,
         )
     if sig is not None:
         mem = f" after reaching {peak_rss_mb:.0f} MB" if peak_rss_mb else ""

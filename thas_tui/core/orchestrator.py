@@ -14,7 +14,14 @@ from thas_tui.core import stage_info
 from thas_tui.core.commands import RunConfig, stage_argv
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.errors import ThasError
-from thas_tui.core.failures import DISK_HINT, Failure, classify, missing_output, signal_name
+from thas_tui.core.failures import (
+    DISK_HINT,
+    Failure,
+    classify,
+    disk_full,
+    missing_output,
+    signal_name,
+)
 from thas_tui.core.journal import Journal, thas_dir
 from thas_tui.core.parsers.common import Progress
 from thas_tui.core.pipeline import Pipeline, StageRun, State
@@ -356,12 +363,10 @@ class Orchestrator:
 
     def _could_not_prepare(self, run: StageRun, exc: OSError) -> bool:
         """A stage that could not start: its log or earlier outputs could not be written/moved."""
-        import errno
-
         run.state = State.FAILED
         run.ended = time.time()
         where = exc.filename or self.workdir
-        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        if disk_full(exc):
             failure = Failure(
                 "disk", f"Cannot write {where}: {exc.strerror}: disk full.", [], DISK_HINT
             )
