@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,3 +29,20 @@ def l_cysteine_sweep1() -> list[str]:
     if len(images) != 15:
         pytest.skip(f"L-cysteine images not found in {L_CYSTEINE}")
     return images
+
+
+@pytest.fixture(scope="session")
+def thas_summary():
+    """``thas-tui summary DIR --json`` of a processing directory, decoded."""
+
+    def summary(proc_dir: Path) -> dict:
+        res = subprocess.run(
+            [sys.executable, "-m", "thas_tui", "summary", str(proc_dir), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert res.returncode == 0, res.stderr
+        return json.loads(res.stdout)
+
+    return summary

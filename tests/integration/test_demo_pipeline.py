@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -102,16 +101,9 @@ def test_demo_finds_the_true_cell_and_space_group(demo_run) -> None:
     assert f"{cell.a:.1f} {cell.b:.1f} {cell.c:.1f}" in res.stdout
 
 
-def test_demo_summary_matches(demo_run) -> None:
+def test_demo_summary_matches(demo_run, thas_summary) -> None:
     proc, _, _ = demo_run
-    res = subprocess.run(
-        [sys.executable, "-m", "thas_tui", "summary", str(proc), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert res.returncode == 0, res.stderr
-    d = json.loads(res.stdout)
+    d = thas_summary(proc)
     assert all(d["stages"][s]["state"] == "done" for s in STAGES if s != "simulate")
     assert d["symmetry"]["space_group"] == "P 21 21 21"
     assert d["dials_version"].startswith("3.")

@@ -59,40 +59,22 @@ def _driver_log(proc_dir: Path) -> str:
     return path.read_text() if path.exists() else "(no driver.log)"
 
 
-def _summary(proc_dir: Path) -> dict:
-    res = subprocess.run(
-        [sys.executable, "-m", "thas_tui", "summary", str(proc_dir), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
+def _headless(proc_dir: Path, images: list[str], *extra: str, **popen) -> subprocess.Popen:
+    """``thas-tui run IMAGES --no-tui --until index`` in the background."""
+    argv = [sys.executable, "-m", "thas_tui", "run", *images, "--dir", str(proc_dir)]
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    popen.setdefault("stderr", subprocess.DEVNULL)
+    return subprocess.Popen(
+        [*argv, "--no-tui", "--until", "index", *extra], stdin=subprocess.DEVNULL, **popen
     )
-    return json.loads(res.stdout)
 
 
 def test_killed_headless_run_is_finished_by_its_keeper(
-    tmp_path: Path, l_cysteine_sweep1: list[str]
+    tmp_path: Path, l_cysteine_sweep1: list[str], thas_summary
 ) -> None:
     """SIGKILL mid-find_spots: DIALS goes on, and the keeper runs index (--until kept)."""
     proc_dir = tmp_path / "proc"
-    dash = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "thas_tui",
-            "run",
-            *l_cysteine_sweep1,
-            "--dir",
-            str(proc_dir),
-            "--no-tui",
-            "--until",
-            "index",
-            "--phil",
-            "index:max_cell=40",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-    )
+    dash = _headless(proc_dir, l_cysteine_sweep1, "--phil", "index:max_cell=40")
     try:
         deadline = time.time() + 240
         pid = _wait_for_start(proc_dir, "find_spots", deadline)
@@ -111,7 +93,7 @@ def test_killed_headless_run_is_finished_by_its_keeper(
     # The keeper kept the run's settings: the user's PHIL for index, and --until index.
     assert "max_cell=40" in index_starts[0]["argv"]
     assert "continuing it" in _driver_log(proc_dir)
-    summary = _summary(proc_dir)
+    summary = thas_summary(proc_dir)
     assert summary["stages"]["index"]["state"] == "done"
     assert summary["stages"]["refine_bravais_settings"]["state"] == "pending"
 
@@ -119,24 +101,7 @@ def test_killed_headless_run_is_finished_by_its_keeper(
 def test_stopped_run_is_not_continued(tmp_path: Path, l_cysteine_sweep1: list[str]) -> None:
     """Ctrl-C (the user chose to stop): the keeper does nothing after the run ends."""
     proc_dir = tmp_path / "proc"
-    dash = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "thas_tui",
-            "run",
-            *l_cysteine_sweep1,
-            "--dir",
-            str(proc_dir),
-            "--no-tui",
-            "--until",
-            "index",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
+    dash = _headless(proc_dir, l_cysteine_sweep1, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     _wait_for_start(proc_dir, "find_spots", deadline)
     dash.send_signal(signal.SIGINT)

@@ -28,7 +28,9 @@ def _thas(args: list[str], cwd: Path, preexec=None) -> subprocess.Popen:
     )
 
 
-def test_disk_full_while_writing(tmp_path: Path, l_cysteine_sweep1: list[str]) -> None:
+def test_disk_full_while_writing(
+    tmp_path: Path, l_cysteine_sweep1: list[str], thas_summary
+) -> None:
     """A 60 kB file-size limit: dials.find_spots cannot write strong.refl (~90 kB)."""
 
     def small_disk() -> None:
@@ -50,13 +52,7 @@ def test_disk_full_while_writing(tmp_path: Path, l_cysteine_sweep1: list[str]) -
     assert (work / "imported.expt").is_file()
     assert "File too large" in (work / "thas-tui" / "logs" / "find_spots.1.log").read_text()
     assert not (work / "indexed.expt").exists()
-    summary = subprocess.run(
-        [sys.executable, "-m", "thas_tui", "summary", str(work), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    states = json.loads(summary.stdout)["stages"]
+    states = thas_summary(work)["stages"]
     assert states["import"]["state"] == "done" and states["find_spots"]["state"] == "failed"
 
 

@@ -128,7 +128,9 @@ def test_whole_pipeline_reports_the_failed_stage(
         assert (proc / name).is_file()
 
 
-def test_indexing_failure_is_explained(tmp_path: Path, l_cysteine_sweep1: list[str]) -> None:
+def test_indexing_failure_is_explained(
+    tmp_path: Path, l_cysteine_sweep1: list[str], thas_summary
+) -> None:
     """A max_cell far below the true cell: dials.index finds no lattice; we say why and what to try."""
     res = thas(
         "run",
@@ -153,11 +155,5 @@ def test_indexing_failure_is_explained(tmp_path: Path, l_cysteine_sweep1: list[s
     # The earlier stages' outputs and the failed stage's log are kept.
     assert (proc / "imported.expt").is_file() and (proc / "strong.refl").is_file()
     assert "No suitable lattice" in (proc / "thas-tui" / "logs" / "index.1.log").read_text()
-    summary = subprocess.run(
-        [sys.executable, "-m", "thas_tui", "summary", str(proc), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    states = json.loads(summary.stdout)["stages"]
+    states = thas_summary(proc)["stages"]
     assert states["find_spots"]["state"] == "done" and states["index"]["state"] == "failed"
