@@ -123,7 +123,7 @@ class DashboardScreen(Screen):
         header.dataset = stage_info.dataset_label(self.workdir) or _dataset_label(self.config)
         if self.read_only:
             header.running = self.read_only
-        self.query_one(ProgressWidget).display = False
+        self.query_one(ProgressWidget).set_class(True, "-idle")
         self.query_one("#status", Label).display = False
         self.query_one(StageTree).focus()
         self._schedule_tick()
@@ -166,13 +166,15 @@ class DashboardScreen(Screen):
     def _tick(self) -> None:
         self._schedule_tick()
         self._ticks += 1
-        selected = self.query_one(StageTree).selected_stage
-        if selected and self.pipeline[selected].state is State.RUNNING:
-            self.query_one(StageDetail).show(self.pipeline[selected])
-        # Any cell update makes a DataTable re-render every row: the tree's clock ticks every
-        # TREE_TICK s, the header's and the detail's every second.
+        # A second's repaint covers the union of what changed: the header's one line alone is
+        # cheap, with the detail (mid-left) it spans the whole screen. The tree (any cell
+        # update re-renders every row) and the detail tick every TREE_TICK s, the header every
+        # second.
         if self._ticks % TREE_TICK == 0:
             self.query_one(StageTree).refresh_running()
+            selected = self.query_one(StageTree).selected_stage
+            if selected and self.pipeline[selected].state is State.RUNNING:
+                self.query_one(StageDetail).show(self.pipeline[selected])
         self.query_one(RunHeader).tick()
 
     _ticks = 0

@@ -12,8 +12,13 @@ if TYPE_CHECKING:
 
 # Every live update waits for the next multiple of FRAME seconds of the monotonic clock: the
 # log pane, the live spot histogram, the progress bar and the clocks then land in one screen
-# update instead of four, and each update costs a compositor pass whatever it holds.
-FRAME = 0.5
+# update instead of four, and each update costs a compositor pass over most of the screen
+# (Textual renders every widget under the union of the changed regions). Once a second is
+# what `top` and `watch` do; the processing it watches runs for minutes.
+FRAME = 1.0
+
+# Output after this long a silence is shown at once: a stage's first lines, or a lone line.
+QUIET = 2 * FRAME
 
 
 def until_next(period: float = FRAME, now: float | None = None) -> float:
@@ -23,8 +28,8 @@ def until_next(period: float = FRAME, now: float | None = None) -> float:
 
 
 class Beat:
-    """Runs ``callback`` on the shared beat: at once when it last ran a beat or more ago, else
-    at the next multiple of ``period``; calls in between coalesce into that one run."""
+    """Runs ``callback`` on the shared beat: at once after a silence of ``QUIET``, else at the
+    next multiple of ``period``; calls in between coalesce into that one run."""
 
     def __init__(self, owner: Widget, callback: Callable[[], None], period: float = FRAME) -> None:
         self._owner = owner
@@ -36,7 +41,7 @@ class Beat:
     def poke(self) -> None:
         if self._timer is not None:
             return
-        if time.monotonic() - self._last >= self._period:
+        if time.monotonic() - self._last >= max(QUIET, 2 * self._period):
             self._run()  # quiet until now: show it at once
         else:
             self._timer = self._owner.set_timer(until_next(self._period), self._run)

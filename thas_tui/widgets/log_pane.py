@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from pathlib import Path
 
+from rich.cells import cell_len
 from textual import work
 from textual.actions import SkipAction
 from textual.geometry import Size
@@ -31,14 +32,16 @@ class LogPane(Log):
 
     # Textual lays out the whole screen whenever a widget's virtual size changes; a growing log
     # changes it at every write, and that layout was half of the dashboard's CPU during a run.
-    # Only the scrollbars depend on it: lay out when they appear or vanish, else move the thumb.
+    # Only the scrollbars depend on it: lay out when they appear or vanish, else move the thumb
+    # (the vertical one is always shown, thas.tcss).
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     def watch_virtual_size(self, old: Size, new: Size) -> None:
         window = self.scrollable_content_region.size
-        if (old.height > window.height) != (new.height > window.height) or (
-            old.width > window.width
-        ) != (new.width > window.width):
+        vertical_toggles = self.styles.overflow_y == "auto" and (old.height > window.height) != (
+            new.height > window.height
+        )
+        if vertical_toggles or (old.width > window.width) != (new.width > window.width):
             self.refresh(layout=True)
             return
         bar = self._vertical_scrollbar
@@ -48,6 +51,14 @@ class LogPane(Log):
         if bar is not None and self.show_horizontal_scrollbar:
             bar.window_virtual_size = new.width
         self.refresh()
+
+    def _update_size(self, updates: int, lines: list[str]) -> None:
+        # Textual measures new lines' width in a thread worker whose answer arrives ~50 ms later
+        # and costs a second screen update per beat; a beat's lines (at most MAX_LINES) are
+        # measured here in less time than that update takes.
+        if lines:
+            process = self._process_line
+            self._update_maximum_width(updates, max(cell_len(process(line)) for line in lines))
 
     def show_stage(self, stage: str, log_path: str | None) -> None:
         """Replace the content with the last MAX_LINES lines of a stage's log."""

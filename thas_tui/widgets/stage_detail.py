@@ -43,13 +43,12 @@ class StageDetail(Static):
             t.append(run.error + "\n", style="bold")
         if run.log_path:
             t.append(f"log: {run.log_path}", style="dim")
-        # Ticked every second while a stage runs: repaint only what changed, and lay out only
-        # when the number of lines did.
+        # Ticked while a stage runs: repaint only what changed. Its size is the rest of the
+        # column (thas.tcss), whatever the text: never a layout pass.
         if t.plain == self._shown:
             return
-        layout = t.plain.count("\n") != self._shown.count("\n")
         self._shown = t.plain
-        self.update(t, layout=layout)
+        self.update(t, layout=False)
 
     _shown = ""
 

@@ -12,7 +12,11 @@ from thas_tui.widgets.frame import Beat
 
 
 class StageProgress(Vertical):
-    """A label line above a bar with its ETA; hidden when no stage runs."""
+    """A label line above a bar with its ETA; invisible when no stage runs (class ``-idle``).
+
+    Invisible, not undisplayed: its two lines stay reserved, so a stage starting or ending
+    repaints them without laying out the screen (on 80×24, where lines are scarce, thas.tcss
+    takes them back)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -29,12 +33,12 @@ class StageProgress(Vertical):
     def start(self, stage: str) -> None:
         self._key = (stage, "")
         self._clock = EtaClock()
-        self.query_one("#progress-label", Label).update(f"{stage}: starting")
+        _set(self.query_one("#progress-label", Label), f"{stage}: starting")
         # Not total=None: Textual animates an indeterminate bar ~10×/s, which over a long
         # stage costs the dashboard more CPU than everything else together.
         self.query_one("#progress-bar", ProgressBar).update(total=1, progress=0)
-        self.query_one("#progress-eta", Label).update("")
-        self.display = True
+        _set(self.query_one("#progress-eta", Label), "")
+        self.set_class(False, "-idle")
 
     def update_progress(self, stage: str, progress: Progress) -> None:
         """Show the latest progress, at most once per frame (see widgets/frame.py)."""
@@ -77,7 +81,7 @@ class StageProgress(Vertical):
     def finish(self) -> None:
         self._beat.cancel()
         self._latest = None
-        self.display = False
+        self.set_class(True, "-idle")
 
 
 def _set(label: Label, text: str) -> None:

@@ -127,12 +127,21 @@ class ScanVaryingCrystal:
     phi: np.ndarray
     cells: np.ndarray  # (n, 6): a, b, c, alpha, beta, gamma
     volumes: np.ndarray  # (n,)
-    # Rotation (deg) of U(t)·U0⁻¹ decomposed about the lab x, y, z axes (phi1, phi2, phi3), U0 the
-    # static U, exactly as dials.plot_scan_varying_model with its default e1/e2/e3.
-    orientation: np.ndarray  # (n, 3)
-    # The same decomposition of U(t)·U(0)⁻¹: the drift since the first scan point (row 0 is 0).
-    orientation_from_first: np.ndarray  # (n, 3)
     U: np.ndarray  # (n, 3, 3) orientation matrices, for any other decomposition
+    U_static: np.ndarray  # (3, 3) the crystal's static U
+
+    # The decompositions are worked out when first asked for (only the cell plots do): a key
+    # result or a space group read from the same .expt should not pay for them.
+    @functools.cached_property
+    def orientation(self) -> np.ndarray:
+        """(n, 3) rotation (deg) of U(t)·U0⁻¹ about the lab x, y, z axes (phi1, phi2, phi3), U0
+        the static U, exactly as dials.plot_scan_varying_model with its default e1/e2/e3."""
+        return _decompose(self.U, self.U_static.T)
+
+    @functools.cached_property
+    def orientation_from_first(self) -> np.ndarray:
+        """(n, 3) the same decomposition of U(t)·U(0)⁻¹: the drift since the first scan point."""
+        return _decompose(self.U, self.U[0].T)
 
 
 @dataclass(frozen=True)
@@ -285,6 +294,13 @@ def _axis_angle_matrix(axis: np.ndarray, angle: float) -> np.ndarray:
     )
 
 
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    # np.cross on 3-vectors costs ~60 µs of argument handling, 300 times per scan-varying model.
+    return np.array(
+        (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+    )
+
+
 def solve_rotation_angles(
     r: np.ndarray, e1: Vec3, e2: Vec3, e3: Vec3
 ) -> tuple[float, float, float] | None:
@@ -294,7 +310,7 @@ def solve_rotation_angles(
     solve_r3_rotation_for_angles_given_axes (Thomas 1990 / Pointless euler_explicit).
     """
     e1v, e2v, e3v = (np.asarray(e, float) / np.linalg.norm(e) for e in (e1, e2, e3))
-    e2xe3 = np.cross(e2v, e3v)
+    e2xe3 = _cross(e2v, e3v)
     if float(e2xe3 @ e2xe3) < 1.0e-6:
         return None
     u = e2xe3 / np.linalg.norm(e2xe3)
@@ -333,13 +349,13 @@ def solve_rotation_angles(
     norm2 = float((v1 @ v1) * (w1 @ w1))
     if norm2 > 1.0e-8:
         norm2 = math.sqrt(norm2)
-        phi1 = wrap(math.atan2(float(v1 @ np.cross(w1, e1v)) / norm2, float(v1 @ w1) / norm2))
+        phi1 = wrap(math.atan2(float(v1 @ _cross(w1, e1v)) / norm2, float(v1 @ w1) / norm2))
     else:
         phi1 = 0.0
     r1inv = _axis_angle_matrix(e1v, -phi1)
     r3 = r2.T @ r1inv @ r
     r3u = r3 @ u
-    phi3 = math.atan2(float(u @ np.cross(r3u, e3v)), float(u @ r3u))
+    phi3 = math.atan2(float(u @ _cross(r3u, e3v)), float(u @ r3u))
     return (phi1, phi2, phi3)
 
 
@@ -416,7 +432,7 @@ def _parse_panel(d: Any) -> Panel | None:
     slow = _vec(d.get("slow_axis"))
     distance = None
     if origin and fast and slow:
-        normal = np.cross(fast, slow)
+        normal = _cross(fast, slow)
         n = float(np.linalg.norm(normal))
         if n > 0:
             distance = abs(float(np.dot(origin, normal / n)))
@@ -573,8 +589,6 @@ def _parse_scan_varying(
     cells = _cells_from_real_space(real)
     volumes = np.abs(np.linalg.det(real))
     u_mats = _u_from_a(a_mats, cells)
-    orientation = _decompose(u_mats, u_static.T)
-    orientation_from_first = _decompose(u_mats, u_mats[0].T)
     n = len(a_mats)
     if scan is not None:
         phi = scan.oscillation_start + np.arange(n) * scan.oscillation_width
@@ -584,9 +598,8 @@ def _parse_scan_varying(
         phi=phi,
         cells=cells,
         volumes=volumes,
-        orientation=orientation,
-        orientation_from_first=orientation_from_first,
         U=u_mats,
+        U_static=np.asarray(u_static, dtype=float),
     )
 
 
