@@ -164,6 +164,10 @@ async def test_panels_load_from_real_outputs(tmp_path: Path) -> None:
         from thas_tui.widgets.histogram import SpotHistogram
 
         hist = app.dashboard.query_one(SpotHistogram)
+        # Read, but drawn only when its tab is shown (the log tab is).
+        assert not hist.counts
+        await pilot.press("s")
+        await pilot.pause()
         assert hist.counts is not None and sum(c or 0 for c in hist.counts) == 54
 
 

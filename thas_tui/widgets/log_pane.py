@@ -33,7 +33,7 @@ class LogPane(Log):
     # Textual lays out the whole screen whenever a widget's virtual size changes; a growing log
     # changes it at every write, and that layout was half of the dashboard's CPU during a run.
     # Only the scrollbars depend on it: lay out when they appear or vanish, else move the thumb
-    # (the vertical one is always shown, thas.tcss).
+    # (thas.tcss shows both always: no layout at all).
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     def watch_virtual_size(self, old: Size, new: Size) -> None:
@@ -41,7 +41,10 @@ class LogPane(Log):
         vertical_toggles = self.styles.overflow_y == "auto" and (old.height > window.height) != (
             new.height > window.height
         )
-        if vertical_toggles or (old.width > window.width) != (new.width > window.width):
+        horizontal_toggles = self.styles.overflow_x == "auto" and (old.width > window.width) != (
+            new.width > window.width
+        )
+        if vertical_toggles or horizontal_toggles:
             self.refresh(layout=True)
             return
         bar = self._vertical_scrollbar

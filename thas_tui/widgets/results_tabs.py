@@ -45,6 +45,10 @@ class ResultsTabs(Vertical):
         self.ascii_only = ascii_only
         self.live_pixels = panel_data.LiveStrongPixels()
         self._live_beat = Beat(self, self._show_live_spots, LIVE_SPOTS_INTERVAL)
+        # Data read for a panel whose tab is not shown: drawn when the tab is. Textual lays out
+        # the whole screen when an undisplayed widget changes size too, and during a run most
+        # panels change while the log is what is looked at.
+        self._waiting: dict[str, object] = {}
 
     @property
     def active(self) -> str:
@@ -52,7 +56,18 @@ class ResultsTabs(Vertical):
 
     @active.setter
     def active(self, tab: str) -> None:
+        self._draw_waiting(tab)  # before the switch, so the tab never shows stale data
         self.query_one(TabbedContent).active = tab
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # A tab clicked with the mouse: the setter above was not on the way.
+        if event.pane.id is not None:
+            self._draw_waiting(event.pane.id)
+
+    def _draw_waiting(self, tab: str) -> None:
+        data = self._waiting.pop(tab, None)
+        if data is not None:
+            self._draw(tab, data)
 
     def compose(self) -> ComposeResult:
         a = self.ascii_only
@@ -78,6 +93,7 @@ class ResultsTabs(Vertical):
     # -- live find_spots ------------------------------------------------------------------------
     def start_live_spots(self, workdir: Path) -> None:
         self._live_beat.cancel()
+        self._waiting.pop("spots", None)  # the live counts replace an earlier run's
         self.live_pixels = panel_data.LiveStrongPixels()
         rng = panel_data.image_range(workdir)
         if rng is not None:
@@ -110,6 +126,13 @@ class ResultsTabs(Vertical):
         return problems
 
     def _show(self, panel: str, data) -> None:
+        if panel != self.active:
+            self._waiting[panel] = data
+            return
+        self._waiting.pop(panel, None)
+        self._draw(panel, data)
+
+    def _draw(self, panel: str, data) -> None:
         if panel == "spots":
             self.query_one(SpotHistogram).set_counts(data.first_image, data.counts, data.kind)
         elif panel == "rmsd":
