@@ -286,3 +286,27 @@ async def test_growing_log_keeps_its_end_in_view_and_its_scrollbar_true(tmp_path
         assert log.lines[-1] == "line 239"
         # The last line is drawn in the pane's last row.
         assert log.render_line(log.scrollable_content_region.height - 1).text.startswith("line 239")
+
+
+async def test_log_width_is_measured_with_the_write(tmp_path: Path) -> None:
+    """A wide line's width is known when it is written (Textual's default measures it in a
+    thread worker, whose answer costs a second screen update), and no layout pass follows."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        log = app.dashboard.query_one(LogPane)
+        await pilot.pause()
+        layouts = []
+        real_refresh = log.refresh
+
+        def refresh(*args, **kwargs):
+            if kwargs.get("layout"):
+                layouts.append(kwargs)
+            return real_refresh(*args, **kwargs)
+
+        log.refresh = refresh
+        log.write_lines(["x" * 300, "short"])
+        assert log.virtual_size.width >= 300
+        assert log.horizontal_scrollbar.window_virtual_size >= 300
+        log.write_lines([f"line {i}" for i in range(500)])
+        assert log.vertical_scrollbar.window_virtual_size == 502
+        assert layouts == []
