@@ -110,10 +110,14 @@ class DashboardScreen(Screen):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield StageTree(self.pipeline, ascii_only=self.ascii_only, id="stage-tree")
-                yield ProgressWidget(id="stage-progress")
                 yield Label("", id="status")
                 yield StageDetail(id="stage-detail")
-            yield ResultsTabs(ascii_only=self.ascii_only, id="panels")
+            # The progress sits under the log, not under the tree: a screen update renders
+            # every widget in the box around what changed, and the log and progress change
+            # together every second; side by side with the log, that box held the stage tree.
+            with Vertical(id="right"):
+                yield ResultsTabs(ascii_only=self.ascii_only, id="panels")
+                yield ProgressWidget(id="stage-progress")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -160,16 +164,17 @@ class DashboardScreen(Screen):
         return True
 
     def _schedule_tick(self) -> None:
-        # On the whole second of the shared beat, so the clocks repaint with the live panes.
-        self.set_timer(until_next(1.0), self._tick)
+        # Half a second off the live panes' beat (widgets/frame.py). A screen update renders
+        # every widget inside the box around everything that changed: the header's row with
+        # the log and progress below would be the whole screen, stage tree included; apart,
+        # they are one line and the lower part.
+        self.set_timer(until_next(1.0, time.monotonic() + 0.5), self._tick)
 
     def _tick(self) -> None:
         self._schedule_tick()
         self._ticks += 1
-        # A second's repaint covers the union of what changed: the header's one line alone is
-        # cheap, with the detail (mid-left) it spans the whole screen. The tree (any cell
-        # update re-renders every row) and the detail tick every TREE_TICK s, the header every
-        # second.
+        # The tree (any cell update re-renders every row) and the detail tick every TREE_TICK
+        # s, the header every second.
         if self._ticks % TREE_TICK == 0:
             self.query_one(StageTree).refresh_running()
             selected = self.query_one(StageTree).selected_stage
