@@ -164,23 +164,24 @@ class DashboardScreen(Screen):
         return True
 
     def _schedule_tick(self) -> None:
-        # Half a second off the live panes' beat (widgets/frame.py). A screen update renders
-        # every widget inside the box around everything that changed: the header's row with
-        # the log and progress below would be the whole screen, stage tree included; apart,
-        # they are one line and the lower part.
-        self.set_timer(until_next(1.0, time.monotonic() + 0.5), self._tick)
+        # On the live panes' beat (widgets/frame.py), so that the clock lands in their update.
+        self.set_timer(until_next(1.0), self._tick)
 
     def _tick(self) -> None:
         self._schedule_tick()
         self._ticks += 1
-        # The tree (any cell update re-renders every row) and the detail tick every TREE_TICK
-        # s, the header every second.
+        # A screen update renders every widget inside the box around all that changed, and
+        # an update of the top or left of the screen is a box around the whole of it (the
+        # stage tree, a DataTable, re-renders every row for any cell). So the clock that
+        # ticks every second is the progress row's, under the log; the tree, the detail and
+        # the header tick every TREE_TICK s.
+        self.query_one(ProgressWidget).tick()
         if self._ticks % TREE_TICK == 0:
             self.query_one(StageTree).refresh_running()
             selected = self.query_one(StageTree).selected_stage
             if selected and self.pipeline[selected].state is State.RUNNING:
                 self.query_one(StageDetail).show(self.pipeline[selected])
-        self.query_one(RunHeader).tick()
+            self.query_one(RunHeader).tick()
 
     _ticks = 0
 
@@ -273,7 +274,7 @@ class DashboardScreen(Screen):
             tree.refresh_stage(event.stage)
             self._refresh_detail(event.stage)
             self.query_one(RunHeader).running = self.pipeline[event.stage].spec.title
-            self.query_one(ProgressWidget).start(event.stage)
+            self.query_one(ProgressWidget).start(event.stage, self.pipeline[event.stage].started)
             if event.stage == "find_spots":
                 self.query_one(ResultsTabs).start_live_spots(self.workdir)
             if self.auto_tabs and self.follow:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar
@@ -25,12 +27,15 @@ class StageProgress(Vertical):
         self._beat = Beat(self, self._show_latest)
 
     def compose(self) -> ComposeResult:
-        yield Label("", id="progress-label")
+        with Horizontal(id="progress-head"):
+            yield Label("", id="progress-label")
+            yield Label("", id="progress-clock")
         with Horizontal(id="progress-row"):
             yield ProgressBar(total=1, show_eta=False, show_percentage=True, id="progress-bar")
             yield Label("", id="progress-eta")
 
-    def start(self, stage: str) -> None:
+    def start(self, stage: str, started: float | None = None) -> None:
+        self._started = time.time() if started is None else started
         self._key = (stage, "")
         self._clock = EtaClock()
         _set(self.query_one("#progress-label", Label), f"{stage}: starting")
@@ -38,7 +43,16 @@ class StageProgress(Vertical):
         # stage costs the dashboard more CPU than everything else together.
         self.query_one("#progress-bar", ProgressBar).update(total=1, progress=0)
         _set(self.query_one("#progress-eta", Label), "")
+        self.tick()
         self.set_class(False, "-idle")
+
+    _started: float | None = None
+
+    def tick(self) -> None:
+        """The running stage's clock, every second (the screen calls it on the beat)."""
+        if self._started is not None:
+            elapsed = format_seconds(max(0.0, time.time() - self._started))
+            _set(self.query_one("#progress-clock", Label), elapsed)
 
     def update_progress(self, stage: str, progress: Progress) -> None:
         """Show the latest progress, at most once per frame (see widgets/frame.py)."""
@@ -81,6 +95,7 @@ class StageProgress(Vertical):
     def finish(self) -> None:
         self._beat.cancel()
         self._latest = None
+        self._started = None
         self.set_class(True, "-idle")
 
 
