@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 from collections.abc import Iterable
@@ -26,6 +27,21 @@ def unicode_ok() -> bool:
         os.environ.get("LC_ALL") or os.environ.get("LC_CTYPE") or os.environ.get("LANG") or ""
     ).upper()
     return not enc or "UTF-8" in enc or "UTF8" in enc
+
+
+# Seconds after start-up (first paint, the hidden panels mounted) to settle the garbage collector.
+SETTLE_AFTER = 1.0
+
+
+def settle_garbage() -> None:
+    """Collect once, then exempt what is left from later full collections (``gc.freeze``).
+
+    Python's full collection walks every object alive, and a Textual screen holds ~90,000
+    after start-up: while DIALS floods the log, such 50-80 ms pauses were the tail of the
+    key-press latency (benchmarks/README.md, *Live flood*). Walking only what was made since
+    takes ~10 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 class ThasApp(App[int]):
@@ -71,6 +87,7 @@ class ThasApp(App[int]):
         self._handle_hangup()
         for note in self.startup_notes:
             self.notify(note, severity="warning", timeout=10)
+        self.set_timer(SETTLE_AFTER, settle_garbage)
 
     def action_request_quit(self) -> None:
         self.dashboard.action_request_quit()

@@ -310,3 +310,19 @@ async def test_log_width_is_measured_with_the_write(tmp_path: Path) -> None:
         log.write_lines([f"line {i}" for i in range(500)])
         assert log.vertical_scrollbar.window_virtual_size == 502
         assert layouts == []
+
+
+async def test_garbage_settled_after_start_up(tmp_path: Path) -> None:
+    """A second after start-up the app's objects are exempt from full collections, which
+    otherwise paused a flooded dashboard for 50-80 ms at a time."""
+    import gc
+
+    from thas_tui.app import SETTLE_AFTER
+
+    gc.unfreeze()
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert gc.get_freeze_count() == 0
+        await pilot.pause(SETTLE_AFTER + 0.3)
+        assert gc.get_freeze_count() > 10_000
