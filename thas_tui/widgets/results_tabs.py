@@ -34,15 +34,7 @@ PANELS_OF_STAGE: dict[str, tuple[str, ...]] = {
 }
 # At most this often (s) is the live strong-pixel histogram redrawn.
 LIVE_SPOTS_INTERVAL = FRAME
-PANEL_TITLES = {
-    "spots": "Spots",
-    "rmsd": "RMSD",
-    "cell": "Cell",
-    "integration": "Integration",
-    "symmetry": "Symmetry",
-    "merging": "Merging",
-}
-ALL_PANELS = tuple(PANEL_TITLES)
+ALL_PANELS = ("spots", "rmsd", "cell", "integration", "symmetry", "merging")
 
 
 class ResultsTabs(Vertical):
@@ -73,49 +65,30 @@ class ResultsTabs(Vertical):
             self._draw_waiting(event.pane.id)
 
     def _draw_waiting(self, tab: str) -> None:
-        if not self._ready:
-            return
         data = self._waiting.pop(tab, None)
         if data is not None:
             self._draw(tab, data)
 
     def compose(self) -> ComposeResult:
+        a = self.ascii_only
         with TabbedContent(initial="log"):
             with TabPane("Log", id="log"):
                 yield LogPane(id="log-pane")
-            for tab, title in PANEL_TITLES.items():
-                yield TabPane(title, id=tab)
-
-    # The hidden tabs' widgets are mounted just after the first paint: styling them was a
-    # quarter of the time to it. Until then, data for them waits as for any hidden tab.
-    _ready = False
-    _live_waiting = False
-
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._mount_panels)
-
-    async def _mount_panels(self) -> None:
-        a = self.ascii_only
-        panels = {
-            "spots": [SpotHistogram(ascii_only=a, id="spot-histogram")],
-            "rmsd": [RmsdTable(id="rmsd-table")],
-            "cell": [CellPlots(ascii_only=a, id="cell-plots")],
-            "integration": [IntegrationPanel(id="integration-panel")],
-            "symmetry": [VerticalScroll(SymmetryPanel(id="symmetry-panel"))],
-            "merging": [
-                VerticalScroll(
-                    TableOne(id="table-one"), MergingPlots(ascii_only=a, id="merging-plots")
-                )
-            ],
-        }
-        with self.app.batch_update():
-            await asyncio.gather(
-                *(self.query_one(f"#{tab}", TabPane).mount_all(w) for tab, w in panels.items())
-            )
-        self._ready = True
-        if self._live_waiting:
-            self._show_live_spots()
-        self._draw_waiting(self.active)
+            with TabPane("Spots", id="spots"):
+                yield SpotHistogram(ascii_only=a, id="spot-histogram")
+            with TabPane("RMSD", id="rmsd"):
+                yield RmsdTable(id="rmsd-table")
+            with TabPane("Cell", id="cell"):
+                yield CellPlots(ascii_only=a, id="cell-plots")
+            with TabPane("Integration", id="integration"):
+                yield IntegrationPanel(id="integration-panel")
+            with TabPane("Symmetry", id="symmetry"):
+                with VerticalScroll():
+                    yield SymmetryPanel(id="symmetry-panel")
+            with TabPane("Merging", id="merging"):
+                with VerticalScroll():
+                    yield TableOne(id="table-one")
+                    yield MergingPlots(ascii_only=a, id="merging-plots")
 
     # -- live find_spots ------------------------------------------------------------------------
     def start_live_spots(self, workdir: Path) -> None:
@@ -125,8 +98,7 @@ class ResultsTabs(Vertical):
         rng = panel_data.image_range(workdir)
         if rng is not None:
             self.live_pixels.set_range(*rng)
-        if self._ready:
-            self.query_one(SpotHistogram).clear()
+        self.query_one(SpotHistogram).clear()
 
     def feed_live_spots(self, lines: list[str]) -> None:
         # Latest value wins: the histogram is redrawn at most LIVE_SPOTS_INTERVAL apart however
@@ -135,9 +107,6 @@ class ResultsTabs(Vertical):
             self._live_beat.poke()
 
     def _show_live_spots(self) -> None:
-        self._live_waiting = not self._ready
-        if self._live_waiting:
-            return
         data = self.live_pixels.spots()
         if data is not None:
             self.query_one(SpotHistogram).set_counts(data.first_image, data.counts, data.kind)
@@ -157,7 +126,7 @@ class ResultsTabs(Vertical):
         return problems
 
     def _show(self, panel: str, data) -> None:
-        if not self._ready or panel != self.active:
+        if panel != self.active:
             self._waiting[panel] = data
             return
         self._waiting.pop(panel, None)
