@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# What a live follower reads, parses and hands on in one go (~250 DIALS lines, a few ms): a flood then
+# What a live follower reads, parses and hands on in one go (~1,000 DIALS lines): a flood then
 # arrives as several batches with the event loop free in between, not as one long stall.
 BATCH_BYTES = 64 << 10
 
