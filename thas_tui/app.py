@@ -29,7 +29,7 @@ def unicode_ok() -> bool:
     return not enc or "UTF-8" in enc or "UTF8" in enc
 
 
-# Seconds after start-up (first paint, the hidden panels mounted) to settle the garbage collector.
+# Seconds after start-up (the first paint done, the screen built) to settle the garbage collector.
 SETTLE_AFTER = 1.0
 
 

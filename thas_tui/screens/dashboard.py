@@ -31,7 +31,7 @@ from thas_tui.core.readers.bravais import BravaisSolution
 from thas_tui.core.watcher import DirectoryWatcher
 from thas_tui.screens.bravais_picker import BravaisPicker
 from thas_tui.screens.quit_dialog import QuitDialog
-from thas_tui.widgets.frame import until_next
+from thas_tui.widgets.frame import FRAME, until_next
 from thas_tui.widgets.log_pane import LogPane
 from thas_tui.widgets.results_tabs import PANELS_OF_STAGE, ResultsTabs
 from thas_tui.widgets.run_header import RunHeader
@@ -165,7 +165,7 @@ class DashboardScreen(Screen):
 
     def _schedule_tick(self) -> None:
         # On the live panes' beat (widgets/frame.py), so that the clock lands in their update.
-        self.set_timer(until_next(1.0), self._tick)
+        self.set_timer(until_next(FRAME), self._tick)
 
     def _tick(self) -> None:
         self._schedule_tick()
