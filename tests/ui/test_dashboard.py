@@ -40,6 +40,12 @@ def send(screen: DashboardScreen, event) -> None:
     screen.post_message(PipelineEvent(event))
 
 
+def start_stage(screen: DashboardScreen, stage: str, log_path: Path) -> None:
+    """What the orchestrator does as a stage starts: its state, then the event."""
+    screen.pipeline[stage].state = State.RUNNING
+    send(screen, StageStarted(stage, 1, [f"dials.{stage}"], str(log_path)))
+
+
 def cell_text(tree: StageTree, stage: str, column: str) -> str:
     return str(tree.get_cell(stage, column))
 
@@ -79,8 +85,7 @@ async def test_log_pane_follows_the_running_stage(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.dashboard
         log = screen.query_one(LogPane)
-        screen.pipeline["find_spots"].state = State.RUNNING
-        send(screen, StageStarted("find_spots", 1, ["dials.find_spots"], str(tmp_path / "f.log")))
+        start_stage(screen, "find_spots", tmp_path / "f.log")
         send(
             screen,
             StageOutput(
@@ -270,8 +275,7 @@ async def test_growing_log_keeps_its_end_in_view_and_its_scrollbar_true(tmp_path
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.dashboard
         log = screen.query_one(LogPane)
-        screen.pipeline["integrate"].state = State.RUNNING
-        send(screen, StageStarted("integrate", 1, ["dials.integrate"], str(tmp_path / "i.log")))
+        start_stage(screen, "integrate", tmp_path / "i.log")
         await pilot.pause()
         n = 0
         for _ in range(6):
@@ -280,9 +284,8 @@ async def test_growing_log_keeps_its_end_in_view_and_its_scrollbar_true(tmp_path
             await pilot.pause(FLUSH_INTERVAL + 0.1)  # past the pane's flush beat
             assert log.line_count == n
             assert log.scroll_y == log.max_scroll_y  # following the end
-            if log.show_vertical_scrollbar:
-                assert log.vertical_scrollbar.window_virtual_size == n
-        assert log.show_vertical_scrollbar  # always shown, so never a layout to add it
+            assert log.show_vertical_scrollbar  # always shown, so never a layout to add it
+            assert log.vertical_scrollbar.window_virtual_size == n
         assert log.lines[-1] == "line 239"
         # The last line is drawn in the pane's last row.
         assert log.render_line(log.scrollable_content_region.height - 1).text.startswith("line 239")
