@@ -103,6 +103,8 @@ class PaintProbe:
         self.render_output = render_output
         self.paints = 0
         self.bytes = 0
+        # perf_counter() of the first and of the latest paint.
+        self.first = self.last = float("nan")
         self._orig = app._display
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[float]]] = []
         app._display = self._display
@@ -115,6 +117,9 @@ class PaintProbe:
             return
         now = time.perf_counter()
         self.paints += 1
+        if self.paints == 1:
+            self.first = now
+        self.last = now
         for item in list(self._waiters):
             pred, fut = item
             if fut.done():

@@ -34,7 +34,8 @@ SETTLE_AFTER = 1.0
 
 
 def settle_garbage() -> None:
-    """Collect once, then exempt what is left from later full collections (``gc.freeze``).
+    """Collect once, then exempt what is left from later full collections (``gc.freeze``), and
+    collect again from then on (``launch.hold_garbage`` stops it while the dashboard is built).
 
     Python's full collection walks every object alive, and a Textual screen holds ~90,000
     after start-up: while DIALS floods the log, such 50-80 ms pauses were the tail of the
@@ -42,6 +43,7 @@ def settle_garbage() -> None:
     takes ~10 ms."""
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 class ThasApp(App[int]):

@@ -13,3 +13,4 @@ def _unfreeze_garbage():
     # process running many apps, a finished app's objects must become collectable again.
     yield
     gc.unfreeze()
+    gc.enable()  # launch.hold_garbage stops collection until an app has settled

@@ -6,14 +6,16 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
+from thas_tui.core.decimate import envelope
+from thas_tui.widgets.ansi_strips import AnsiStrips
 from thas_tui.widgets.panel import Panel
 
 EMPTY_MESSAGE = "no data yet — appears when scan-varying refine finishes"
@@ -61,7 +63,8 @@ def ascii_text(text: str) -> str:
 
 
 class PanelPlot(PlotextPlot):
-    """A PlotextPlot redrawn from a draw function at every render, so ticks follow its size."""
+    """A PlotextPlot redrawn from a draw function when its data or size changes, so ticks follow
+    its size; its lines are decoded to strips directly (see widgets/ansi_strips.py)."""
 
     DEFAULT_CSS = """
     PanelPlot { width: 1fr; height: 1fr; min-width: 20; min-height: 7; }
@@ -72,10 +75,15 @@ class PanelPlot(PlotextPlot):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, classes=classes)
         self._draw: DrawFunc | None = None
+        self._version = 0
+        self._decoder = AnsiStrips()
+        self._strips: list[Strip] = []
+        self._strips_key: tuple[object, ...] | None = None
 
     def set_draw(self, draw: DrawFunc | None) -> None:
         """Use `draw(plt, width, height, marker)` to build the figure at each render."""
         self._draw = draw
+        self._version += 1
         self.refresh()
 
     def marker(self, index: int, letter: str) -> str:
@@ -84,24 +92,36 @@ class PanelPlot(PlotextPlot):
             return letter
         return "braille"
 
-    def render(self):  # type: ignore[override]
+    def build_ansi(self) -> str:
+        """The figure as plotext draws it at the widget's size, with terminal colour codes."""
+        width, height = self.size
         plt = self.plt
         plt.clear_figure()
         if self._draw is not None:
-            self._draw(plt, self.size.width, self.size.height, self.marker)
-        rendered = super().render()
-        if self.ascii_only and isinstance(rendered, Text):
-            # Same length translation keeps the ANSI spans aligned.
-            return _translate_text(rendered)
-        return rendered
+            self._draw(plt, width, height, self.marker)
+        # As PlotextPlot.render: the size twice (textual-plotext issue 5) and the app's theme.
+        plt.plotsize(width, height)
+        plt._set_size(width, height)  # noqa: SLF001
+        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        ansi = plt.build()
+        if self.ascii_only:
+            # Escape codes are ASCII: only the drawing changes.
+            ansi = ansi.translate(_ONE_CHAR_ASCII)
+        return ansi
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        key = (width, height, self._version, self.ascii_only, self.app.theme, self.theme)
+        if key != self._strips_key:
+            self._strips = self._decoder.strips(self.build_ansi(), width, height, self.rich_style)
+            self._strips_key = key
+        if 0 <= y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(width, self.rich_style)
 
 
-def _translate_text(text: Text) -> Text:
-    # The multi-character stand-ins (α → al) would shift spans, so only frame glyphs here.
-    table = {k: v for k, v in _ASCII_FRAME.items() if len(v) == 1}
-    new = text.copy()
-    new.plain = text.plain.translate(table)
-    return new
+# The multi-character stand-ins (α → alpha) would shift the columns, so only one-for-one ones.
+_ONE_CHAR_ASCII = str.maketrans({k: v for k, v in _ASCII_FRAME.items() if len(v) == 1})
 
 
 @dataclass(frozen=True)
@@ -215,16 +235,20 @@ class CellPlots(Panel):
         def series(index: int) -> list[float]:
             return [cell[index] - starts[index] for cell in self._cells]
 
+        # A braille plot has two dots per column: more points than that per column only cost
+        # plotext time (801 points at 800 images: 24 ms a plot, 10 ms thinned).
         def draw_lengths(plt: Plot, width: int, height: int, marker) -> None:
             for i, name in enumerate("abc"):
-                plt.plot(images, series(i), marker=marker(i, name), label=fix(f"{name}"))
+                xs, ys = envelope(images, series(i), 2 * width)
+                plt.plot(xs, ys, marker=marker(i, name), label=fix(f"{name}"))
             plt.title(fix("Δa Δb Δc (Å)"))
             _style_axes(plt, images, width, height, [v for i in range(3) for v in series(i)])
 
         def draw_angles(plt: Plot, width: int, height: int, marker) -> None:
             fixed = all(abs(v) < 1e-6 for i in range(3, 6) for v in series(i))
             for i, (name, letter) in enumerate(zip("αβγ", "ABG", strict=True)):
-                plt.plot(images, series(3 + i), marker=marker(i, letter), label=fix(name))
+                xs, ys = envelope(images, series(3 + i), 2 * width)
+                plt.plot(xs, ys, marker=marker(i, letter), label=fix(name))
             # Constrained angles (e.g. 90° in orthorhombic) never move; say so instead of
             # leaving a reader to wonder about a flat line.
             plt.title(fix("Δα Δβ Δγ (°), fixed" if fixed else "Δα Δβ Δγ (°)"))
@@ -237,8 +261,8 @@ class CellPlots(Panel):
                 plt.title("orientation: not given")
                 return
             for i in range(3):
-                values = [a[i] for a in angles]
-                plt.plot(images, values, marker=marker(i, str(i + 1)), label=fix(f"φ{i + 1}"))
+                xs, ys = envelope(images, [a[i] for a in angles], 2 * width)
+                plt.plot(xs, ys, marker=marker(i, str(i + 1)), label=fix(f"φ{i + 1}"))
             plt.title(fix("φ1 φ2 φ3 (°)"))
             _style_axes(plt, images, width, height, [v for a in angles for v in a])
 

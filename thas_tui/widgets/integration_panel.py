@@ -11,6 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from thas_tui.widgets.by_width import ByWidth
 from thas_tui.widgets.panel import Panel
 
 EMPTY_MESSAGE = "no data yet — appears when integrate finishes"
@@ -106,6 +107,10 @@ class IntegrationPanel(Panel):
     def render(self) -> RenderableType:
         if not self._has_data:
             return Text(EMPTY_MESSAGE, style=self._style("empty"))
+        # Built at the width Textual lays it out at, and rendered once for that width.
+        return ByWidth(self._build)
+
+    def _build(self, width: int) -> RenderableType:
         ascii_only = self.ascii_only
         deg = " deg" if ascii_only else "°"
         sb, sm = ("sigma_b", "sigma_m") if ascii_only else ("σb", "σm")

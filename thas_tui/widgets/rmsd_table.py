@@ -13,6 +13,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from thas_tui.widgets.by_width import ByWidth
+
 EMPTY_MESSAGE = "no data yet — appears when index or refine finishes a cycle"
 # Changes smaller than this (relative, averaged over x, y, z) read as "no change": DIALS stops
 # refining when the RMSDs stop moving by about this much.
@@ -106,12 +108,16 @@ class RmsdTable(Widget):
     def render(self) -> RenderableType:
         if not self._rows:
             return Text(EMPTY_MESSAGE, style=self._style("empty"))
+        # Built at the width Textual lays it out at, and rendered once for that width.
+        return ByWidth(self._build)
+
+    def _build(self, width: int) -> RenderableType:
         glyphs = ASCII_GLYPHS if self.ascii_only else GLYPHS
         last = self._rows[-1]
         nref = f"{last.nref:,} reflections" if last.nref is not None else "reflections: –"
         title = Text(f"{self._title} — {nref}", style=self._style("title"), no_wrap=True)
 
-        narrow = self.size.width < 60
+        narrow = width < 60
         table = Table(
             box=box.ASCII2 if self.ascii_only else box.SIMPLE_HEAD,
             show_edge=False,

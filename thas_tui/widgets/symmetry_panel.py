@@ -11,6 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from thas_tui.widgets.by_width import ByWidth
 from thas_tui.widgets.panel import Panel
 
 EMPTY_MESSAGE = "no data yet — appears when symmetry finishes"
@@ -142,8 +143,12 @@ class SymmetryPanel(Panel):
     def render(self) -> RenderableType:
         if not self._laue and not self._space_group:
             return Text(EMPTY_MESSAGE, style=self._style("empty"))
+        # Built at the width Textual lays it out at, and rendered once for that width.
+        return ByWidth(self._build)
+
+    def _build(self, width: int) -> RenderableType:
         ascii_only = self.ascii_only
-        narrow = self.size.width < 70
+        narrow = width < 70
         parts: list[RenderableType] = []
         if self._space_group:
             line = Text("Space group: ", style=self._style("title"))

@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from thas_tui.widgets.by_width import ByWidth
 from thas_tui.widgets.panel import Panel
 
 EMPTY_MESSAGE = "no data yet — appears when scale finishes"
@@ -126,6 +127,10 @@ class TableOne(Panel):
     def render(self) -> RenderableType:
         if not self._rows:
             return Text(EMPTY_MESSAGE, style=self._style("empty"))
+        # Built at the width Textual lays it out at, and rendered once for that width.
+        return ByWidth(self._build)
+
+    def _build(self, width: int) -> RenderableType:
         ascii_only = self.ascii_only
         table = Table(
             box=box.ASCII2 if ascii_only else box.SIMPLE_HEAD,
