@@ -334,3 +334,77 @@ async def test_garbage_settled_after_start_up(tmp_path: Path) -> None:
         await pilot.pause(SETTLE_AFTER + 0.3)
         assert gc.get_freeze_count() > 10_000
         assert gc.isenabled()
+
+
+async def test_a_tab_switch_scrolls_the_panes_and_lays_nothing_out(tmp_path: Path) -> None:
+    """Showing another tab moves the strip of panes; a full layout at every switch (what a
+    tabbed switcher costs) was the largest part of a key press while DIALS floods the log."""
+    from textual.screen import Screen
+
+    from thas_tui.widgets.results_tabs import PANES, PaneStrip, ResultsTabs
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.dashboard
+        tabs = screen.query_one(ResultsTabs)
+        strip = screen.query_one(PaneStrip)
+        for tab in ("spots", "log"):  # first views: their layout is done
+            await pilot.press(tab[0])
+            await pilot.pause()
+        layouts: list[bool] = []
+        original = Screen._refresh_layout
+
+        def counting(self, size=None, scroll=False):
+            layouts.append(scroll)
+            return original(self, size, scroll)
+
+        Screen._refresh_layout = counting  # type: ignore[method-assign]
+        try:
+            for key, tab in (("s", "spots"), ("l", "log"), ("r", "rmsd"), ("m", "merging")):
+                await pilot.press(key)
+                await pilot.pause()
+                assert tabs.active == tab
+                pane = screen.query_one(f"#{tab}")
+                assert strip.scroll_x == list(PANES).index(tab) * strip.size.width
+                assert pane.region.x == strip.region.x  # the shown pane fills the strip
+                assert pane.region.width == strip.region.width
+        finally:
+            Screen._refresh_layout = original  # type: ignore[method-assign]
+        assert layouts and not [scroll for scroll in layouts if not scroll]
+
+
+async def test_panes_follow_a_resize_and_the_mouse(tmp_path: Path) -> None:
+    from thas_tui.widgets.results_tabs import PaneStrip, ResultsTabs
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.dashboard
+        tabs = screen.query_one(ResultsTabs)
+        strip = screen.query_one(PaneStrip)
+        await pilot.click("#tab-cell")
+        await pilot.pause()
+        assert tabs.active == "cell"
+        await pilot.resize_terminal(90, 30)
+        await pilot.pause()
+        await pilot.pause()
+        pane = screen.query_one("#cell")
+        assert pane.region.x == strip.region.x and pane.region.width == strip.region.width
+
+
+async def test_only_the_shown_pane_takes_the_focus(tmp_path: Path) -> None:
+    from thas_tui.widgets.results_tabs import ResultsTabs
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.dashboard
+        log = screen.query_one(LogPane)
+        symmetry_scroll = screen.query_one("#symmetry VerticalScroll")
+        assert log in screen.focus_chain
+        assert symmetry_scroll not in screen.focus_chain
+        log.focus()
+        await pilot.press("y")
+        await pilot.pause()
+        assert screen.query_one(ResultsTabs).active == "symmetry"
+        assert screen.focused is None  # the log, scrolled away, keeps no keys
+        assert symmetry_scroll in screen.focus_chain
+        assert log not in screen.focus_chain

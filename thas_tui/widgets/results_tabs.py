@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import TabbedContent, TabPane
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Tab, Tabs
 
 from thas_tui.core import panel_data
 from thas_tui.core.errors import UnreadableFile
@@ -35,6 +35,57 @@ PANELS_OF_STAGE: dict[str, tuple[str, ...]] = {
 # At most this often (s) is the live strong-pixel histogram redrawn.
 LIVE_SPOTS_INTERVAL = FRAME
 ALL_PANELS = ("spots", "rmsd", "cell", "integration", "symmetry", "merging")
+# Every pane and its tab's label, in tab order.
+PANES = {
+    "log": "Log",
+    "spots": "Spots",
+    "rmsd": "RMSD",
+    "cell": "Cell",
+    "integration": "Integration",
+    "symmetry": "Symmetry",
+    "merging": "Merging",
+}
+
+
+class Pane(Vertical):
+    """One tab's content, as wide as the strip; focusable inside only while it is shown."""
+
+    def allow_focus_children(self) -> bool:
+        strip = self.parent
+        return isinstance(strip, PaneStrip) and strip.shown == self.id
+
+
+class PaneStrip(Horizontal):
+    """The panes side by side, scrolled to the one shown.
+
+    Textual lays out the whole screen when a widget is shown or hidden (``display``), as a
+    tabbed switcher does at every tab change: 14 ms a switch while DIALS floods the log, the
+    largest part of a key press. A scroll only redraws what comes into view.
+    """
+
+    DEFAULT_CSS = """
+    PaneStrip { overflow: hidden hidden; height: 1fr; }
+    PaneStrip > Pane { width: 100%; height: 1fr; }
+    """
+
+    shown = "log"
+
+    def show(self, pane: str) -> None:
+        self.shown = pane
+        self._scroll()
+        # As when a tabbed switcher hides the pane with the focus: nothing keeps it.
+        focused = self.screen.focused
+        if focused is not None and any(
+            isinstance(node, Pane) and node.id != pane for node in focused.ancestors
+        ):
+            focused.blur()
+
+    def _scroll(self) -> None:
+        index = list(PANES).index(self.shown)
+        self.scroll_to(x=index * self.size.width, animate=False, force=True, immediate=True)
+
+    def on_resize(self) -> None:
+        self._scroll()
 
 
 class ResultsTabs(Vertical):
@@ -52,17 +103,23 @@ class ResultsTabs(Vertical):
 
     @property
     def active(self) -> str:
-        return self.query_one(TabbedContent).active
+        return self.query_one(PaneStrip).shown
 
     @active.setter
     def active(self, tab: str) -> None:
+        if tab not in PANES:
+            raise ValueError(f"no such tab: {tab}")
         self._draw_waiting(tab)  # before the switch, so the tab never shows stale data
-        self.query_one(TabbedContent).active = tab
+        self.query_one(PaneStrip).show(tab)
+        self.query_one(Tabs).active = f"tab-{tab}"
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        # A tab clicked with the mouse: the setter above was not on the way.
-        if event.pane.id is not None:
-            self._draw_waiting(event.pane.id)
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        # A tab clicked with the mouse or chosen with the arrow keys on the tab bar.
+        event.stop()
+        tab = (event.tab.id or "").removeprefix("tab-")
+        if tab in PANES and tab != self.active:
+            self._draw_waiting(tab)
+            self.query_one(PaneStrip).show(tab)
 
     def _draw_waiting(self, tab: str) -> None:
         data = self._waiting.pop(tab, None)
@@ -71,21 +128,22 @@ class ResultsTabs(Vertical):
 
     def compose(self) -> ComposeResult:
         a = self.ascii_only
-        with TabbedContent(initial="log"):
-            with TabPane("Log", id="log"):
+        yield Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in PANES.items()))
+        with PaneStrip():
+            with Pane(id="log"):
                 yield LogPane(id="log-pane")
-            with TabPane("Spots", id="spots"):
+            with Pane(id="spots"):
                 yield SpotHistogram(ascii_only=a, id="spot-histogram")
-            with TabPane("RMSD", id="rmsd"):
+            with Pane(id="rmsd"):
                 yield RmsdTable(id="rmsd-table")
-            with TabPane("Cell", id="cell"):
+            with Pane(id="cell"):
                 yield CellPlots(ascii_only=a, id="cell-plots")
-            with TabPane("Integration", id="integration"):
+            with Pane(id="integration"):
                 yield IntegrationPanel(id="integration-panel")
-            with TabPane("Symmetry", id="symmetry"):
+            with Pane(id="symmetry"):
                 with VerticalScroll():
                     yield SymmetryPanel(id="symmetry-panel")
-            with TabPane("Merging", id="merging"):
+            with Pane(id="merging"):
                 with VerticalScroll():
                     yield TableOne(id="table-one")
                     yield MergingPlots(ascii_only=a, id="merging-plots")
