@@ -136,7 +136,11 @@ class PaintProbe:
 
 
 def make_app(workdir: Path, pipeline, autostart: bool = False, dials=None, config=None):
-    """The real ThasApp, built as tests/ui/test_dashboard.py's make_app builds it."""
+    """The real ThasApp, built as tests/ui/test_dashboard.py's make_app builds it, with the
+    garbage collector held until it settles as ``launch`` does for every dashboard."""
+    from thas_tui.launch import hold_garbage
+
+    hold_garbage()
     from thas_tui.app import ThasApp
     from thas_tui.core.commands import RunConfig
     from thas_tui.core.dials_env import DialsEnv
