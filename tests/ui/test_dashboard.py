@@ -315,6 +315,26 @@ async def test_log_width_is_measured_with_the_write(tmp_path: Path) -> None:
         assert layouts == []
 
 
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["Found 1469 strong pixels on image 544", "x" * 211],  # printable ASCII: the fast path
+        ["\tcolumns\tafter\ttabs", "short"],  # tabs expand to the next multiple of 8
+        ["⟨I/σ(I)⟩ Å", "数据数据数据数据"],  # not ASCII: cells, not characters
+        ["control \x15\x7f characters", "x"],
+    ],
+)
+async def test_log_width_is_the_widest_lines_cells(tmp_path: Path, lines: list[str]) -> None:
+    from rich.cells import cell_len
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)):
+        log = app.dashboard.query_one(LogPane)
+        log.clear()
+        log.write_lines(lines)
+        assert log.virtual_size.width == max(cell_len(LogPane._process_line(x)) for x in lines)
+
+
 async def test_garbage_settled_after_start_up(tmp_path: Path) -> None:
     """No collection while the dashboard is built (three full ones cost ~95 ms of its first
     second); a second after start-up the app's objects are exempt from full collections,

@@ -59,9 +59,17 @@ class LogPane(Log):
         # Textual measures new lines' width in a thread worker whose answer arrives ~50 ms later
         # and costs a second screen update per beat; a beat's lines (at most MAX_LINES) are
         # measured here in less time than that update takes.
-        if lines:
+        if not lines:
+            return
+        text = "".join(lines)
+        if text.isascii() and text.isprintable():
+            # DIALS writes printable ASCII: a character is a cell, and the beat's 5,000 lines
+            # are measured in 0.3 ms instead of 5.
+            width = max(map(len, lines))
+        else:
             process = self._process_line
-            self._update_maximum_width(updates, max(cell_len(process(line)) for line in lines))
+            width = max(cell_len(process(line)) for line in lines)
+        self._update_maximum_width(updates, width)
 
     def show_stage(self, stage: str, log_path: str | None) -> None:
         """Replace the content with the last MAX_LINES lines of a stage's log."""
