@@ -8,7 +8,7 @@ from pathlib import Path
 
 from thas_tui.core.errors import UnreadableFile
 from thas_tui.core.parsers import registry
-from thas_tui.core.parsers.find_spots import strong_pixels_on_image
+from thas_tui.core.parsers.find_spots import strong_pixels_by_image
 from thas_tui.core.readers import refl
 from thas_tui.core.readers.expt import read_expt
 from thas_tui.core.readers.merging_stats import MergingStats, read_merging_stats
@@ -42,13 +42,9 @@ class LiveStrongPixels:
 
     def feed(self, lines: list[str]) -> bool:
         """Take new lines; True when a count was added."""
-        added = False
-        for line in lines:
-            found = strong_pixels_on_image(line)
-            if found:
-                self.by_image[found[0]] = found[1]
-                added = True
-        return added
+        found = strong_pixels_by_image(lines)
+        self.by_image.update(found)
+        return bool(found)
 
     def set_range(self, first: int, last: int) -> None:
         self.first, self.last = first, last

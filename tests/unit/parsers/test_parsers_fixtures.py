@@ -97,6 +97,29 @@ def test_find_spots(
     assert max(hist.heights) == 10
 
 
+@pytest.mark.parametrize(
+    ("source", "n_images", "first", "last"),
+    [
+        (f"{B2}/dials.find_spots.log", 720, 1752, 1523),
+        (f"{T832}/dials.find_spots.log", 540, 2865, 2452),
+        ("3.12/verbose/dials.find_spots.log", 15, 89, 213),
+    ],
+)
+def test_live_strong_pixels_in_batches(source: str, n_images: int, first: int, last: int) -> None:
+    """The live histogram's batches of log lines, however cut, give the whole log's counts."""
+    from thas_tui.core.panel_data import LiveStrongPixels
+
+    lines = read(log_path(source)).splitlines()
+    whole = find_spots.parse("\n".join(lines)).strong_pixels
+    live = LiveStrongPixels()
+    added = [live.feed(lines[i : i + 97]) for i in range(0, len(lines), 97)]
+    assert live.by_image == whole
+    assert len(live.by_image) == n_images
+    assert (live.by_image[1], live.by_image[n_images]) == (first, last)
+    assert any(added)
+    assert not live.feed(["no counts here", "Found 3 strong pixels"])  # nothing to add
+
+
 def test_find_spots_histogram_columns_3_12() -> None:
     """The 15 columns of the 3.12 histogram, identical in stdout and in the timed -v log."""
     expected = [4, 2, 0, 2, 4, 5, 0, 5, 0, 7, 1, 3, 4, 7, 10]
