@@ -24,6 +24,7 @@ from thas_tui.core.failures import (
 )
 from thas_tui.core.journal import Journal, thas_dir
 from thas_tui.core.parsers.common import Progress
+from thas_tui.core.parsers.registry import latest_progress
 from thas_tui.core.pipeline import Pipeline, StageRun, State
 from thas_tui.core.readers.bravais import BravaisSolution
 
@@ -286,11 +287,7 @@ class Orchestrator:
             self.emit(StageOutput(name, lines))
             if tracker is None:
                 return
-            latest = None
-            for line in lines:
-                p = tracker.feed(line)
-                if p is not None:
-                    latest = p
+            latest = latest_progress(tracker, lines)
             if latest is not None:
                 self.emit(StageProgress(name, latest))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from thas_tui.core import stage_info
 from thas_tui.core.errors import ThasError
 from thas_tui.core.orchestrator import Emit, StageFinished, StageOutput, StageProgress, StageStarted
+from thas_tui.core.parsers.registry import latest_progress
 from thas_tui.core.pipeline import Pipeline, StageRun, State
 from thas_tui.core.rundir import RunDirState, StageState, read_rundir
 from thas_tui.core.tail import BATCH_BYTES, LineTailer
@@ -158,11 +159,7 @@ class DirectoryWatcher:
         self.emit(StageOutput(stage, lines))
         if self._tracker is None:
             return
-        latest = None
-        for line in lines:
-            p = self._tracker.feed(line)
-            if p is not None:
-                latest = p
+        latest = latest_progress(self._tracker, lines)
         if latest is not None:
             self.emit(StageProgress(stage, latest))
 

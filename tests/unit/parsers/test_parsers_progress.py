@@ -15,7 +15,7 @@ from thas_tui.core.parsers import (
     refine_bravais,
 )
 from thas_tui.core.parsers.common import LineNormaliser, iter_lines, read_tables
-from thas_tui.core.parsers.registry import program_key
+from thas_tui.core.parsers.registry import latest_progress, program_key
 
 B2 = "dials-2.2.11_betalactamase"
 B832 = "dials-3.dev.832_betalactamase"
@@ -55,6 +55,31 @@ def test_find_spots_progress(source: str, n_images: int) -> None:
     assert all(p.total == n_images for p in counting)
     assert reports[-1].phase == "Done"
     assert (reports[-1].done, reports[-1].total, reports[-1].fraction) == (n_images, n_images, 1.0)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        f"{B2}/dials.find_spots.log",
+        f"{T832}/dials.find_spots.log",
+        "3.12/verbose/dials.find_spots.log",
+        "3.12/chunksize5/find_spots.stdout",
+    ],
+)
+@pytest.mark.parametrize("batch", [1, 7, 300])
+def test_find_spots_progress_in_batches_as_line_by_line(source: str, batch: int) -> None:
+    """A batch of lines (a flood is read in thousands) ends where feeding them one by one does."""
+    lines = read(log_path(source)).splitlines()
+    one_by_one, batched = find_spots.FindSpotsProgress(), find_spots.FindSpotsProgress()
+    for i in range(0, len(lines), batch):
+        chunk = lines[i : i + batch]
+        expected = None
+        for line in chunk:
+            p = one_by_one.feed(line)
+            expected = p if p is not None else expected
+        assert latest_progress(batched, chunk) == expected
+    assert batched.progress() == one_by_one.progress()
+    assert batched.progress().phase == "Done"
 
 
 def test_find_spots_progress_crlf() -> None:

@@ -16,6 +16,20 @@ class ProgressTracker(Protocol):
     def feed(self, line: str) -> Progress | None: ...
 
 
+def latest_progress(tracker: ProgressTracker, lines: list[str]) -> Progress | None:
+    """The last Progress that feeding ``lines`` gives, or None; a tracker with a
+    ``feed_lines`` method of its own (a faster way through a batch) is handed the batch."""
+    feed_lines = getattr(tracker, "feed_lines", None)
+    if feed_lines is not None:
+        return feed_lines(lines)
+    latest = None
+    for line in lines:
+        p = tracker.feed(line)
+        if p is not None:
+            latest = p
+    return latest
+
+
 @dataclass(frozen=True)
 class ProgramParsers:
     """The parser of a program's whole log and the factory of its live-progress tracker."""
