@@ -96,9 +96,9 @@ class ResultsTabs(Vertical):
         self.ascii_only = ascii_only
         self.live_pixels = panel_data.LiveStrongPixels()
         self._live_beat = Beat(self, self._show_live_spots, LIVE_SPOTS_INTERVAL)
-        # Data read for a panel whose tab is not shown: drawn when the tab is. Textual lays out
-        # the whole screen when an undisplayed widget changes size too, and during a run most
-        # panels change while the log is what is looked at.
+        # Data read for a panel whose tab is not shown: drawn when the tab is. A panel whose
+        # size changes lays out the whole screen, scrolled out of view or not, and during a run
+        # most panels change while the log is what is looked at.
         self._waiting: dict[str, object] = {}
 
     @property
