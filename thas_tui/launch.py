@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from thas_tui.core.commands import RunConfig
-from thas_tui.core.dials_env import DialsEnv, find_dials
+from thas_tui.core.dials_env import NO_DIALS, DialsEnv, find_dials, locate_dials
 from thas_tui.core.errors import ThasError
 from thas_tui.core.orchestrator import Orchestrator
 from thas_tui.core.pipeline import DEMO_STAGE_NAMES, STAGE_NAMES, Pipeline, State
@@ -249,20 +249,15 @@ def attach(args: argparse.Namespace) -> int:
 
 
 def attach_app(workdir: Path, dials_dir: str | None, read_only: str | None = None, watch=True):
-    """The dashboard of an existing directory, its state read from the files and the journal."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    """The dashboard of an existing directory, its state read from the files and the journal.
+    DIALS's version is asked once the dashboard shows (``dials.version`` is a DIALS start-up)."""
     from thas_tui.core.watcher import pipeline_from_dir
 
-    # Asking dials.version takes a DIALS start-up: let it run while we read the directory and
-    # import the UI.
     hold_garbage()
-    with ThreadPoolExecutor(1) as pool:
-        probe = pool.submit(_dials_or_none, dials_dir)
-        pipeline, _ = pipeline_from_dir(workdir)
-        from thas_tui.app import ThasApp
+    dials = _dials_or_none(dials_dir)
+    pipeline, _ = pipeline_from_dir(workdir)
+    from thas_tui.app import ThasApp
 
-        dials = probe.result()
     config = RunConfig(nproc=os.cpu_count() or 1)
     _apply_settings(config, workdir, pipeline)
     return ThasApp(
@@ -301,11 +296,12 @@ def _apply_settings(config: RunConfig, workdir: Path, pipeline: Pipeline) -> dic
 
 
 def _dials_or_none(dials_dir: str | None) -> DialsEnv:
-    """DIALS if found; else a placeholder: watching needs no DIALS, only resuming does (and says so)."""
+    """DIALS if found, its version still to ask; else a placeholder: watching needs no DIALS,
+    only resuming does (and says so)."""
     try:
-        return find_dials(dials_dir)
+        return locate_dials(dials_dir)
     except ThasError:
-        return DialsEnv(bin_dir=Path("/nonexistent"), version="not found", python="python3")
+        return NO_DIALS
 
 
 def _wait_for_pid(pid: int, poll: float = 1.0) -> None:

@@ -113,14 +113,33 @@ def read_version(bin_dir: Path, timeout: float = 60.0) -> str:
     return ".".join(p for p in m.groups() if p)
 
 
-def find_dials(dials_dir: str | None = None, environ: dict[str, str] | None = None) -> DialsEnv:
-    """Locate DIALS (``--dials-dir``, then ``$THAS_DIALS_DIR``, then PATH) or raise DialsNotFound."""
+# The version of a DIALS located but not asked yet (locate_dials).
+VERSION_PENDING = "…"
+# What a dashboard watching a directory runs with when no DIALS was found: resuming says so.
+NO_DIALS = DialsEnv(bin_dir=Path("/nonexistent"), version="not found", python="python3")
+
+
+def locate_dials(dials_dir: str | None = None, environ: dict[str, str] | None = None) -> DialsEnv:
+    """DIALS's programs and Python (``--dials-dir``, then ``$THAS_DIALS_DIR``, then PATH), its
+    version not asked yet: ``dials.version`` is a DIALS start-up, a second or more in a bundle.
+    Raises DialsNotFound."""
     env = dict(os.environ if environ is None else environ)
     bin_dir = _find_bin_dir(dials_dir, env)
-    version = read_version(bin_dir)
+    return DialsEnv(bin_dir=bin_dir, version=VERSION_PENDING, python=_python_for(bin_dir))
+
+
+def with_version(dials: DialsEnv) -> DialsEnv:
+    """``dials`` with the version its ``dials.version`` reports; DialsTooOld when it is too old."""
+    version = read_version(dials.bin_dir)
     if version != "unknown" and version_tuple(version) < MIN_VERSION:
         raise DialsTooOld(
-            f"DIALS {version} in {bin_dir} is too old: thas-tui needs DIALS "
+            f"DIALS {version} in {dials.bin_dir} is too old: thas-tui needs DIALS "
             f"{MIN_VERSION[0]}.{MIN_VERSION[1]} or newer.\n" + INSTALL_HINT
         )
-    return DialsEnv(bin_dir=bin_dir, version=version, python=_python_for(bin_dir))
+    return DialsEnv(bin_dir=dials.bin_dir, version=version, python=dials.python)
+
+
+def find_dials(dials_dir: str | None = None, environ: dict[str, str] | None = None) -> DialsEnv:
+    """Locate DIALS (``--dials-dir``, then ``$THAS_DIALS_DIR``, then PATH) and check its version;
+    raise DialsNotFound or DialsTooOld."""
+    return with_version(locate_dials(dials_dir, environ))

@@ -15,7 +15,8 @@ from textual.widgets import Footer, Label
 
 from thas_tui.core import stage_info
 from thas_tui.core.commands import BadParameter, RunConfig
-from thas_tui.core.dials_env import DialsEnv
+from thas_tui.core.dials_env import NO_DIALS, VERSION_PENDING, DialsEnv, with_version
+from thas_tui.core.errors import ThasError
 from thas_tui.core.orchestrator import (
     BravaisChosen,
     Event,
@@ -123,6 +124,8 @@ class DashboardScreen(Screen):
     def on_mount(self) -> None:
         header = self.query_one(RunHeader)
         header.dials_version = self.dials.version
+        if self.dials.version == VERSION_PENDING:
+            self._ask_dials_version()
         header.workdir = str(self.workdir)
         header.dataset = stage_info.dataset_label(self.workdir) or _dataset_label(self.config)
         if self.read_only:
@@ -138,6 +141,23 @@ class DashboardScreen(Screen):
             self._show_latest_log()
             if self.watch:
                 self.watch_directory()
+
+    @work(thread=True, exclusive=True, group="dials-version")
+    def _ask_dials_version(self) -> None:
+        try:
+            dials = with_version(self.dials)
+        except ThasError as exc:
+            self.app.call_from_thread(self._no_usable_dials, str(exc))
+        else:
+            self.app.call_from_thread(self._set_dials, dials)
+
+    def _set_dials(self, dials: DialsEnv) -> None:
+        self.dials = dials
+        self.query_one(RunHeader).dials_version = dials.version
+
+    def _no_usable_dials(self, why: str) -> None:
+        self._set_dials(NO_DIALS)
+        self.notify(why, title="DIALS", severity="warning", timeout=10)
 
     def on_resize(self, event) -> None:
         self.set_class(self.size.width < 120, "-narrow")
