@@ -34,7 +34,6 @@ PANELS_OF_STAGE: dict[str, tuple[str, ...]] = {
 }
 # At most this often (s) is the live strong-pixel histogram redrawn.
 LIVE_SPOTS_INTERVAL = FRAME
-ALL_PANELS = ("spots", "rmsd", "cell", "integration", "symmetry", "merging")
 # Every pane and its tab's label, in tab order.
 PANES = {
     "log": "Log",
@@ -45,6 +44,8 @@ PANES = {
     "symmetry": "Symmetry",
     "merging": "Merging",
 }
+# The panes fed from files: all but the log.
+ALL_PANELS = tuple(pane for pane in PANES if pane != "log")
 
 
 class Pane(Vertical):
@@ -109,8 +110,7 @@ class ResultsTabs(Vertical):
     def active(self, tab: str) -> None:
         if tab not in PANES:
             raise ValueError(f"no such tab: {tab}")
-        self._draw_waiting(tab)  # before the switch, so the tab never shows stale data
-        self.query_one(PaneStrip).show(tab)
+        self._switch(tab)
         self.query_one(Tabs).active = f"tab-{tab}"
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
@@ -118,13 +118,14 @@ class ResultsTabs(Vertical):
         event.stop()
         tab = (event.tab.id or "").removeprefix("tab-")
         if tab in PANES and tab != self.active:
-            self._draw_waiting(tab)
-            self.query_one(PaneStrip).show(tab)
+            self._switch(tab)
 
-    def _draw_waiting(self, tab: str) -> None:
+    def _switch(self, tab: str) -> None:
+        # Waiting data first, so the tab never shows stale data.
         data = self._waiting.pop(tab, None)
         if data is not None:
             self._draw(tab, data)
+        self.query_one(PaneStrip).show(tab)
 
     def compose(self) -> ComposeResult:
         a = self.ascii_only
