@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 # `-v` makes DialsLogfileFormatter prefix "%6.1f: " (elapsed seconds) to the .log file only;
@@ -50,6 +50,16 @@ class Progress:
         if frac is None or self.phase_count <= 0:
             return None
         return min(1.0, (self.phase_index + frac) / self.phase_count)
+
+
+def feed_each(feed: Callable[[str], Progress | None], lines: Iterable[str]) -> Progress | None:
+    """Feed a live-progress tracker's ``feed`` line by line; the last Progress it gave, or None."""
+    latest = None
+    for line in lines:
+        p = feed(line)
+        if p is not None:
+            latest = p
+    return latest
 
 
 def strip_prefixes(line: str) -> str:

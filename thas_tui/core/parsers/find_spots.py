@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .common import LineNormaliser, Progress, find_failure, iter_lines, version_of
+from .common import LineNormaliser, Progress, feed_each, find_failure, iter_lines, version_of
 
 _FOUND = re.compile(r"Found (\d+) strong pixels on image (\d+)")
 
@@ -34,12 +34,9 @@ _CHUNK = re.compile(r"Setting chunksize=(\d+)")
 _EXTRACTED = re.compile(r"Extracted (\d+) spots")
 _FILTERED = re.compile(r"Filtered (\d+) of (\d+) spots")
 _SAVED = re.compile(r"Saved (\d+) reflections to (\S+)")
-# What FindSpotsProgress.feed looks for, for a whole batch at once: the per-image counts
-# (counted, not read) and the lines that change the phase or the total.
-_FOUND_ANY = re.compile(r"Found \d+ strong pixels on image \d+")
-_PHASES = re.compile(
-    r"Finding spots in image \d+ to \d+|Extracted \d+ spots|Saved \d+ reflections to \S+"
-)
+# The lines FindSpotsProgress.feed reads that change the phase or the total, as one pattern
+# to run over a whole batch (between them, the per-image counts are only counted).
+_PHASES = re.compile("|".join(p.pattern for p in (_RANGE, _EXTRACTED, _SAVED)))
 _HIST_HEAD = re.compile(r"(\d+) spots found on (\d+) images \(max (\d+) / bin\)")
 _HIST_AXIS = re.compile(r"(\d+) +image +(\d+)")
 _HIST_IMAGESET = re.compile(r"Histogram of per-image spot count for imageset (\d+)")
@@ -213,20 +210,16 @@ class FindSpotsProgress:
         per line (2.1 ms per 1,200 lines) was the dashboard's largest cost in such a flood."""
         text = "\n".join(lines)
         if "\x1b" in text:
-            latest = None
-            for line in lines:
-                p = self.feed(line)
-                latest = p if p is not None else latest
-            return latest
+            return feed_each(self.feed, lines)
         latest = None
         pos = 0
         for m in _PHASES.finditer(text):  # a handful per run: each goes through feed()
-            images = len(_FOUND_ANY.findall(text, pos, m.start()))
+            images = len(_FOUND.findall(text, pos, m.start()))
             if images:
                 latest = self._count(images)
             latest = self.feed(m[0]) or latest
             pos = m.end()
-        images = len(_FOUND_ANY.findall(text, pos))
+        images = len(_FOUND.findall(text, pos))
         if images:
             latest = self._count(images)
         return latest

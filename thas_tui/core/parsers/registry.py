@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import find_spots, index, integrate, merge, refine, refine_bravais, scale, symmetry
-from .common import Progress
+from .common import Progress, feed_each
 
 
 class ProgressTracker(Protocol):
@@ -22,12 +22,7 @@ def latest_progress(tracker: ProgressTracker, lines: list[str]) -> Progress | No
     feed_lines = getattr(tracker, "feed_lines", None)
     if feed_lines is not None:
         return feed_lines(lines)
-    latest = None
-    for line in lines:
-        p = tracker.feed(line)
-        if p is not None:
-            latest = p
-    return latest
+    return feed_each(tracker.feed, lines)
 
 
 @dataclass(frozen=True)
