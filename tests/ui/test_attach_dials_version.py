@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import stat
 import time
 from pathlib import Path
 
@@ -11,18 +10,8 @@ from thas_tui.launch import attach_app
 from thas_tui.widgets.run_header import RunHeader
 
 
-def slow_dials(tmp_path: Path, version: str, seconds: float) -> Path:
-    bin_dir = tmp_path / "dials-bin"
-    bin_dir.mkdir()
-    (bin_dir / "dials.import").write_text("#!/usr/bin/python3\n")
-    script = bin_dir / "dials.version"
-    script.write_text(f"#!/bin/sh\nsleep {seconds}\necho 'DIALS {version}'\n")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return bin_dir
-
-
-async def test_first_paint_does_not_wait_for_dials_version(tmp_path: Path) -> None:
-    bin_dir = slow_dials(tmp_path, "3.12", 1.5)
+async def test_first_paint_does_not_wait_for_dials_version(tmp_path: Path, fake_dials_bin) -> None:
+    bin_dir = fake_dials_bin("3.12", seconds=1.5)
     work = tmp_path / "proc"
     work.mkdir()
     t0 = time.monotonic()
@@ -39,8 +28,10 @@ async def test_first_paint_does_not_wait_for_dials_version(tmp_path: Path) -> No
         assert app.dashboard.dials.bin_dir == bin_dir.resolve()
 
 
-async def test_too_old_dials_found_after_the_first_paint_is_said(tmp_path: Path) -> None:
-    bin_dir = slow_dials(tmp_path, "2.2.11", 0)
+async def test_too_old_dials_found_after_the_first_paint_is_said(
+    tmp_path: Path, fake_dials_bin
+) -> None:
+    bin_dir = fake_dials_bin("2.2.11")
     work = tmp_path / "proc"
     work.mkdir()
     app = attach_app(work, str(bin_dir), watch=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,8 @@ from thas_tui.core.dials_env import (
 from thas_tui.core.errors import DialsNotFound
 
 
-def fake_dials(tmp_path: Path, version: str) -> Path:
-    """A bin/ with dials.import and a dials.version that leaves a mark when it runs."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "dials.import").write_text("#!/usr/bin/python3\n")
-    script = bin_dir / "dials.version"
-    script.write_text(f"#!/bin/sh\ntouch '{tmp_path}/asked'\necho 'DIALS {version}'\n")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return bin_dir
-
-
-def test_locate_runs_no_dials_program(tmp_path: Path) -> None:
-    bin_dir = fake_dials(tmp_path, "3.12")
+def test_locate_runs_no_dials_program(tmp_path: Path, fake_dials_bin) -> None:
+    bin_dir = fake_dials_bin("3.12")
     dials = locate_dials(str(bin_dir), environ={})
     assert dials.version == VERSION_PENDING
     assert (dials.bin_dir, dials.python) == (bin_dir.resolve(), "/usr/bin/python3")
@@ -40,8 +28,8 @@ def test_locate_runs_no_dials_program(tmp_path: Path) -> None:
     assert find_dials(str(bin_dir), environ={}).version == "3.12"
 
 
-def test_too_old_is_refused_when_asked(tmp_path: Path) -> None:
-    bin_dir = fake_dials(tmp_path, "2.2.11")
+def test_too_old_is_refused_when_asked(fake_dials_bin) -> None:
+    bin_dir = fake_dials_bin("2.2.11")
     dials = locate_dials(str(bin_dir), environ={})
     with pytest.raises(DialsTooOld, match="2.2.11 in .* is too old"):
         with_version(dials)
