@@ -63,8 +63,8 @@ class LogPane(Log):
             return
         text = "".join(lines)
         if text.isascii() and text.isprintable():
-            # DIALS writes printable ASCII: a character is a cell, and the beat's 5,000 lines
-            # are measured in 0.3 ms instead of 5.
+            # DIALS writes printable ASCII: a character is a cell, and a beat's 5,000 lines
+            # are measured in ~1 ms instead of ~9 (cell_len of each processed line).
             width = max(map(len, lines))
         else:
             process = self._process_line
