@@ -7,22 +7,39 @@ import json
 import os
 from pathlib import Path
 
-PRESETS = ("demo", "small")
-
 #: The generator, run under DIALS's Python (never imported here: it needs dxtbx).
 GENERATOR = Path(__file__).resolve().parent.parent / "sim" / "simulate_sweep.py"
+#: Its presets (image count, oscillation, distance), read by the generator itself.
+PRESETS_FILE = GENERATOR.with_name("presets.json")
+
+
+def _read_presets(path: Path = PRESETS_FILE) -> dict[str, dict]:
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in raw.items() if isinstance(v, dict)} if isinstance(raw, dict) else {}
+
+
+_PRESET_ENTRIES = _read_presets()
+#: Preset names: "demo" (the default), "small" (tests), "full" (800 images, benchmarks).
+PRESETS = tuple(_PRESET_ENTRIES)
 
 IMAGE_PREFIX = "thas_demo_"
 INFO_NAME = "sweep_info.json"
 
 
-def _generator_version(path: Path = GENERATOR) -> str:
-    # A digest of the script itself rather than a hand-bumped number: any change to the
-    # generator makes a new cache directory, so a stale sweep is never reused by mistake.
+def _generator_version(path: Path = GENERATOR, preset_entry: dict | None = None) -> str:
+    # A digest of the script and of this preset's own entry rather than a hand-bumped number:
+    # any change to the generator makes a new cache directory, so a stale sweep is never reused
+    # by mistake, while retuning one preset leaves the others' (an 800-image sweep) cached.
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        digest = hashlib.sha256(path.read_bytes())
     except OSError:
         return "unknown"
+    if preset_entry is not None:
+        digest.update(json.dumps(preset_entry, sort_keys=True).encode())
+    return digest.hexdigest()[:12]
 
 
 def cache_root() -> Path:
@@ -41,7 +58,7 @@ def _check_preset(preset: str) -> None:
 def demo_cache_dir(preset: str) -> Path:
     """Directory holding the complete sweep of ``preset`` for this generator version."""
     _check_preset(preset)
-    return cache_root() / f"demo-{preset}-{_generator_version()}"
+    return cache_root() / f"demo-{preset}-{_generator_version(preset_entry=_PRESET_ENTRIES[preset])}"
 
 
 def read_info(preset: str) -> dict | None:
