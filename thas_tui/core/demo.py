@@ -58,7 +58,9 @@ def _check_preset(preset: str) -> None:
 def demo_cache_dir(preset: str) -> Path:
     """Directory holding the complete sweep of ``preset`` for this generator version."""
     _check_preset(preset)
-    return cache_root() / f"demo-{preset}-{_generator_version(preset_entry=_PRESET_ENTRIES[preset])}"
+    return (
+        cache_root() / f"demo-{preset}-{_generator_version(preset_entry=_PRESET_ENTRIES[preset])}"
+    )
 
 
 def read_info(preset: str) -> dict | None:

@@ -50,6 +50,8 @@ class Preset:
     # Clean present and absent axial reflections required per screw axis; 0 accepts whatever the
     # best orientation records (too short a wedge to guarantee P 21 21 21).
     min_axial: int = 3
+    # The crystal's diffraction limit (A); None: it diffracts past the detector corners.
+    d_min: float | None = None
 
 
 # Image count drives the cost of find_spots and integrate, reflection count that of integrate and
@@ -439,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         args.distance or base.distance,
         base.description,
         base.min_axial if args.min_axial is None else args.min_axial,
+        base.d_min,
     )
     # The dashboard stops a stage with SIGTERM: turn it into SystemExit so the temporary
     # directory below is removed rather than left behind.
@@ -488,7 +491,9 @@ def _generate(
         beam, detector, gonio, format_class = _models(preset, Path(tmp))
     panel = detector[0]
     corners = [(0, 0), (NX, 0), (0, NY), (NX, NY)]
-    d_min = min(panel.get_resolution_at_pixel(beam.get_s0(), c) for c in corners)
+    d_min_corner = min(panel.get_resolution_at_pixel(beam.get_s0(), c) for c in corners)
+    # A crystal that stops diffracting inside the detector leaves its corners without spots.
+    d_min = max(d_min_corner, preset.d_min or 0.0)
 
     uc = uctbx.unit_cell(CELL)
     B = np.array(uc.fractionalization_matrix()).reshape(3, 3).T
@@ -586,7 +591,8 @@ def _generate(
         "wavelength": WAVELENGTH,
         "distance": preset.distance,
         "beam_centre_px": list(BEAM_CENTRE_PX),
-        "d_min_corner": round(d_min, 3),
+        "d_min_corner": round(d_min_corner, 3),
+        "d_min": round(d_min, 3),
         "template": str(final / f"{TEMPLATE_PREFIX}#####.cbf"),
         "format_class": format_class,
         "mosaicity_deg": MOSAICITY_DEG,
