@@ -11,6 +11,7 @@ from thas_tui import __version__
 EPILOG = """\
 examples:
   thas-tui demo                         process a simulated THAS1-like sweep, live
+  thas-tui demo --full                  the same crystal at THAS1 size (800 images)
   thas-tui run /data/thas1/*.cbf --dir proc
   thas-tui run /data/x_master.h5 --no-tui --auto-bravais
   thas-tui summary proc --json
@@ -62,8 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--dir", default="thas-demo", help="processing directory (default: ./thas-demo)"
     )
-    demo.add_argument(
-        "--preset", default="demo", choices=("demo", "small"), help="size of the simulated sweep"
+    size = demo.add_mutually_exclusive_group()
+    size.add_argument(
+        "--preset",
+        default="demo",
+        choices=("demo", "small", "full"),
+        help="size of the simulated sweep (demo: 45 images, 90 degrees; small: for tests)",
+    )
+    size.add_argument(
+        "--full",
+        dest="preset",
+        action="store_const",
+        const="full",
+        help="a THAS1-size sweep: 800 PILATUS 6M images, ~300,000 strong spots (= --preset full)",
     )
     _common_run_options(demo)
 

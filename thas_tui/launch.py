@@ -73,6 +73,11 @@ def demo_config(dials: DialsEnv, preset: str, config: RunConfig, pipeline: Pipel
     from thas_tui.core import demo
 
     config.demo_preset = preset
+    d_min = demo.crystal_d_min(preset)
+    if d_min is not None:
+        # Predicting past the crystal's limit would integrate empty shoeboxes to the corners and
+        # report the merged data as incomplete there: tell integrate, as a user would.
+        config.set_extra("integrate", [f"prediction.d_min={d_min:g}"])
     if demo.is_cached(preset):
         config.images = [str(p) for p in demo.image_paths(preset)]
         sim = pipeline["simulate"]
@@ -119,7 +124,7 @@ def _apply_phil(config: RunConfig, pipeline: Pipeline, specs: list[str]) -> None
             )
         by_stage.setdefault(stage, []).append(token)
     for stage, tokens in by_stage.items():
-        config.set_extra(stage, tokens)
+        config.set_extra(stage, config.extra.get(stage, []) + tokens)
 
 
 async def _ask_on_terminal(solutions: list[BravaisSolution]) -> int | None:

@@ -63,6 +63,13 @@ def demo_cache_dir(preset: str) -> Path:
     )
 
 
+def crystal_d_min(preset: str) -> float | None:
+    """The preset crystal's diffraction limit (A), or None when it diffracts past the corners."""
+    _check_preset(preset)
+    value = _PRESET_ENTRIES[preset].get("d_min")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def read_info(preset: str) -> dict | None:
     """The generator's ``sweep_info.json`` for ``preset``, or None when absent or unreadable."""
     try:

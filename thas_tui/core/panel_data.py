@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from thas_tui.core.errors import UnreadableFile
 from thas_tui.core.parsers import registry
 from thas_tui.core.parsers.find_spots import strong_pixels_by_image
@@ -30,6 +32,8 @@ class Spots:
     first_image: int
     counts: list[int]
     kind: str
+    # Spot z centroids with frame 0 = first_image (from strong.refl), for DIALS's own binning.
+    z: np.ndarray | None = None
 
 
 class LiveStrongPixels:
@@ -77,10 +81,20 @@ def spots(workdir: Path) -> Spots | None:
     if not path.exists() or rng is None:
         return _strong_pixels_from_log(workdir, rng)
     table = refl.read_refl(path, columns=("xyzobs.px.value", "id"))
-    counts = refl.spots_per_image(
-        table, rng, experiment_id=0 if table.get("id") is not None else None
-    )
-    return Spots(rng[0], [int(c) for c in counts], "spots")
+    experiment_id = 0 if table.get("id") is not None else None
+    counts = refl.spots_per_image(table, rng, experiment_id=experiment_id)
+    return Spots(rng[0], [int(c) for c in counts], "spots", _z(table, rng, experiment_id))
+
+
+def _z(table: refl.ReflectionTable, rng: tuple[int, int], experiment_id: int | None):
+    xyz = table.get("xyzobs.px.value")
+    if xyz is None:
+        return None
+    z = xyz[:, 2]
+    if experiment_id is not None:
+        z = z[table["id"] == experiment_id]
+    # DIALS's z counts frames from the array range's start (image first - 1).
+    return z - (rng[0] - 1)
 
 
 def _strong_pixels_from_log(workdir: Path, rng: tuple[int, int] | None) -> Spots | None:

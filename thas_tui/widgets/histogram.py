@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Sequence
 from typing import ClassVar
 
+import numpy as np
 from rich.style import Style
 from rich.text import Text
 
+from thas_tui.core.spot_bins import DIALS_WIDTH, bin_images, bin_z
 from thas_tui.widgets.panel import Panel
 
 # One character cell holds eight heights with the lower-block glyphs.
@@ -79,11 +80,18 @@ class SpotHistogram(Panel):
         # None marks an image not reported yet (live find_spots output arrives in bursts).
         self._counts: list[int | None] = []
         self._kind = "spots"
+        # Spot z centroids (frames) once strong.refl is read: bars then match DIALS's exactly.
+        self._z: np.ndarray | None = None
 
     # -- data in ---------------------------------------------------------------------------
-    def set_counts(self, first_image: int, counts: Sequence[int], kind: str) -> None:
-        """Show `counts[i]` for image `first_image + i`; kind is "spots" or "strong pixels (live)"."""
+    def set_counts(
+        self, first_image: int, counts: Sequence[int], kind: str, z: np.ndarray | None = None
+    ) -> None:
+        """Show `counts[i]` for image `first_image + i`; kind is "spots" or "strong pixels (live)".
+
+        ``z``: the spots' z centroids, when known, so that bars group them as DIALS does."""
         self._first_image = int(first_image)
+        self._z = z
         self._counts = [None if c is None else int(c) for c in counts]
         self._kind = kind
         self.refresh()
@@ -131,29 +139,37 @@ class SpotHistogram(Panel):
         total = sum(known)
         weak = set(self.weak_images)
 
-        peak = max(known)
-        gutter = len(f"{peak}") + 1
+        # The y labels need the peak's digits, known only after binning: the total bounds it.
+        gutter = len(f"{total}") + 1
         columns = max(1, width - gutter - 1)
-        per_bin = math.ceil(n / columns)
-        bins: list[tuple[int | None, bool, int]] = []  # (max count, holds weak image, first image)
-        for start in range(0, n, per_bin):
-            chunk = counts[start : start + per_bin]
-            values = [c for c in chunk if c is not None]
-            holds_weak = any(first + start + j in weak for j in range(len(chunk)))
-            bins.append((max(values) if values else None, holds_weak, first + start))
+        # One bar per image when they fit; otherwise the bars dials.find_spots' own histogram
+        # has (core.spot_bins: 60, fewer on a narrow terminal), so that "max N / bin" reads as
+        # in its log: binned from the spots' z once strong.refl exists, per-image counts live.
+        bars = n if n <= columns else min(DIALS_WIDTH, columns)
+        binned = (
+            bin_z(self._z, bars) if self._z is not None and self._z.size else None
+        ) or bin_images(counts, first, bars)
+        assert binned is not None
+        peak = binned.max_per_bin
+        per_bin = n / len(binned.counts)
+        bins: list[tuple[int | None, bool, int]] = []  # (count in bar, holds weak image, image)
+        for value, (f0, f1) in zip(binned.counts, binned.frames, strict=True):
+            reported = any(c is not None for c in counts[f0 : f1 + 1])
+            holds_weak = any(first + k in weak for k in range(f0, f1 + 1))
+            bins.append((value if reported else None, holds_weak, first + f0))
         # Few images: widen the bars so that they fill the width instead of huddling left.
-        bar_width = max(1, min(4, columns // len(bins))) if per_bin == 1 else 1
+        bar_width = max(1, min(4, columns // len(bins))) if per_bin == 1 else columns // len(bins)
 
         kind = self._kind
         label = "Strong pixels per image (live)" if kind.startswith("strong") else "Spots per image"
         if kind not in ("spots", "strong pixels (live)"):
             label = f"{kind} per image"
-        binning = f"bar = max of {per_bin} images" if per_bin > 1 else "bar = 1 image"
+        binning = f"bar = {per_bin:.3g} images" if per_bin > 1 else "bar = 1 image"
         parts = [
             label,
             f"{n} images ({first}{dash}{last})",
             f"total {total:,}",
-            f"max/bin {peak:,}",
+            f"max {peak:,} / bin",
             binning,
         ]
         title_lines = _pack(parts, width, " · " if not ascii_only else " | ")
@@ -208,7 +224,7 @@ class SpotHistogram(Panel):
                 out.append(mark * bar_width, style=weak_style if holds_weak else axis)
             out.append("\n")
 
-        out.append(self._x_labels(bins, bar_width, gutter, width), style=axis)
+        out.append(self._x_labels(bins, bar_width, gutter, width, last), style=axis)
         if weak_runs:
             head = f"blank/weak images (< {WEAK_FRACTION:.0%} of median): "
             body = format_ranges(weak_runs, max(10, width - len(head)), dash)
@@ -218,19 +234,29 @@ class SpotHistogram(Panel):
 
     @staticmethod
     def _x_labels(
-        bins: list[tuple[int | None, bool, int]], bar_width: int, gutter: int, width: int
+        bins: list[tuple[int | None, bool, int]],
+        bar_width: int,
+        gutter: int,
+        width: int,
+        last_image: int,
     ) -> str:
+        """First image under the first bar, last image ending under the last bar, and
+        between them a bar's first image every ten or more columns where it fits."""
         line = [" "] * width
+        end = text_end = min(width, gutter + len(bins) * bar_width)
+        last_text = str(last_image)
+        last_x = max(gutter, end - len(last_text))
         step = 10  # columns between labels, leaves room for 5-digit image numbers
-        col = 0
+        col = -step
         for index, (_v, _w, image) in enumerate(bins):
             x = gutter + index * bar_width
-            if index == 0 or x - col >= step:
-                text = str(image)
-                if x + len(text) > width:
-                    break
-                line[x : x + len(text)] = text
-                col = x
+            text = str(image)
+            if index and (x - col < step or x + len(text) + 2 > last_x):
+                continue
+            line[x : x + len(text)] = text
+            col = x
+        if len(bins) > 1 and col + len(str(bins[0][2])) < last_x:
+            line[last_x:text_end] = last_text
         return "".join(line).rstrip()
 
 
