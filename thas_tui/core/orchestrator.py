@@ -28,6 +28,9 @@ from thas_tui.core.parsers.registry import latest_progress
 from thas_tui.core.pipeline import Pipeline, StageRun, State
 from thas_tui.core.readers.bravais import BravaisSolution
 
+# Seconds between counts of the images a running integrate has opened.
+IMAGE_READS_INTERVAL = 1.0
+
 
 @dataclass
 class StageStarted:
@@ -299,6 +302,7 @@ class Orchestrator:
             except OSError:
                 pass  # disk full: the stage itself will fail and say so
 
+        reads = self._watch_image_reads(name, tracker)
         try:
             result = await run_process(
                 argv, self.workdir, log_path, on_lines, self.dials.subprocess_env(), on_start
@@ -307,6 +311,8 @@ class Orchestrator:
             return self._could_not_prepare(run, exc)
         finally:
             self._handle = None
+            if reads is not None:
+                reads.cancel()
         run.ended = result.ended
         run.exit_code = result.exit_code
         run.signal_name = signal_name(result.exit_code)
@@ -357,6 +363,30 @@ class Orchestrator:
         return run.state is State.DONE
 
     _last_failure: Failure | None = None
+
+    def _watch_image_reads(self, name: str, tracker) -> asyncio.Task | None:
+        """For a tracker that places image reads (integrate), count the program's opens of
+        the images each second and emit the progress they give."""
+        images_read = getattr(tracker, "images_read", None)
+        if images_read is None or not self.config.images:
+            return None
+        from thas_tui.core.image_reads import ImageReads
+
+        watcher = ImageReads(self.config.images)
+        if not watcher.active:
+            return None
+
+        async def poll() -> None:
+            try:
+                while True:
+                    await asyncio.sleep(IMAGE_READS_INTERVAL)
+                    progress = images_read(watcher.poll())
+                    if progress is not None:
+                        self.emit(StageProgress(name, progress))
+            finally:
+                watcher.close()
+
+        return asyncio.ensure_future(poll())
 
     def _could_not_prepare(self, run: StageRun, exc: OSError) -> bool:
         """A stage that could not start: its log or earlier outputs could not be written/moved."""

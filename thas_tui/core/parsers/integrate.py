@@ -288,6 +288,10 @@ class IntegrateProgress:
         self.phase_index = 0
         self.total: int | None = None
         self.done = 0
+        # Images the pass's blocks read in all (overlaps counted twice) and the opens seen
+        # since its blocks table: progress between "Frames:" lines (core.image_reads).
+        self._frames: int | None = None
+        self._reads = 0
 
     def feed(self, line: str) -> Progress | None:
         """Take one raw line; return the new Progress when it changed, else None."""
@@ -313,20 +317,39 @@ class IntegrateProgress:
         if not lines:
             return None
         table, _ = read_table(lines, 0)
-        if table.index("Frame From") is None:
+        first, last = table.index("Frame From"), table.index("Frame To")
+        if first is None:
             return None
         self.total = len(table.rows)
         self.done = 0
+        self._reads = 0
+        self._frames = None
+        if last is not None:
+            try:
+                # Frame From and Frame To are inclusive (1-20 is the 20 images of 0-40 degrees).
+                self._frames = sum(int(r[last]) - int(r[first]) + 1 for r in table.rows) or None
+            except (ValueError, IndexError):
+                self._frames = None
         return self.progress()
+
+    def images_read(self, n: int) -> Progress | None:
+        """``n`` more image files opened by the program: the new Progress, or None when the
+        reads cannot be placed (before a pass's blocks table) or change nothing."""
+        if n <= 0 or self._frames is None or self.total is None or self.phase == "Done":
+            return None
+        before = self.progress()
+        self._reads += n
+        after = self.progress()
+        return after if after != before else None
 
     def _handle(self, st: str) -> Progress | None:
         if st == MODELLING:
             self.phase, self.phase_index = "Modelling profiles", 0
-            self.done, self.total = 0, None
+            self.done, self.total, self._frames = 0, None, None
             return self.progress()
         if st == INTEGRATING:
             self.phase, self.phase_index = "Integrating", 1
-            self.done, self.total = 0, None
+            self.done, self.total, self._frames = 0, None, None
             return self.progress()
         if st.startswith("Frames:") and _FRAMES.search(st):
             self.done += 1
@@ -337,11 +360,27 @@ class IntegrateProgress:
             self.phase, self.phase_index = "Done", 1
             self.total = self.total or 1
             self.done = self.total
+            self._frames = None
             return self.progress()
         return None
 
     def progress(self) -> Progress:
-        """The current state."""
+        """The current state: in images read of the pass's blocks when reads are counted
+        (a block's images count as read once its "Frames:" line is out), else in blocks."""
+        if self._frames is not None and self.total and self._reads:
+            by_blocks = self._frames * self.done // self.total
+            done = max(by_blocks, min(self._reads, self._frames))
+            if self.done < self.total:
+                # The last block's results are not in until its line says so.
+                done = min(done, self._frames - 1)
+            return Progress(
+                phase=f"{self.phase}, images read",
+                done=done,
+                total=self._frames,
+                phase_index=self.phase_index,
+                phase_count=2,
+                detail=f"block {self.done}/{self.total} done",
+            )
         return Progress(
             phase=self.phase,
             done=self.done,
