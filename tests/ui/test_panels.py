@@ -415,3 +415,17 @@ def test_panel_snapshot(snap_compare, panel, size):
 def test_histogram_ascii_snapshot(snap_compare):
     """The spot histogram in ASCII for terminals without Unicode."""
     assert snap_compare(PanelApp("histogram", ascii_only=True), terminal_size=(80, 24))
+
+
+async def test_cell_plots_of_an_800_image_scan_show_all_801_points():
+    # dials.refine's scan-varying model of 800 images has 801 scan points (image edges).
+    app = PanelApp("cell", filled=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        images, cells, angles = scan_model(801, 1)
+        app.query_one(CellPlots).set_model(images, cells, angles)
+        await pilot.pause()
+        text = rendered_text(app.query_one(CellPlots))
+    assert "Scan-varying cell and orientation — 801 points, images 1–801" in text
+    assert "Δa = +0.030 Å (+0.05 %)" in text and "max |Δφ| = 0.040°" in text
+    axis = next(ln for ln in text.splitlines() if ln.strip().startswith("1 "))
+    assert axis.split()[0] == "1" and axis.split()[-1] == "801"
