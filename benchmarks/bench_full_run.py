@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PtyDashboard, machine, percentile, proc_cpu_seconds  # noqa: E402
+from _common import PtyDashboard, machine, percentile  # noqa: E402
 
 # Tab keys (dashboard BINDINGS): each switch repaints the results pane.
 KEYS = b"lsrpiym"
@@ -148,7 +148,9 @@ def main() -> int:
     dash.quit()
     ratio = r["dashboard_cpu_s"] / r["dials_cpu_s"] if r["dials_cpu_s"] else float("nan")
     print(f"dashboard CPU / DIALS CPU = {100 * ratio:.2f} % (target <= 2 %)")
-    print(f"key p99 {r['key_p99_ms']} ms (target <= 50 ms); RSS peak {r['rss_peak_mb']} MB (<= 200)")
+    print(
+        f"key p99 {r['key_p99_ms']} ms (target <= 50 ms); RSS peak {r['rss_peak_mb']} MB (<= 200)"
+    )
     return 0 if end.get("outcome") == "finished" else 1
 
 
