@@ -14,10 +14,12 @@ from thas_tui.core.parsers.common import find_failure
 class Failure:
     """A failed stage explained: one-line reason, detail lines, and what to try."""
 
-    kind: str  # "signal", "oom", "disk", "traceback", "sorry", "exit", "cancelled"
+    kind: str  # "signal", "oom", "disk", "traceback", "sorry", "exit", "cancelled", "limit"
     reason: str
     detail: list[str]
     hint: str = ""
+    # PHIL tokens that get the stage past a known DIALS limit: re-run with them (one key).
+    fix: tuple[str, ...] = ()
 
     def text(self) -> str:
         parts = [self.reason, *self.detail]
@@ -93,6 +95,56 @@ def signal_name(code: int | None) -> str | None:
         return f"signal {num}"
 
 
+_MIN_SPOTS_GOT = re.compile(r"got\s+(\d+) per degree and (\d+) in total")
+_MIN_SPOTS_NEED = re.compile(r"need\s+(\d+) per degree or\s+(\d+) in total")
+# Where dials.merge 3.12 crashes after writing its table when there are very few observations:
+# both in the JSON report (output.json), which xtriage and the anomalous statistics feed.
+_MERGE_REPORT_CRASH = ("merge_data_to_mtz_with_report_collection", "generate_json_data")
+
+
+def with_fix(tokens: list[str], fix: tuple[str, ...]) -> list[str]:
+    """A stage's extra PHIL tokens with ``fix`` applied (a fix replaces a token of its name)."""
+    names = {t.split("=", 1)[0] for t in fix}
+    return [t for t in tokens if t.split("=", 1)[0] not in names] + list(fix)
+
+
+def _known_limit(program: str, exit_code: int, log_tail: list[str]) -> Failure | None:
+    """DIALS limits a narrow wedge of few spots runs into, each with the parameters to change."""
+    text = "\n".join(log_tail)
+    if program.endswith("dials.integrate") and "Too few reflections for profile modelling" in text:
+        got, need = _MIN_SPOTS_GOT.search(text), _MIN_SPOTS_NEED.search(text)
+        per_degree, total = (int(got.group(1)), int(got.group(2))) if got else (3, 6)
+        fix = (
+            f"profile.gaussian_rs.min_spots.per_degree={max(1, per_degree // 3)}",
+            f"profile.gaussian_rs.min_spots.overall={max(1, total // 3)}",
+        )
+        found = f"{total} reference reflections ({per_degree} per degree)" if got else "too few"
+        needed = f"{need.group(1)} per degree or {need.group(2)} in total" if need else "more"
+        return Failure(
+            "limit",
+            f"{program} stopped: too few strong reflections to model the spot profiles "
+            f"(found {found}; its defaults need {needed}).",
+            [],
+            "Narrow wedges with few spots need lower minima: "
+            + " ".join(fix)
+            + ". Re-run integrate with them: F in the dashboard (e edits them first; "
+            "thas-tui attach DIR opens the dashboard on a headless run).",
+            fix,
+        )
+    if program.endswith("dials.merge") and any(k in text for k in _MERGE_REPORT_CRASH):
+        return Failure(
+            "limit",
+            f"{program} crashed after merging (exit code {exit_code}): DIALS 3.12 cannot write "
+            "its JSON report (xtriage and anomalous statistics) for so few observations.",
+            [ln.strip() for ln in log_tail if ln.strip()][-1:],
+            "Merge without the report: output.json=None (merged.mtz and the merging table in "
+            "the log are still written). Re-run merge so: F in the dashboard (thas-tui attach "
+            "DIR opens it on a headless run).",
+            ("output.json=None",),
+        )
+    return None
+
+
 def classify(
     program: str,
     exit_code: int | None,
@@ -120,6 +172,9 @@ def classify(
     resource = _disk_or_memory(program, exit_code, log_tail)
     if resource is not None:
         return resource
+    limit = _known_limit(program, exit_code, log_tail)
+    if limit is not None:
+        return limit
     # A Python traceback: show its last lines, where the exception is.
     for i in range(len(log_tail) - 1, -1, -1):
         if log_tail[i].startswith("Traceback (most recent call last)"):

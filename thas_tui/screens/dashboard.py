@@ -69,6 +69,7 @@ class DashboardScreen(Screen):
         Binding("R", "resume", "Resume"),
         Binding("f", "follow", "Follow running"),
         Binding("e", "edit_rerun", "Edit & re-run"),
+        Binding("F", "fix_rerun", "Fix & re-run", show=False),
         Binding("a", "attempts", "Attempts"),
     ]
 
@@ -314,6 +315,7 @@ class DashboardScreen(Screen):
             self.query_one(ProgressWidget).finish()
             self.query_one(RunHeader).running = ""
             if event.failure is not None and event.run.state is State.FAILED:
+                self._fix = (event.stage, event.failure.fix) if event.failure.fix else None
                 self._status(f"[b]{event.stage} failed[/b]: {event.failure.text()}")
                 self.notify(
                     event.failure.reason,
@@ -432,6 +434,45 @@ class DashboardScreen(Screen):
                 return f"{run.spec.title} has not finished: run the stages before {stage} first."
         if stage == "import" and not self.config.images:
             return "The images imported here are not known: start with thas-tui run IMAGES."
+        return None
+
+    _fix: tuple[str, tuple[str, ...]] | None = None
+
+    def action_fix_rerun(self) -> None:
+        """Re-run the stage that failed on a known DIALS limit with the parameters it names."""
+        from thas_tui.core.failures import with_fix
+
+        found = self._fix or self._fix_from_log()
+        if found is None:
+            self.notify("No failed stage with a known fix.", severity="warning")
+            return
+        stage, fix = found
+        why = self._why_not_rerun(stage)
+        if why:
+            self.notify(why, severity="warning")
+            return
+        try:
+            self.config.set_extra(stage, with_fix(self.config.extra.get(stage, []), fix))
+        except BadParameter as exc:
+            self.notify(str(exc), title="Not re-run", severity="error")
+            return
+        self._fix = None
+        self.notify(f"re-running {stage} with {' '.join(fix)}")
+        self.rerun_from(stage)
+
+    def _fix_from_log(self) -> tuple[str, tuple[str, ...]] | None:
+        """The known fix for a failed stage of an attached run, from the end of its log."""
+        from thas_tui.core.failures import classify
+        from thas_tui.core.tail import tail_lines
+
+        for run in self.pipeline:
+            if run.state is State.FAILED and run.log_path:
+                try:
+                    tail = tail_lines(run.log_path, 60)
+                except OSError:
+                    return None
+                failure = classify(run.spec.program, run.exit_code or 1, tail)
+                return (run.name, failure.fix) if failure and failure.fix else None
         return None
 
     def action_edit_rerun(self) -> None:
