@@ -137,10 +137,11 @@ def _known_limit(program: str, exit_code: int, log_tail: list[str]) -> Failure |
             f"{program} crashed after merging (exit code {exit_code}): DIALS 3.12 cannot write "
             "its JSON report (xtriage and anomalous statistics) for so few observations.",
             [ln.strip() for ln in log_tail if ln.strip()][-1:],
-            "Merge without the report: output.json=None (merged.mtz and the merging table in "
+            "Merge without the report: output.json=None output.html=None (merged.mtz and the "
+            "merging table in "
             "the log are still written). Re-run merge so: F in the dashboard (thas-tui attach "
             "DIR opens it on a headless run).",
-            ("output.json=None",),
+            ("output.json=None", "output.html=None"),
         )
     return None
 

@@ -49,7 +49,17 @@ def test_merge_report_crash_on_few_observations() -> None:
         "AttributeError: Please report this error to dials-support@lists.sourceforge.net: "
         "'NoneType' object has no attribute 'as_dict'"
     ]
-    assert f.fix == ("output.json=None",)
+    assert f.fix == ("output.json=None", "output.html=None")
+
+
+def test_merge_report_crash_four_sweeps() -> None:
+    # The 4-sweep run's scaled data: xtriage's assertion inside the same report.
+    f = classify("dials.merge", 1, _tail(FOUR_SWEEPS / "merge_report_crash.stdout", 40))
+    assert f is not None and f.kind == "limit"
+    assert f.detail == [
+        "AssertionError: Please report this error to dials-support@lists.sourceforge.net:"
+    ]
+    assert f.fix == ("output.json=None", "output.html=None")
 
 
 def test_a_fix_replaces_the_parameters_it_names() -> None:
