@@ -106,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the interrupted run's --until, --auto-bravais and --nproc",
     )
     resume.add_argument("--auto-bravais", action="store_true", help="take the recommended solution")
+    resume.add_argument(
+        "--phil",
+        action="append",
+        default=[],
+        metavar="STAGE:NAME=VALUE",
+        help="a DIALS parameter for one stage, added to (or replacing) the run's; repeatable",
+    )
     resume.add_argument("--nproc", type=int, default=None, help="processes per DIALS program")
     resume.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import TextIO
 
 from thas_tui.core.orchestrator import (
@@ -101,6 +103,11 @@ class LinePrinter:
                     lines = self.failure_text.splitlines()
                 if run.log_path:
                     lines.append(f"full log: {run.log_path}")
+                    if event.failure is not None and event.failure.fix:
+                        # The log is DIR/thas-tui/logs/STAGE.N.log: the fix as one command.
+                        workdir = shlex.quote(str(Path(run.log_path).parents[2]))
+                        fix = " ".join(f"--phil {run.name}:{t}" for t in event.failure.fix)
+                        lines.append(f"re-run with it: thas-tui resume {workdir} {fix}")
                 self._explain(f"{run.name} {'failed' if word == 'FAILED' else 'stopped'}", lines)
         elif isinstance(event, BravaisChosen):
             how = "recommended, chosen automatically" if event.auto else "chosen"

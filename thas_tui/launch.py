@@ -111,8 +111,13 @@ def build_run(
     return None, config, pipeline, dials, workdir
 
 
-def _apply_phil(config: RunConfig, pipeline: Pipeline, specs: list[str]) -> None:
-    """``STAGE:NAME=VALUE`` options → validated PHIL tokens per stage."""
+def _apply_phil(
+    config: RunConfig, pipeline: Pipeline, specs: list[str], replace: bool = False
+) -> None:
+    """``STAGE:NAME=VALUE`` options → validated PHIL tokens per stage (``replace``: a name
+    given replaces the stage's token of that name, as a resume's fix must)."""
+    from thas_tui.core.failures import with_fix
+
     by_stage: dict[str, list[str]] = {}
     for spec in specs:
         stage, sep, token = spec.partition(":")
@@ -124,7 +129,8 @@ def _apply_phil(config: RunConfig, pipeline: Pipeline, specs: list[str]) -> None
             )
         by_stage.setdefault(stage, []).append(token)
     for stage, tokens in by_stage.items():
-        config.set_extra(stage, config.extra.get(stage, []) + tokens)
+        old = config.extra.get(stage, [])
+        config.set_extra(stage, with_fix(old, tuple(tokens)) if replace else old + tokens)
 
 
 async def _ask_on_terminal(solutions: list[BravaisSolution]) -> int | None:
@@ -330,6 +336,7 @@ def resume(args: argparse.Namespace) -> int:
         auto_bravais=args.auto_bravais,
         nproc=args.nproc,
         continue_run=args.continue_run,
+        phil=getattr(args, "phil", []),
     )
 
 
@@ -365,8 +372,10 @@ def resume_dir(
     auto_bravais: bool = False,
     nproc: int | None = None,
     continue_run: bool = False,
+    phil: list[str] | None = None,
 ) -> int:
-    """Continue ``workdir`` from its first unfinished stage, with the run's PHIL settings.
+    """Continue ``workdir`` from its first unfinished stage, with the run's PHIL settings
+    (``phil``: ``STAGE:NAME=VALUE`` options added to them, a name given replacing the run's).
 
     ``continue_run`` (the keeper and 'leave running') also keeps the interrupted run's
     ``--until``, ``--auto-bravais`` and ``--nproc``; a resume typed by hand goes to the end.
@@ -404,6 +413,7 @@ def resume_dir(
             )
         config = RunConfig()
         settings = _apply_settings(config, workdir, pipeline)
+        _apply_phil(config, pipeline, phil or [], replace=True)
         until = None
         if continue_run:
             until = settings.get("until")

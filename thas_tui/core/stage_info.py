@@ -104,7 +104,7 @@ def _import(workdir: Path, config) -> str:
         if e.beam is not None and wavelength is None:
             wavelength = e.beam.wavelength
     sweeps = len(expts.experiments)
-    text = f"{n_images} images" if sweeps == 1 else f"{n_images} images in {sweeps} sweeps"
+    text = f"{n_images} images" if sweeps == 1 else f"{sweeps} sweeps, {n_images} images"
     if wavelength:
         text += f", λ {wavelength:.4f} Å"
     return text
@@ -156,13 +156,41 @@ def _index(workdir: Path, config) -> str:
         return ""
     text = f"{crystal.space_group.replace(' ', '')} {cell_text(crystal.unit_cell)}"
     try:
-        table = refl.read_refl(workdir / "indexed.refl", columns=("flags",))
+        table = refl.read_refl(workdir / "indexed.refl", columns=("flags", "id", "imageset_id"))
         frac = refl.indexed_fraction(table)
         if frac is not None:
             text += f", {100 * frac:.0f}% indexed"
+        text += _sweeps_indexed(workdir, table)
     except UnreadableFile:
         pass
     return text
+
+
+def sweeps_not_indexed(workdir: Path, table: refl.ReflectionTable) -> tuple[int, list[str]]:
+    """Of several imported sweeps: how many, and the names (template) of those none of whose
+    spots indexed (their reflections all have id -1)."""
+    try:
+        imported = read_expt(workdir / "imported.expt").experiments
+    except (UnreadableFile, OSError):
+        return 0, []
+    ids, isets = table.get("id"), table.get("imageset_id")
+    if len(imported) < 2 or ids is None or isets is None:
+        return len(imported), []
+    missing = []
+    for i, e in enumerate(imported):
+        if not bool(((isets == i) & (ids >= 0)).any()):
+            name = Path(e.imageset.template).name if e.imageset and e.imageset.template else ""
+            missing.append(f"sweep {i + 1}" + (f" ({name})" if name else ""))
+    return len(imported), missing
+
+
+def _sweeps_indexed(workdir: Path, table: refl.ReflectionTable) -> str:
+    n, missing = sweeps_not_indexed(workdir, table)
+    if n < 2:
+        return ""
+    if not missing:
+        return f", all {n} sweeps"
+    return f", {n - len(missing)} of {n} sweeps; not indexed: {', '.join(missing)}"
 
 
 def _bravais(workdir: Path, config) -> str:
