@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
@@ -429,3 +430,22 @@ async def test_cell_plots_of_an_800_image_scan_show_all_801_points():
     assert "Δa = +0.030 Å (+0.05 %)" in text and "max |Δφ| = 0.040°" in text
     axis = next(ln for ln in text.splitlines() if ln.strip().startswith("1 "))
     assert axis.split()[0] == "1" and axis.split()[-1] == "801"
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_histogram_one_per_sweep_from_a_real_four_sweep_run(size):
+    from thas_tui.core import panel_data
+
+    data = panel_data.spots(Path(__file__).resolve().parents[1] / "data" / "dials-3.12_l_cysteine")
+    app = PanelApp("histogram", filled=False)
+    async with app.run_test(size=size) as pilot:
+        app.query_one(SpotHistogram).set_sweeps(data.sweeps, data.kind)
+        await pilot.pause()
+        text = rendered_text(app.query_one(SpotHistogram))
+    flat = " ".join(text.split())
+    # Totals and "max N / bin" as dials.find_spots' log prints them for each imageset.
+    parts = flat.split("sweep ")[1:]
+    assert len(parts) == 4
+    for part, n, total, peak in zip(parts, (1, 2, 3, 4), (54, 33, 43, 30), (10, 7, 5, 7)):
+        assert part.startswith(f"{n} (l-cyst_0{n}_#####.cbf.gz): Spots per image")
+        assert f"15 images (1–15) · total {total}" in part and f"max {peak} / bin" in part

@@ -34,6 +34,9 @@ class Spots:
     kind: str
     # Spot z centroids with frame 0 = first_image (from strong.refl), for DIALS's own binning.
     z: np.ndarray | None = None
+    # "sweep 2 (x_02_#####.cbf)" when the run has several sweeps; each then has its own Spots.
+    label: str = ""
+    sweeps: list[Spots] = field(default_factory=list)
 
 
 class LiveStrongPixels:
@@ -75,15 +78,45 @@ def image_range(workdir: Path) -> tuple[int, int] | None:
 
 
 def spots(workdir: Path) -> Spots | None:
-    """Exact spots per image from strong.refl (z centroid); else strong pixels from the log."""
+    """Exact spots per image from strong.refl (z centroid); else strong pixels from the log.
+
+    With several sweeps, ``sweeps`` holds one Spots per imageset (strong.refl's id), the first
+    of them being the returned one's own fields."""
     path = workdir / "strong.refl"
     rng = image_range(workdir)
     if not path.exists() or rng is None:
         return _strong_pixels_from_log(workdir, rng)
     table = refl.read_refl(path, columns=("xyzobs.px.value", "id"))
+    sweeps = _sweep_ranges(workdir)
+    if len(sweeps) > 1 and table.get("id") is not None:
+        per = [_spots_of(table, r, i, label) for i, (r, label) in enumerate(sweeps)]
+        first = per[0]
+        return Spots(first.first_image, first.counts, "spots", first.z, first.label, per)
     experiment_id = 0 if table.get("id") is not None else None
+    return _spots_of(table, rng, experiment_id, "")
+
+
+def _spots_of(
+    table: refl.ReflectionTable, rng: tuple[int, int], experiment_id: int | None, label: str
+) -> Spots:
     counts = refl.spots_per_image(table, rng, experiment_id=experiment_id)
-    return Spots(rng[0], [int(c) for c in counts], "spots", _z(table, rng, experiment_id))
+    z = _z(table, rng, experiment_id)
+    return Spots(rng[0], [int(c) for c in counts], "spots", z, label)
+
+
+def _sweep_ranges(workdir: Path) -> list[tuple[tuple[int, int], str]]:
+    """(image range, "sweep N (template)") of each imported sweep."""
+    try:
+        expts = read_expt(workdir / "imported.expt")
+    except (UnreadableFile, OSError):
+        return []
+    out = []
+    for i, e in enumerate(expts.experiments):
+        if e.scan is None:
+            return []
+        name = Path(e.imageset.template).name if e.imageset and e.imageset.template else ""
+        out.append((e.scan.image_range, f"sweep {i + 1}" + (f" ({name})" if name else "")))
+    return out
 
 
 def _z(table: refl.ReflectionTable, rng: tuple[int, int], experiment_id: int | None):

@@ -82,6 +82,9 @@ class SpotHistogram(Panel):
         self._kind = "spots"
         # Spot z centroids (frames) once strong.refl is read: bars then match DIALS's exactly.
         self._z: np.ndarray | None = None
+        # Several sweeps: (label, first image, counts, z) each, drawn one under the other.
+        self._sweeps: list[tuple[str, int, list[int | None], np.ndarray | None]] = []
+        self._label = ""
 
     # -- data in ---------------------------------------------------------------------------
     def set_counts(
@@ -94,7 +97,18 @@ class SpotHistogram(Panel):
         self._z = z
         self._counts = [None if c is None else int(c) for c in counts]
         self._kind = kind
+        self._sweeps = []
+        self._label = ""
         self.refresh()
+
+    def set_sweeps(self, sweeps: Sequence, kind: str = "spots") -> None:
+        """One histogram per sweep (objects with label, first_image, counts and z), stacked."""
+        first = sweeps[0]
+        self.set_counts(first.first_image, first.counts, kind, first.z)
+        self._sweeps = [
+            (s.label, int(s.first_image), [None if c is None else int(c) for c in s.counts], s.z)
+            for s in sweeps
+        ]
 
     def clear(self) -> None:
         """Back to the empty state."""
@@ -127,7 +141,21 @@ class SpotHistogram(Panel):
         width, height = self.size.width, self.size.height
         if not any(c is not None for c in self._counts):
             return Text(EMPTY_MESSAGE, style=self._style("empty"), no_wrap=True)
-        return self._render_histogram(max(width, 20), max(height, 6))
+        if len(self._sweeps) < 2:
+            return self._render_histogram(max(width, 20), max(height, 6))
+        # Several sweeps share the height; the one-sweep state is borrowed for each in turn.
+        out = Text(no_wrap=True, overflow="crop")
+        share = max(6, height // len(self._sweeps))
+        saved = self._label, self._first_image, self._counts, self._z
+        try:
+            for i, (label, first, counts, z) in enumerate(self._sweeps):
+                self._label, self._first_image, self._counts, self._z = label, first, counts, z
+                if i:
+                    out.append("\n")
+                out.append_text(self._render_histogram(max(width, 20), share - (1 if i else 0)))
+        finally:
+            self._label, self._first_image, self._counts, self._z = saved
+        return out
 
     def _render_histogram(self, width: int, height: int) -> Text:
         ascii_only = self.ascii_only
@@ -166,7 +194,7 @@ class SpotHistogram(Panel):
             label = f"{kind} per image"
         binning = f"bar = {per_bin:.3g} images" if per_bin > 1 else "bar = 1 image"
         parts = [
-            label,
+            f"{self._label}: {label}" if self._label else label,
             f"{n} images ({first}{dash}{last})",
             f"total {total:,}",
             f"max {peak:,} / bin",

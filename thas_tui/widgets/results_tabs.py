@@ -193,9 +193,12 @@ class ResultsTabs(Vertical):
 
     def _draw(self, panel: str, data) -> None:
         if panel == "spots":
-            self.query_one(SpotHistogram).set_counts(
-                data.first_image, data.counts, data.kind, data.z
-            )
+            if len(data.sweeps) > 1:
+                self.query_one(SpotHistogram).set_sweeps(data.sweeps, data.kind)
+            else:
+                self.query_one(SpotHistogram).set_counts(
+                    data.first_image, data.counts, data.kind, data.z
+                )
         elif panel == "rmsd":
             self.query_one(RmsdTable).set_rows(data.rows)
         elif panel == "cell":
