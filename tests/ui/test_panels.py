@@ -446,6 +446,8 @@ async def test_histogram_one_per_sweep_from_a_real_four_sweep_run(size):
     # Totals and "max N / bin" as dials.find_spots' log prints them for each imageset.
     parts = flat.split("sweep ")[1:]
     assert len(parts) == 4
-    for part, n, total, peak in zip(parts, (1, 2, 3, 4), (54, 33, 43, 30), (10, 7, 5, 7)):
+    for part, n, total, peak in zip(
+        parts, (1, 2, 3, 4), (54, 33, 43, 30), (10, 7, 5, 7), strict=True
+    ):
         assert part.startswith(f"{n} (l-cyst_0{n}_#####.cbf.gz): Spots per image")
         assert f"15 images (1–15) · total {total}" in part and f"max {peak} / bin" in part
