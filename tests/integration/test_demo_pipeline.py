@@ -108,7 +108,10 @@ def test_demo_summary_matches(demo_run, thas_summary) -> None:
     assert d["symmetry"]["space_group"] == "P 21 21 21"
     assert d["dials_version"].startswith("3.")
     overall = d["scale"]["overall"]
-    assert 0.9 < overall["cc_half"] <= 1.0 and overall["d_min"] < 3.0
+    assert 0.9 < overall["cc_half"] <= 1.0
+    # 90 degrees of a crystal diffracting to 3.25 A (the demo preset): a complete data set
+    # (98.3 % in the run of 2026-11-28), not the 63 % of the old 72-degree demo.
+    assert abs(overall["d_min"] - 3.25) < 0.01 and overall["completeness"] >= 95.0
 
 
 def test_second_demo_uses_the_cache(demo_run, tmp_path: Path) -> None:

@@ -47,9 +47,26 @@ def test_relative_xdg_cache_home_is_ignored(
 def test_presets_get_different_dirs_keyed_by_generator_version(cache: Path) -> None:
     small, full = demo.demo_cache_dir("small"), demo.demo_cache_dir("demo")
     assert small != full
-    version = demo._generator_version()
+    version = demo._generator_version(preset_entry=demo._PRESET_ENTRIES["small"])
     assert len(version) == 12 and version != "unknown"
     assert small.name == f"demo-small-{version}"
+
+
+def test_retuning_one_preset_keeps_the_others_cached(tmp_path: Path) -> None:
+    script = tmp_path / "simulate_sweep.py"
+    script.write_text("a = 1\n")
+    full = {"n_images": 800, "oscillation": 0.2, "distance": 240.0}
+    demo_entry = {"n_images": 45, "oscillation": 2.0, "distance": 500.0}
+    before = demo._generator_version(script, full), demo._generator_version(script, demo_entry)
+    demo_entry["n_images"] = 50
+    assert demo._generator_version(script, full) == before[0]
+    assert demo._generator_version(script, demo_entry) != before[1]
+
+
+def test_presets_come_from_the_generators_file() -> None:
+    assert demo.PRESETS == ("demo", "small", "full")
+    assert demo.crystal_d_min("demo") == 3.25 and demo.crystal_d_min("full") is None
+    assert demo._PRESET_ENTRIES["full"]["n_images"] == 800
 
 
 def test_generator_change_changes_the_key(tmp_path: Path) -> None:
@@ -126,3 +143,35 @@ def test_partial_temporary_sibling_is_not_the_cache(cache: Path) -> None:
     final = demo.demo_cache_dir("small")
     _fill(final.parent / f".{final.name}.part-abc", 3, write=1, info=False)
     assert not demo.is_cached("small")
+
+
+def test_demo_full_is_the_full_preset() -> None:
+    from thas_tui.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["demo", "--full"]).preset == "full"
+    assert parser.parse_args(["demo"]).preset == "demo"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["demo", "--full", "--preset", "small"])
+
+
+def test_resume_phil_replaces_the_runs_parameter_of_that_name() -> None:
+    from thas_tui.core.commands import RunConfig
+    from thas_tui.core.pipeline import STAGE_NAMES, Pipeline
+    from thas_tui.launch import _apply_phil
+
+    config = RunConfig()
+    config.set_extra(
+        "integrate", ["prediction.d_min=3.25", "profile.gaussian_rs.min_spots.overall=9"]
+    )
+    _apply_phil(
+        config,
+        Pipeline(STAGE_NAMES),
+        ["integrate:profile.gaussian_rs.min_spots.overall=6", "merge:output.json=None"],
+        replace=True,
+    )
+    assert config.extra["integrate"] == [
+        "prediction.d_min=3.25",
+        "profile.gaussian_rs.min_spots.overall=6",
+    ]
+    assert config.extra["merge"] == ["output.json=None"]
