@@ -19,3 +19,18 @@ def test_index_says_every_sweep_indexed() -> None:
     assert key_result("index", FOUR).endswith(", 81% indexed, all 4 sweeps")
     table = refl.read_refl(FOUR / "indexed.refl", columns=("id", "imageset_id"))
     assert sweeps_not_indexed(FOUR, table) == (4, [])
+
+
+def test_rmsds_one_row_per_experiment(tmp_path: Path) -> None:
+    from thas_tui.core import panel_data
+
+    for name in ("dials.index.log", "dials.refine.log"):
+        (tmp_path / name).write_bytes((FOUR / "logs" / name).read_bytes())
+    rows = panel_data.rmsds(tmp_path).rows
+    assert rows[-4:] == [
+        ("refine scan-varying · expt 0", 30, 0.16802, 0.16735, 0.37754),
+        ("refine scan-varying · expt 1", 19, 0.24071, 0.62822, 0.37659),
+        ("refine scan-varying · expt 2", 17, 0.16697, 0.20793, 0.32276),
+        ("refine scan-varying · expt 3", 14, 0.54895, 0.87997, 0.60223),
+    ]
+    assert rows[-5] == ("index cycle 5 · expt 3", 17, 0.74349, 0.77654, 2.9048)

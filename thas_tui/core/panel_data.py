@@ -158,18 +158,21 @@ def rmsds(workdir: Path) -> RmsdRows:
     if index_log:
         parsed = registry.parse_log("index", index_log)
         for mc in parsed.macrocycles:
-            r = mc.refinement.rmsds[0] if mc.refinement.rmsds else None
-            if r is not None:
-                out.rows.append((f"index cycle {mc.cycle}", r.nref, r.rmsd_x, r.rmsd_y, r.rmsd_z))
+            _rmsd_rows(out, f"index cycle {mc.cycle}", mc.refinement.rmsds)
     refine_log = read_stage_log(workdir, "refine")
     if refine_log:
         parsed = registry.parse_log("refine", refine_log)
         for run in parsed.runs:
-            r = run.rmsds[0] if run.rmsds else None
-            if r is not None:
-                label = "refine scan-varying" if run.scan_varying else "refine static"
-                out.rows.append((label, r.nref, r.rmsd_x, r.rmsd_y, r.rmsd_z))
+            label = "refine scan-varying" if run.scan_varying else "refine static"
+            _rmsd_rows(out, label, run.rmsds)
     return out
+
+
+def _rmsd_rows(out: RmsdRows, label: str, rmsds: list) -> None:
+    """One row per experiment of an "RMSDs by experiment" table (several sweeps: each named)."""
+    for r in rmsds if len(rmsds) > 1 else rmsds[:1]:
+        name = f"{label} · expt {r.experiment}" if len(rmsds) > 1 else label
+        out.rows.append((name, r.nref, r.rmsd_x, r.rmsd_y, r.rmsd_z))
 
 
 @dataclass
