@@ -233,6 +233,20 @@ def read_rundir(path: str | os.PathLike[str]) -> RunDirState:
     return RunDirState(workdir, stages, kind, issues, journal.last_choice())
 
 
+def _known_failure(workdir: Path, program: str, last) -> str | None:
+    """A known DIALS limit (with its fix) from the end of the attempt's own log, which also
+    holds what the program printed only to stdout (integrate's "Too few reflections")."""
+    from thas_tui.core.failures import classify
+    from thas_tui.core.tail import tail_lines
+
+    try:
+        tail = tail_lines(workdir / last.log, 60) if last.log else []
+    except OSError:
+        return None
+    failure = classify(program, last.exit_code or 1, tail) if tail else None
+    return failure.text() if failure is not None and failure.fix else None
+
+
 def _decide(
     workdir: Path, spec: StageSpec, st: StageState, any_output: bool, issues: list[str]
 ) -> None:
@@ -255,6 +269,9 @@ def _decide(
             st.failure = f"exit code {last.exit_code}"
             if st.log is not None:
                 st.failure = log_failure(spec.name, st.log)[1] or st.failure
+            known = _known_failure(workdir, spec.program, last)
+            if known:
+                st.failure = known
         return
     if spec.primary_output in st.outputs:
         st.state, st.mtime = State.DONE, _mtime(primary)

@@ -463,16 +463,23 @@ class DashboardScreen(Screen):
     def _fix_from_log(self) -> tuple[str, tuple[str, ...]] | None:
         """The known fix for a failed stage of an attached run, from the end of its log."""
         from thas_tui.core.failures import classify
+        from thas_tui.core.journal import thas_dir
         from thas_tui.core.tail import tail_lines
 
         for run in self.pipeline:
-            if run.state is State.FAILED and run.log_path:
+            if run.state is not State.FAILED:
+                continue
+            # The attempt's own log first: it holds what DIALS printed only to stdout.
+            own = thas_dir(self.workdir) / "logs" / f"{run.name}.{run.attempt}.log"
+            for path in (own, run.log_path):
                 try:
-                    tail = tail_lines(run.log_path, 60)
+                    tail = tail_lines(path, 60) if path else []
                 except OSError:
-                    return None
-                failure = classify(run.spec.program, run.exit_code or 1, tail)
-                return (run.name, failure.fix) if failure and failure.fix else None
+                    continue
+                failure = classify(run.spec.program, run.exit_code or 1, tail) if tail else None
+                if failure is not None and failure.fix:
+                    return run.name, failure.fix
+            return None
         return None
 
     def action_edit_rerun(self) -> None:
