@@ -49,13 +49,42 @@ class TimedPty(PtyDashboard):
         return self.last_write - t0
 
     def children_cpu_seconds(self) -> float:
-        """CPU (user + system) of the processes the dashboard started and waited for: DIALS."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return float("nan")
-        tick = os.sysconf("SC_CLK_TCK")
-        return (int(fields[13]) + int(fields[14])) / tick  # cutime, cstime
+        """CPU (user + system) of the processes the dashboard started: DIALS's, those it has
+        waited for and those still running (with their own finished children)."""
+        return descendants_cpu_seconds(self.proc.pid)
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def descendants_cpu_seconds(pid: int) -> float:
+    """CPU seconds of ``pid``'s reaped children (cutime + cstime) plus, for every live
+    descendant, its own CPU and its reaped children's: everything below ``pid`` so far."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat(int(entry))
+            if fields is not None:
+                parents.setdefault(int(fields[1]), []).append(int(entry))
+    tick = os.sysconf("SC_CLK_TCK")
+    root = _stat(pid)
+    if root is None:
+        return float("nan")
+    total = int(root[13]) + int(root[14])
+    stack = list(parents.get(pid, []))
+    while stack:
+        child = stack.pop()
+        fields = _stat(child)
+        if fields is None:
+            continue
+        total += sum(int(fields[i]) for i in (11, 12, 13, 14))
+        # Its children's CPU is in its cutime once reaped; live ones are walked here.
+        stack.extend(parents.get(child, []))
+    return total / tick
 
 
 def _running_stage(journal: Path) -> str:
