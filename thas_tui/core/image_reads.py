@@ -13,6 +13,7 @@ _IN_OPEN = 0x00000020
 _IN_NONBLOCK = 0o4000
 _IN_CLOEXEC = 0o2000000
 _EVENT = struct.Struct("iIII")
+_CONTAINERS = {".h5", ".hdf5", ".nxs", ".nx5"}
 
 
 def _libc():
@@ -42,6 +43,9 @@ class ImageReads:
         dirs: set[str] = set()
         for p in images:
             path = Path(p)
+            if path.suffix.lower() in _CONTAINERS:
+                # One file holds every frame (NeXus/HDF5): its opens say nothing of progress.
+                continue
             if path.is_dir():
                 # A directory given to dials.import: any file opened in it is an image.
                 dirs.add(str(path.resolve()))

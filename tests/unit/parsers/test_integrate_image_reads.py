@@ -82,3 +82,12 @@ def test_image_reads_of_a_directory_count_any_file_in_it(tmp_path: Path) -> None
     (tmp_path / ".hidden").read_bytes()
     assert watcher.poll() == 1
     watcher.close()
+
+
+def test_image_reads_ignore_a_nexus_master_file(tmp_path: Path) -> None:
+    master = tmp_path / "x_master.h5"
+    master.write_bytes(b"\x89HDF")
+    watcher = ImageReads([master])
+    assert not watcher.active
+    master.read_bytes()
+    assert watcher.poll() == 0
