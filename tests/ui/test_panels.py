@@ -451,3 +451,22 @@ async def test_histogram_one_per_sweep_from_a_real_four_sweep_run(size):
     ):
         assert part.startswith(f"{n} (l-cyst_0{n}_#####.cbf.gz): Spots per image")
         assert f"15 images (1–15) · total {total}" in part and f"max {peak} / bin" in part
+
+
+async def test_rmsd_table_per_experiment_of_a_real_four_sweep_run(tmp_path):
+    from thas_tui.core import panel_data
+
+    logs = Path(__file__).resolve().parents[1] / "data" / "dials-3.12_l_cysteine" / "logs"
+    for name in ("dials.index.log", "dials.refine.log"):
+        (tmp_path / name).write_bytes((logs / name).read_bytes())
+    app = PanelApp("rmsd", filled=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        app.query_one(RmsdTable).set_rows(panel_data.rmsds(tmp_path).rows)
+        await pilot.pause()
+        text = rendered_text(app.query_one(RmsdTable))
+    # The last step's four experiments: 30 + 19 + 17 + 14 reflections.
+    assert "— 80 reflections" in text
+    # Each experiment's trend against its own previous step (static -> scan-varying, all down
+    # for expt 1: 0.257/0.742/0.510 -> 0.241/0.628/0.377).
+    row = next(ln for ln in text.splitlines() if "refine scan-varying · expt 1" in ln)
+    assert row.split()[-1] == "↓" and "0.241" in row and "0.628" in row

@@ -34,3 +34,16 @@ def test_rmsds_one_row_per_experiment(tmp_path: Path) -> None:
         ("refine scan-varying · expt 3", 14, 0.54895, 0.87997, 0.60223),
     ]
     assert rows[-5] == ("index cycle 5 · expt 3", 17, 0.74349, 0.77654, 2.9048)
+
+
+def test_scan_varying_cell_per_experiment() -> None:
+    from thas_tui.core import panel_data
+
+    model = panel_data.cell_model(FOUR)
+    assert model is not None and len(model.experiments) == 4
+    # refined.expt: 16 scan points per crystal (15 images each), README of the fixture.
+    assert [len(m.images) for m in model.experiments] == [16, 16, 16, 16]
+    assert [m.label for m in model.experiments] == [
+        f"experiment {i} of 4 (l-cyst_0{i}_#####.cbf.gz)" for i in (1, 2, 3, 4)
+    ]
+    assert model.experiments[0] is model and model.images[0] == 1.0 and model.images[-1] == 16.0

@@ -180,30 +180,45 @@ class CellModel:
     images: list[float]
     cells: list[tuple[float, ...]]
     angles: list[tuple[float, ...]] | None
+    # Several sweeps: "experiment 2 of 4 (x_02_#####.cbf)", and every experiment's model.
+    label: str = ""
+    experiments: list[CellModel] = field(default_factory=list)
 
 
 def cell_model(workdir: Path) -> CellModel | None:
-    """The scan-varying crystal of refined.expt: cell and orientation per scan point."""
+    """The scan-varying crystals of refined.expt: cell and orientation per scan point (the
+    first experiment's, with every experiment's in ``experiments`` when there are several)."""
     path = workdir / "refined.expt"
     if not path.exists():
         return None
-    expts = read_expt(path)
-    for e in expts.experiments:
+    expts = read_expt(path).experiments
+    models = []
+    for i, e in enumerate(expts):
         c = e.crystal
         if c is None or c.scan_varying is None:
             continue
         sv = c.scan_varying
         first = e.scan.image_range[0] if e.scan is not None else 1
-        images = [first + i for i in range(len(sv.cells))]
-        # Scan point i sits at the start of image first+i (DIALS stores n_images+1 points).
-        return CellModel(
-            [float(x) for x in images],
-            [tuple(float(v) for v in row) for row in sv.cells],
-            [tuple(float(v) for v in row) for row in sv.orientation]
-            if sv.orientation is not None
-            else None,
+        images = [first + k for k in range(len(sv.cells))]
+        name = Path(e.imageset.template).name if e.imageset and e.imageset.template else ""
+        label = f"experiment {i + 1} of {len(expts)}" + (f" ({name})" if name else "")
+        # Scan point k sits at the start of image first+k (DIALS stores n_images+1 points).
+        models.append(
+            CellModel(
+                [float(x) for x in images],
+                [tuple(float(v) for v in row) for row in sv.cells],
+                [tuple(float(v) for v in row) for row in sv.orientation]
+                if sv.orientation is not None
+                else None,
+                label if len(expts) > 1 else "",
+            )
         )
-    return None
+    if not models:
+        return None
+    first_model = models[0]
+    if len(models) > 1:
+        first_model.experiments = models
+    return first_model
 
 
 @dataclass

@@ -366,7 +366,10 @@ class DashboardScreen(Screen):
 
     def action_show_tab(self, tab: str) -> None:
         self.auto_tabs = False
-        self.query_one(ResultsTabs).active = tab
+        tabs = self.query_one(ResultsTabs)
+        if tab == "cell" and tabs.active == "cell":
+            tabs.next_cell_experiment()  # several sweeps: p again shows the next experiment
+        tabs.active = tab
 
     def leave_running(self) -> None:
         """The running stage goes on; a detached `thas-tui resume` runs the stages after it."""

@@ -174,6 +174,7 @@ class CellPlots(Panel):
         self._images: list[float] = []
         self._cells: list[tuple[float, ...]] = []
         self._angles: list[tuple[float, ...]] | None = None
+        self._label = ""
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY_MESSAGE, classes="cell-plots--title cell-plots--empty")
@@ -195,6 +196,7 @@ class CellPlots(Panel):
         images: Sequence[float],
         cells: Sequence[Sequence[float]],
         angles: Sequence[Sequence[float]] | None,
+        label: str = "",
     ) -> None:
         """Cell (a, b, c, α, β, γ) and orientation angles (φ1, φ2, φ3, in degrees relative to
         the start, as dials.plot_scan_varying_model) at each image number."""
@@ -203,6 +205,7 @@ class CellPlots(Panel):
         self._images = [float(x) for x in images]
         self._cells = [tuple(float(v) for v in cell) for cell in cells]
         self._angles = None if angles is None else [tuple(float(v) for v in a) for a in angles]
+        self._label = label
         if self.is_mounted:
             self._redraw()
 
@@ -225,7 +228,8 @@ class CellPlots(Panel):
         first, last = self._images[0], self._images[-1]
         title.update(
             fix(
-                f"Scan-varying cell and orientation — {len(self._images)} points, "
+                (f"{self._label} (p: next) · " if self._label else "")
+                + f"Scan-varying cell and orientation — {len(self._images)} points, "
                 f"images {first:g}–{last:g}"
             )
         )

@@ -149,6 +149,17 @@ class ResultsTabs(Vertical):
                     yield TableOne(id="table-one")
                     yield MergingPlots(ascii_only=a, id="merging-plots")
 
+    _cell_models: list = []
+    _cell_index = 0
+
+    def next_cell_experiment(self) -> None:
+        """Several experiments: the cell plots show the next one."""
+        if len(self._cell_models) < 2:
+            return
+        self._cell_index = (self._cell_index + 1) % len(self._cell_models)
+        m = self._cell_models[self._cell_index]
+        self.query_one(CellPlots).set_model(m.images, m.cells, m.angles, m.label)
+
     # -- live find_spots ------------------------------------------------------------------------
     def start_live_spots(self, workdir: Path) -> None:
         self._live_beat.cancel()
@@ -202,7 +213,9 @@ class ResultsTabs(Vertical):
         elif panel == "rmsd":
             self.query_one(RmsdTable).set_rows(data.rows)
         elif panel == "cell":
-            self.query_one(CellPlots).set_model(data.images, data.cells, data.angles)
+            self._cell_models = data.experiments or [data]
+            self._cell_index = 0
+            self.query_one(CellPlots).set_model(data.images, data.cells, data.angles, data.label)
         elif panel == "integration":
             bins = [IntegrationBin(*b) for b in data.bins]
             self.query_one(IntegrationPanel).set_results(

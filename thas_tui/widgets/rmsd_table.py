@@ -114,7 +114,11 @@ class RmsdTable(Widget):
     def _build(self, width: int) -> RenderableType:
         glyphs = ASCII_GLYPHS if self.ascii_only else GLYPHS
         last = self._rows[-1]
-        nref = f"{last.nref:,} reflections" if last.nref is not None else "reflections: –"
+        # Several experiments: the last step's rows ("refine … · expt N") add up.
+        step = last.label.split(" · ")[0]
+        final = [r for r in self._rows if r.label.split(" · ")[0] == step and r.nref is not None]
+        total = sum(r.nref for r in final) if " · " in last.label else last.nref
+        nref = f"{total:,} reflections" if total is not None else "reflections: –"
         title = Text(f"{self._title} — {nref}", style=self._style("title"), no_wrap=True)
 
         narrow = width < 60
@@ -133,8 +137,11 @@ class RmsdTable(Widget):
         table.add_column("y (px)" if narrow else "RMSD y (px)", justify="right")
         table.add_column("z (img)" if narrow else "RMSD z (images)", justify="right")
         table.add_column("", justify="center", width=1)
-        previous: RmsdRow | None = None
+        # Trends compare a step with the one before it for the same experiment.
+        previous_of: dict[str, RmsdRow] = {}
         for row in self._rows:
+            key = row.label.split(" · ")[1] if " · " in row.label else ""
+            previous = previous_of.get(key)
             if previous is None:
                 mark = Text("")
             else:
@@ -149,7 +156,7 @@ class RmsdTable(Widget):
                 mark,
                 style=self._style("last") if row is last else None,
             )
-            previous = row
+            previous_of[key] = row
         return Group(title, table)
 
 
