@@ -47,3 +47,20 @@ def test_scan_varying_cell_per_experiment() -> None:
         f"experiment {i} of 4 (l-cyst_0{i}_#####.cbf.gz)" for i in (1, 2, 3, 4)
     ]
     assert model.experiments[0] is model and model.images[0] == 1.0 and model.images[-1] == 16.0
+
+
+def test_integration_per_sweep(tmp_path: Path) -> None:
+    import shutil
+
+    from thas_tui.core import panel_data
+
+    for name in ("integrated.expt", "integrated.refl"):
+        shutil.copy(FOUR / name, tmp_path / name)
+    shutil.copy(FOUR / "logs" / "dials.integrate.log", tmp_path / "dials.integrate.log")
+    data = panel_data.integration(tmp_path)
+    assert data is not None and len(data.per_sweep) == 4
+    # "Summary for experiment 0" of the real log: 71 by summation, 43 profile-fitted.
+    assert data.per_sweep[0] == (1, 71, 43, 21.12, 33.95)
+    assert [row[0] for row in data.per_sweep] == [1, 2, 3, 4]
+    # Resolution shells: the first experiment's 20, not the four tables run together.
+    assert len(data.bins) == 20 and data.bins[0][1] == 0.6

@@ -228,6 +228,11 @@ class Integration:
     n_summation: int | None
     n_profile_fitted: int | None
     bins: list[tuple[float | None, float, int | None, float | None, float | None]]
+    # Several sweeps: (sweep number, n by summation, n profile-fitted, I/σ sum, I/σ prf) each,
+    # from dials.integrate's "Summary for experiment N" tables.
+    per_sweep: list[tuple[int, int | None, int | None, float | None, float | None]] = field(
+        default_factory=list
+    )
 
 
 # DIALS's reflection flags (dials/array_family/flex_ext.py).
@@ -249,21 +254,41 @@ def integration(workdir: Path) -> Integration | None:
     except (UnreadableFile, OSError):
         pass
     bins = []
+    per_sweep = []
     log = read_stage_log(workdir, "integrate")
     if log:
         parsed = registry.parse_log("integrate", log)
         prev = None
+        step = 0.0
         for b in parsed.resolution_bins:
             if b.d_min is None:
                 continue
+            if prev is not None:
+                if step and (b.d_min - prev) * step < 0:
+                    break  # the next experiment's table: several sweeps show their own rows
+                step = step or b.d_min - prev
             bins.append((prev, b.d_min, b.n_sum, b.i_sigi_sum, b.i_sigi_prf))
             prev = b.d_min
+        if len(parsed.summaries) > 1:
+            for exp in sorted(parsed.summaries):
+                n_sum_exp = parsed.overall("number processed with summation", exp)
+                n_prf_exp = parsed.overall("number processed with profile fitting", exp)
+                per_sweep.append(
+                    (
+                        exp + 1,
+                        None if n_sum_exp is None else int(n_sum_exp),
+                        None if n_prf_exp is None else int(n_prf_exp),
+                        parsed.overall("i/sigi (summation)", exp),
+                        parsed.overall("i/sigi (profile fitting)", exp),
+                    )
+                )
     return Integration(
         profile.sigma_b if profile else None,
         profile.sigma_m if profile else None,
         n_sum,
         n_prf,
         bins,
+        per_sweep,
     )
 
 

@@ -79,6 +79,8 @@ class IntegrationPanel(Panel):
         self._bins: list[IntegrationBin] = []
         self._has_data = False
 
+    _per_sweep: list[tuple] = []
+
     def set_results(
         self,
         sigma_b: float | None,
@@ -86,9 +88,12 @@ class IntegrationPanel(Panel):
         n_summation: int | None,
         n_profile_fitted: int | None,
         bins: Sequence[IntegrationBin | Sequence[object]] | None = None,
+        per_sweep: Sequence[Sequence[object]] = (),
     ) -> None:
         """σb and σm in degrees, reflections integrated by summation and by profile fitting,
-        and optional shells (d_max, d_min, n, ⟨I/σ⟩ sum, ⟨I/σ⟩ prf), low resolution first."""
+        and optional shells (d_max, d_min, n, ⟨I/σ⟩ sum, ⟨I/σ⟩ prf), low resolution first;
+        with several sweeps ``per_sweep`` rows (sweep, n sum, n prf, ⟨I/σ⟩ sum, ⟨I/σ⟩ prf)."""
+        self._per_sweep = [tuple(r) for r in per_sweep]
         self._sigma_b, self._sigma_m = sigma_b, sigma_m
         self._n_sum, self._n_prf = n_summation, n_profile_fitted
         self._bins = [
@@ -137,6 +142,24 @@ class IntegrationPanel(Panel):
         counts.append(" by summation")
         parts.append(counts)
 
+        if len(self._per_sweep) > 1:
+            sigma = "I/sig" if ascii_only else "I/σ"
+            open_, close = ("<", ">") if ascii_only else ("⟨", "⟩")
+            table = Table(
+                box=box.ASCII2 if ascii_only else box.SIMPLE_HEAD,
+                show_edge=False,
+                pad_edge=False,
+                padding=(0, 1),
+                header_style=self._style("header"),
+                title="per sweep (dials.integrate's summary for each experiment)",
+                title_justify="left",
+            )
+            for name in ("sweep", "n sum", "n prf", f"{open_}{sigma}{close} sum"):
+                table.add_column(name, justify="right", no_wrap=True)
+            table.add_column(f"{open_}{sigma}{close} prf", justify="right", no_wrap=True)
+            for sweep, n_sum, n_prf, isig_sum, isig_prf in self._per_sweep:
+                table.add_row(str(sweep), _i(n_sum), _i(n_prf), _f(isig_sum), _f(isig_prf))
+            parts.append(table)
         if self._bins:
             sigma = "I/sig" if ascii_only else "I/σ"
             open_, close = ("<", ">") if ascii_only else ("⟨", "⟩")
@@ -148,6 +171,8 @@ class IntegrationPanel(Panel):
                 padding=(0, 1),
                 header_style=self._style("header"),
             )
+            if len(self._per_sweep) > 1:
+                parts.append(Text("resolution shells of sweep 1"))
             table.add_column("d (A)" if ascii_only else "d (Å)", justify="right", no_wrap=True)
             table.add_column("n", justify="right")
             table.add_column(f"{open_}{sigma}{close} sum", justify="right")

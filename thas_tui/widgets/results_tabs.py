@@ -219,7 +219,12 @@ class ResultsTabs(Vertical):
         elif panel == "integration":
             bins = [IntegrationBin(*b) for b in data.bins]
             self.query_one(IntegrationPanel).set_results(
-                data.sigma_b, data.sigma_m, data.n_summation, data.n_profile_fitted, bins
+                data.sigma_b,
+                data.sigma_m,
+                data.n_summation,
+                data.n_profile_fitted,
+                bins,
+                data.per_sweep,
             )
         elif panel == "symmetry":
             self.query_one(SymmetryPanel).set_results(
