@@ -235,6 +235,10 @@ def attach(args: argparse.Namespace) -> int:
     if not res.acquired:
         h = res.holder
         read_only = f"read-only: controlled by pid {h.pid} on {h.host}" if h else "read-only"
+    else:
+        from thas_tui.core.unobserved import close_unobserved
+
+        close_unobserved(workdir)  # a stage that ended while no one watched gets its end
     try:
         app = attach_app(workdir, getattr(args, "dials_dir", None), read_only)
         if res.took_over is not None:
@@ -388,6 +392,11 @@ def resume_dir(
         h = res.holder
         raise ThasError(f"{workdir} is controlled by pid {h.pid} on {h.host}: not resuming.")
     try:
+        from thas_tui.core.unobserved import close_unobserved
+
+        closed = close_unobserved(workdir)
+        if closed is not None:
+            print(f"thas-tui: {closed.stage}: {closed.unobserved}", flush=True)
         pipeline, _ = pipeline_from_dir(workdir)
         first = pipeline.first_unfinished()
         if first is None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from thas_tui.core import stage_info
+from thas_tui.core import warnings as expert
 from thas_tui.core.commands import RunConfig, stage_argv
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.errors import ThasError
@@ -231,6 +232,8 @@ class Orchestrator:
         self.journal.choice(chosen.solution, chosen.cb_op)
         run.state = State.DONE
         run.key_result = f"{chosen.bravais} chosen (#{chosen.solution})"
+        concern = expert.bravais_concern(solutions, chosen.solution)
+        run.concerns = [concern] if concern is not None else []
         self.emit(StageFinished(run.name, run))
         self.emit(BravaisChosen(chosen.solution, chosen.cb_op, auto, chosen.bravais))
         return True
@@ -266,6 +269,10 @@ class Orchestrator:
             self.pipeline.bravais_choice,
             self.pipeline.cb_op,
         )
+        if name == "find_spots" and self.pipeline["import"].state is State.DONE:
+            still = expert.not_a_rotation_sweep(self.workdir)
+            if still is not None:  # resumed after import stopped on it: stop again, same words
+                return self._not_a_sweep(run, still)
         attempt = self.journal.next_attempt(name)
         log_path = thas_dir(self.workdir) / "logs" / f"{name}.{attempt}.log"
         try:
@@ -279,6 +286,7 @@ class Orchestrator:
         run.started = time.time()
         run.ended = run.exit_code = run.signal_name = run.error = None
         run.key_result = ""
+        run.concerns = []
         self._last_failure = None
         tracker = stage_info.progress_tracker(name)
         self.emit(StageStarted(name, attempt, argv, str(log_path)))
@@ -320,6 +328,10 @@ class Orchestrator:
         )
         if failure is None and name == "simulate":
             failure = self._take_simulated_images(result.log_tail)
+        if failure is None and name == "import":
+            still = expert.not_a_rotation_sweep(self.workdir)
+            if still is not None:
+                failure = Failure("input", f"Not a rotation sweep: {still}", [], expert.STILLS_HINT)
         if failure is None:
             try:
                 run.key_result = stage_info.key_result(name, self.workdir, self.config)
@@ -353,6 +365,7 @@ class Orchestrator:
             pass  # disk full: the failure (or the files) tell the story
         if run.state is State.DONE:
             self.pipeline.invalidate_downstream(name)
+            run.concerns = expert.for_stage(name, self.workdir)
         self.emit(StageFinished(name, run, failure))
         return run.state is State.DONE
 
@@ -373,6 +386,14 @@ class Orchestrator:
                 f"Could not start {run.spec.program}: {exc.strerror or exc} ({where}).",
                 [],
             )
+        run.error = failure.text()
+        self._last_failure = failure
+        self.emit(StageFinished(run.name, run, failure))
+        return False
+
+    def _not_a_sweep(self, run: StageRun, still: str) -> bool:
+        failure = Failure("input", f"Not a rotation sweep: {still}", [], expert.STILLS_HINT)
+        run.state = State.FAILED
         run.error = failure.text()
         self._last_failure = failure
         self.emit(StageFinished(run.name, run, failure))

@@ -457,10 +457,25 @@ def collect(path: str | os.PathLike[str]) -> dict:
             entry["failure"] = st.failure
         if st.note:
             entry["note"] = st.note
+        last = st.last_attempt
+        if last is not None and last.unobserved:
+            entry["ended_unobserved"] = last.unobserved
         stages[name] = entry
     facts["stages"] = stages
+    facts["warnings"] = _warnings(rd)
     facts["issues"] = list(dict.fromkeys(ctx.issues))
     return facts
+
+
+def _warnings(rd: RunDirState) -> list[dict[str, str]]:
+    """What an expert would distrust, stage by stage, for the stages that have a result."""
+    from thas_tui.core import warnings as expert
+
+    out = []
+    for name, st in rd.stages.items():
+        if st.state in (State.DONE, State.STALE):
+            out += [c.as_dict() for c in expert.for_stage(name, rd.path)]
+    return out
 
 
 def run_summary(path: str | os.PathLike[str], as_json: bool = False) -> int:
