@@ -203,7 +203,7 @@ def test_changing_the_mask_marks_find_spots_and_after_stale(thas_run, tmp_path, 
     summary = thas_summary(copy)
     assert summary["stages"]["mask"]["state"] == "done"
     assert summary["stages"]["mask"]["key_result"] == (
-        "1 circle, 1 rectangle, 2 polygons, border 3: 97,301 px (3.9%)"
+        "97,301 px masked: 1 circle, 1 rectangle, 2 polygons, border 3"
     )
     (copy / "mask.phil").write_text(MASK + "border = 5\n")
     later = time.time() + 10

@@ -37,8 +37,8 @@ async def test_hand_run_mask_directory_shows_the_mask_stage_done(tmp_path: Path)
         assert _rows(tree)[:3] == ["import", "mask", "find_spots"]
         assert str(tree.get_cell("mask", "glyph")) == "✓"
         assert str(tree.get_cell("mask", "stage")) == "Mask"
-        assert app.dashboard.pipeline["mask"].key_result == "1 circle, border 2: 24,957 px (0.4%)"
-        assert str(tree.get_cell("mask", "result")).startswith("1 circle, border 2: 24,9")
+        assert app.dashboard.pipeline["mask"].key_result == "24,957 px masked: 1 circle, border 2"
+        assert str(tree.get_cell("mask", "result")).startswith("24,957 px masked: 1 circ")
         for _ in range(len(_rows(tree))):
             if tree.selected_stage == "mask":
                 break

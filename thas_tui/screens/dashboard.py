@@ -433,6 +433,8 @@ class DashboardScreen(Screen):
                 break
             if run.state is not State.DONE and run.name != "simulate":
                 return f"{run.spec.title} has not finished: run the stages before {stage} first."
+        if stage == "mask" and not (self.workdir / "mask.phil").is_file():
+            return "No mask.phil here: draw a mask in the image view and save it, or use --mask."
         if stage == "import" and not self.config.images:
             return "The images imported here are not known: start with thas-tui run IMAGES."
         return None

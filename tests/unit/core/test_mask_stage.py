@@ -156,7 +156,7 @@ def test_hand_run_directory_shows_mask_done_with_its_result(tmp_path) -> None:
     from thas_tui.core.stage_info import key_result
 
     # a circle of radius 40 (5,025 px) and a 2-px border (19,932 px) on the 2463x2527 panel
-    assert key_result("mask", tmp_path) == "1 circle, border 2: 24,957 px (0.4%)"
+    assert key_result("mask", tmp_path) == "24,957 px masked: 1 circle, border 2"
 
 
 def test_editing_mask_phil_makes_mask_stale(tmp_path) -> None:
