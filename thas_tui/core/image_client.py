@@ -72,6 +72,7 @@ class ImageClient:
                 "nodials", f"cannot start DIALS's Python {self.python}: {exc}"
             ) from exc
         self._stderr_tail = []
+        self.meta = None  # a new helper opens the experiment list again
         asyncio.get_running_loop().create_task(self._drain_stderr(self.proc))
         await self._read()  # the helper's "ready"
 

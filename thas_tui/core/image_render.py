@@ -17,10 +17,10 @@ RING = (0, 200, 200)
 BEAM = (255, 0, 255)
 CURSOR = (0, 255, 0)
 SPOT_COLOURS = {
-    "strong": (0, 200, 255),
+    "strong": (255, 150, 0),
     "indexed": (40, 220, 40),
     "unindexed": (255, 60, 200),
-    "predicted": (255, 150, 0),
+    "predicted": (170, 60, 255),
     "mask": (255, 90, 0),
 }
 # Resolution ring candidates (Å), from low to high resolution.

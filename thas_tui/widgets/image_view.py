@@ -307,6 +307,8 @@ class ImageView(Widget, can_focus=True):
             self.refresh()
             return
         self.error = None
+        if self.answer is None and self.view is None:
+            self._cursor_to_beam(view)
         self.answer, self.view = answer, view
         self.strong_count = None
         if "strong_in_region" in answer.header:
@@ -381,6 +383,13 @@ class ImageView(Widget, can_focus=True):
         rgb[r, c] = ir.CURSOR
         self._rgb = rgb
         self.refresh()
+
+    def _cursor_to_beam(self, view: ir.View) -> None:
+        meta = self.client.meta if self.client else None
+        centre = meta["imagesets"][self._imageset()[0]]["beam_centre"] if meta else None
+        if centre:
+            c, r = view.to_bin(*centre)
+            self.cursor = (min(max(0, c), view.cols - 1), min(max(0, r), view.rows - 1))
 
     def _paint_spots(self, rgb: np.ndarray, view: ir.View) -> None:
         k, frame = self._imageset()
