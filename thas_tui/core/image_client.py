@@ -155,7 +155,7 @@ class ImageClient:
         if proc is not None and proc.stdin is not None and proc.returncode is None:
             proc.stdin.close()
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = 3.0) -> None:
         """Stop the helper (closing its stdin is enough; it exits at end of input)."""
         proc, self.proc = self.proc, None
         if proc is None or proc.returncode is not None:
@@ -163,6 +163,7 @@ class ImageClient:
         if proc.stdin is not None:
             proc.stdin.close()
         try:
-            await asyncio.wait_for(proc.wait(), 3)
+            await asyncio.wait_for(proc.wait(), timeout)
         except asyncio.TimeoutError:
             proc.kill()
+            await proc.wait()

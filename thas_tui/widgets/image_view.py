@@ -788,8 +788,9 @@ class ImageView(Widget, can_focus=True):
         self.app.notify(f"Saved {path}", title="Mask")
         self.post_message(self.MaskSaved(path))
 
-    def on_unmount(self) -> None:
-        self.close_helper()
+    async def on_unmount(self) -> None:
+        if self.client is not None:
+            await self.client.close(timeout=1.0)
 
     def close_helper(self) -> None:
         """The helper exits at the end of its input (it would when this process ends, too)."""
