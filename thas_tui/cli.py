@@ -13,6 +13,7 @@ examples:
   thas-tui demo                         process a simulated THAS1-like sweep, live
   thas-tui run /data/thas1/*.cbf --dir proc
   thas-tui run /data/x_master.h5 --no-tui --auto-bravais
+  thas-tui run /data/thas1/*.cbf --mask mask.phil   (backstop shadow masked first)
   thas-tui summary proc --json
   thas-tui attach proc                  (or just: thas-tui proc)
 """
@@ -58,6 +59,12 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="STAGE:NAME=VALUE",
         help="extra DIALS parameter for one stage, e.g. --phil index:max_cell=150 (repeatable)",
+    )
+    p.add_argument(
+        "--mask",
+        default=None,
+        metavar="MASK.PHIL",
+        help="mask these pixels (dials.generate_mask's mask.phil): adds the Mask stage after import",
     )
 
 

@@ -17,12 +17,13 @@ def pixels_mask(path: str, out: str) -> None:
 
 
 def experiment_mask(expt: str, out: str) -> None:
-    """The imageset's own mask file (masked.expt's "mask") as panel_N arrays."""
+    """The mask DIALS applies to an experiment's first image (the detector's own, and the
+    imageset's mask file: what find_spots uses), as panel_N arrays, and that file's name."""
     from dxtbx.model.experiment_list import ExperimentListFactory
 
-    iset = ExperimentListFactory.from_json_file(expt, check_format=False)[0].imageset
-    masks = iset.external_lookup.mask.data
-    arrays = {f"panel_{n}": m.data().as_numpy_array().astype(bool) for n, m in enumerate(masks)}
+    iset = ExperimentListFactory.from_json_file(expt)[0].imageset
+    masks = iset.get_mask(0)
+    arrays = {f"panel_{n}": m.as_numpy_array().astype(bool) for n, m in enumerate(masks)}
     arrays["filename"] = np.array(iset.external_lookup.mask.filename)
     np.savez(out, **arrays)
 

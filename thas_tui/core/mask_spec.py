@@ -190,8 +190,7 @@ class MaskSpec:
 
 def _num(value: float) -> str:
     """A float as PHIL text, without a trailing .0 for whole numbers."""
-    text = f"{float(value):.10g}"
-    return text
+    return f"{float(value):.10g}"
 
 
 def _rect_ints(r: Rectangle) -> tuple[int, int, int, int]:

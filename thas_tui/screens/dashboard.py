@@ -25,6 +25,7 @@ from thas_tui.core.orchestrator import (
     StageFinished,
     StageOutput,
     StageProgress,
+    StagesChanged,
     StageStarted,
 )
 from thas_tui.core.pipeline import Pipeline, State
@@ -332,6 +333,8 @@ class DashboardScreen(Screen):
                     self.query_one(RunHeader).dataset = label
             if event.run.state is State.DONE and event.stage in PANELS_OF_STAGE:
                 self.load_panels(PANELS_OF_STAGE[event.stage])
+        elif isinstance(event, StagesChanged):
+            tree.sync_rows()
         elif isinstance(event, BravaisChosen):
             how = "recommended, chosen automatically" if event.auto else "chosen"
             self.notify(
@@ -485,6 +488,8 @@ class DashboardScreen(Screen):
                 break
             if run.state is not State.DONE and run.name != "simulate":
                 return f"{run.spec.title} has not finished: run the stages before {stage} first."
+        if stage == "mask" and not (self.workdir / "mask.phil").is_file():
+            return "No mask.phil here: draw a mask in the image view and save it, or use --mask."
         if stage == "import" and not self.config.images:
             return "The images imported here are not known: start with thas-tui run IMAGES."
         return None
@@ -545,6 +550,18 @@ class DashboardScreen(Screen):
             self.watcher.stop()
             self.watcher = None
         self.run_pipeline(start=stage)
+
+    def mask_saved(self) -> list[str]:
+        """A mask.phil was saved here (the mask editor): the Mask stage joins the pipeline (or
+        is to run again), and find_spots and what follows are stale. Returns those stages;
+        the caller offers to run (``rerun_from("mask")``)."""
+        marked = self.pipeline.mask_changed()
+        self.config.mask = True
+        tree = self.query_one(StageTree)
+        tree.sync_rows()
+        for name in ["mask", *marked]:
+            tree.refresh_stage(name)
+        return marked
 
     def action_attempts(self) -> None:
         """The selected stage's attempts from the journal; Enter shows one's log."""
