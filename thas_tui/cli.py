@@ -19,7 +19,20 @@ examples:
 """
 
 
+IMAGE_MODES = ("halfblock", "ascii", "kitty", "sixel")
+
+
+def _image_mode_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--image-mode",
+        choices=IMAGE_MODES,
+        default=None,
+        help="how the image view draws pixels (default: $THAS_IMAGE_MODE, then the terminal's best)",
+    )
+
+
 def _common_run_options(p: argparse.ArgumentParser) -> None:
+    _image_mode_option(p)
     p.add_argument("--no-tui", action="store_true", help="run headless, printing progress as lines")
     p.add_argument(
         "--auto-bravais",
@@ -113,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     attach = sub.add_parser("attach", help="open a processing directory and show its state, live")
     attach.add_argument("dir", help="processing directory")
     attach.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
+    _image_mode_option(attach)
     # Not listed: started by a dashboard to finish its run should the dashboard be killed.
     keep = sub.add_parser("keep")
     keep.add_argument("dir")
@@ -152,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from thas_tui.core.errors import ThasError
 
+    if getattr(args, "image_mode", None):
+        # Read by the image view (thas_tui/widgets/image_view.py) as the user's choice.
+        os.environ["THAS_IMAGE_MODE"] = args.image_mode
     try:
         if args.command == "summary":
             from thas_tui.core.summary import run_summary

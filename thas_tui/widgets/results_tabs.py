@@ -14,6 +14,7 @@ from thas_tui.core.errors import UnreadableFile
 from thas_tui.widgets.cell_plots import CellPlots
 from thas_tui.widgets.frame import FRAME, Beat
 from thas_tui.widgets.histogram import SpotHistogram
+from thas_tui.widgets.image_view import ImageView
 from thas_tui.widgets.integration_panel import IntegrationBin, IntegrationPanel
 from thas_tui.widgets.log_pane import LogPane
 from thas_tui.widgets.merging_plots import MergingPlots
@@ -43,9 +44,10 @@ PANES = {
     "integration": "Integration",
     "symmetry": "Symmetry",
     "merging": "Merging",
+    "image": "Image",
 }
-# The panes fed from files: all but the log.
-ALL_PANELS = tuple(pane for pane in PANES if pane != "log")
+# The panes fed from files: all but the log and the image (read by its own helper).
+ALL_PANELS = tuple(pane for pane in PANES if pane not in ("log", "image"))
 
 
 class Pane(Vertical):
@@ -148,6 +150,8 @@ class ResultsTabs(Vertical):
                 with VerticalScroll():
                     yield TableOne(id="table-one")
                     yield MergingPlots(ascii_only=a, id="merging-plots")
+            with Pane(id="image"):
+                yield ImageView(id="image-view")
 
     # -- live find_spots ------------------------------------------------------------------------
     def start_live_spots(self, workdir: Path) -> None:
