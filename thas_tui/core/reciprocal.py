@@ -345,7 +345,7 @@ class DShell:
     d_min: float
     n_spots: int
     n_unindexed: int
-    ice: float | None = None
+    ice: tuple[float, ...] = ()  # ice rings (Å) inside the shell
     # Many more unindexed spots than the shells around it: a ring (ice, salt, powder).
     excess: bool = False
 
@@ -366,12 +366,15 @@ def unindexed_by_d(lat: Lattice, n_shells: int = 12) -> list[DShell]:
     which = np.clip(np.searchsorted(edges, s2, side="right") - 1, 0, n_shells - 1)
     n_all = np.bincount(which, minlength=n_shells)
     n_un = np.bincount(which[~lat.indexed[ok]], minlength=n_shells)
-    med = float(np.median(n_un)) if n_un.any() else 0.0
     shells = []
     for i in range(n_shells):
         d_max = 1 / math.sqrt(edges[i])
         d_min = 1 / math.sqrt(edges[i + 1])
-        ice = next((r for r in ICE_RINGS if d_min <= r < d_max), None)
-        excess = bool(n_un[i] >= 20 and n_un[i] > 3 * max(med, 1.0))
+        ice = tuple(r for r in ICE_RINGS if d_min <= r < d_max)
+        # Unindexed spots grow smoothly with resolution; a ring is a shell far above the
+        # shells beside it (more than twice their mean, and beyond counting noise).
+        around = [n_un[j] for j in (i - 1, i + 1) if 0 <= j < n_shells]
+        mean = float(np.mean(around)) if around else 0.0
+        excess = bool(n_un[i] >= 20 and n_un[i] > 2 * mean + 3 * math.sqrt(mean))
         shells.append(DShell(d_max, d_min, int(n_all[i]), int(n_un[i]), ice, excess))
     return shells

@@ -577,8 +577,9 @@ class LatticeView(Widget, can_focus=True):
             )
             style = Style(color="yellow", bold=True) if s.excess else Style()
             segs = [Segment(text, style)]
-            if s.ice is not None:
-                segs.append(Segment(f" ice {s.ice:.2f}", style if s.excess else Style(dim=True)))
+            if s.ice:
+                rings = " ".join(f"{r:.2f}" for r in s.ice)
+                segs.append(Segment(f" ice {rings}", style if s.excess else Style(dim=True)))
             lines.append(Strip(segs))
         lines = [line.adjust_cell_length(width) for line in lines[:rows]]
         return lines + [Strip.blank(width)] * (rows - len(lines))
