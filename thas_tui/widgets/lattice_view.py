@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -392,8 +393,11 @@ class LatticeView(Widget, can_focus=True):
             return []
         if self.scene is None:
             muted = Style(italic=True, dim=True)
-            lines = [Strip([Segment(self.message, muted)]).adjust_cell_length(width)]
-            return lines + [Strip.blank(width)] * (height - 1)
+            lines = [
+                Strip([Segment(line, muted)]).adjust_cell_length(width)
+                for line in textwrap.wrap(self.message, width, break_long_words=True)[:height]
+            ]
+            return lines + [Strip.blank(width)] * (height - len(lines))
         lat = self.scene.lattice
         cols, rows = self._plot_size()
         head = [self._legend_line(width), self._state_line(width)]
