@@ -26,7 +26,7 @@ ANIMATE_FRAMES = 48
 # Resolution cut-offs offered by d / D (Å); only those inside the data are used.
 D_STEPS = (10.0, 8.0, 6.0, 5.0, 4.0, 3.5, 3.0, 2.5, 2.0, 1.8, 1.6, 1.4, 1.2, 1.0, 0.9, 0.8)
 # The unindexed-per-d table goes beside the cloud from this width on (else it replaces it).
-TABLE_WIDTH = 36
+TABLE_WIDTH = 45
 SIDE_TABLE_MIN = 90
 # Colours: images from first (blue) to last (red); unindexed white, lattices a palette (as the
 # DIALS viewer: id -1 white, id i palette[i mod 7]).
@@ -547,7 +547,7 @@ class LatticeView(Widget, can_focus=True):
         if self.axes_on and lat.crystals:
             segs.append(
                 Segment(
-                    f"{sep}axes a*b*c* x{self._axes_scale}",
+                    f"{sep}axes {'x' if self.ascii_only else '×'}{self._axes_scale}",
                     Style(color=AXIS_COLOUR),
                 )
             )
@@ -569,16 +569,16 @@ class LatticeView(Widget, can_focus=True):
     def _table_lines(self, rows: int, width: int) -> list[Strip]:
         shells = self.scene.shells  # type: ignore[union-attr]
         head = Style(bold=True)
+        d_head = "d (A)" if self.ascii_only else "d (Å)"
         lines = [
             Strip([Segment("Unindexed spots by resolution", head)]),
-            Strip([Segment(f"{'d (Å)':>13} {'spots':>7} {'unind.':>6} %", Style(dim=True))]),
+            Strip([Segment(f"{d_head:^11} {'spots':>7} {'unind':>6}    %", Style(dim=True))]),
         ]
         dash = "-" if self.ascii_only else "–"
         for s in shells:
             pct = 100 * s.n_unindexed / s.n_spots if s.n_spots else 0.0
-            text = (
-                f"{s.d_max:6.2f}{dash}{s.d_min:<6.2f} {s.n_spots:7,} {s.n_unindexed:6,} {pct:3.0f}"
-            )
+            d_range = f"{s.d_max:5.2f}{dash}{s.d_min:<5.2f}"
+            text = f"{d_range:11} {s.n_spots:7,} {s.n_unindexed:6,} {pct:4.0f}"
             style = Style(color="yellow", bold=True) if s.excess else Style()
             segs = [Segment(text, style)]
             if s.ice:
