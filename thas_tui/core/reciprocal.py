@@ -190,7 +190,7 @@ class Lattice:
         with np.errstate(divide="ignore"):
             return 1 / np.linalg.norm(self.rlp, axis=1)
 
-    @property
+    @functools.cached_property
     def n_indexed(self) -> int:
         return int(np.count_nonzero(self.indexed))
 
@@ -198,7 +198,7 @@ class Lattice:
     def n_unindexed(self) -> int:
         return len(self.indexed) - self.n_indexed
 
-    @property
+    @functools.cached_property
     def experiments(self) -> tuple[int, ...]:
         return tuple(int(x) for x in np.unique(self.experiment[self.experiment >= 0]))
 

@@ -130,10 +130,13 @@ class Cloud:
         inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
         if not inside.all():
             x, y, depth, category = x[inside], y[inside], depth[inside], category[inside]
-        lit = np.zeros(h * w, bool)
-        lit[y * w + x] = True
-        bits = lit.reshape(rows, 4, cols, 2) * BRAILLE_BITS[None, :, None, :]
-        pattern = bits.sum(axis=(1, 3), dtype=np.int32).astype(np.uint8)
+        lit = np.zeros(h * w, np.uint8)
+        lit[y * w + x] = 1
+        dots = lit.reshape(rows, 4, cols, 2)
+        pattern = np.zeros((rows, cols), np.uint8)
+        for dy in range(4):
+            for dx in range(2):
+                pattern |= dots[:, dy, :, dx] * BRAILLE_BITS[dy, dx]
         cell = (y >> 2) * cols + (x >> 1)
         n_cells = rows * cols
         third = np.float32(self.radius / 3)

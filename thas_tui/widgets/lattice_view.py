@@ -45,6 +45,7 @@ LATTICE_COLOURS = ("#ff5f5f", "#5fd75f", "#5fafff", "#ffd75f", "#d787ff", "#5fd7
 AXIS_COLOUR = "#ff00ff"
 SHOW = ("all", "indexed", "unindexed")
 ASCII_DEPTH = (".", "o", "@")  # far, middle, near
+AXIS_ID = -2  # the style of the cell axes' cells
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class LatticeView(Widget, can_focus=True):
         self._animation: Timer | None = None
         self._styles: dict[tuple[int, int], Style] = {}
         self._n_shown = 0
+        self._table_cache: tuple[object, list[list[Segment]]] = (None, [])
         self._axes_scale = 1
         self.redraws = 0
 
@@ -355,16 +357,17 @@ class LatticeView(Widget, can_focus=True):
         self.post_message(self.SourceRequested("indexed" if self.source == "strong" else "strong"))
 
     # -- drawing ------------------------------------------------------------------------------
-    def _table_shown(self) -> bool:
+    def _table_shown(self, width: int) -> bool:
         if self.scene is None or self.scene.lattice.source != "indexed" or not self.scene.shells:
             return False
         # Beside the cloud when there is room; else in its place, on request only.
-        return self.table_on if self.size.width >= SIDE_TABLE_MIN else self.table_only
+        return self.table_on if width >= SIDE_TABLE_MIN else self.table_only
 
-    def _plot_size(self) -> tuple[int, int]:
-        width, height = max(self.size.width, 20), max(self.size.height, 6)
+    def _plot_size(self, size: tuple[int, int] | None = None) -> tuple[int, int]:
+        width, height = size or (self.size.width, self.size.height)
+        width, height = max(width, 20), max(height, 6)
         cols = width
-        if self._table_shown():
+        if self._table_shown(width):
             cols = width - TABLE_WIDTH - 1 if width >= SIDE_TABLE_MIN else 0
         return max(cols, 0), max(height - 3, 1)
 
@@ -372,14 +375,15 @@ class LatticeView(Widget, can_focus=True):
         self._select()
 
     def render_line(self, y: int) -> Strip:
-        key = (self.size.width, self.size.height)
+        size = self.size
+        key = (size.width, size.height)
         if self._drawn_for != key:
-            self._lines = self._draw()
+            self._lines = self._draw(*key)
             self._drawn_for = key
             self.redraws += 1
         if y < len(self._lines):
             return self._lines[y]
-        return Strip.blank(self.size.width)
+        return Strip.blank(size.width)
 
     def frame_text(self) -> list[str]:
         """The drawn frame as plain text, a line per row (tests, screenshots in text)."""
@@ -387,8 +391,7 @@ class LatticeView(Widget, can_focus=True):
         self.render_line(0)
         return ["".join(seg.text for seg in strip) for strip in self._lines]
 
-    def _draw(self) -> list[Strip]:
-        width, height = self.size.width, self.size.height
+    def _draw(self, width: int, height: int) -> list[Strip]:
         if width <= 0 or height <= 0:
             return []
         if self.scene is None:
@@ -399,25 +402,26 @@ class LatticeView(Widget, can_focus=True):
             ]
             return lines + [Strip.blank(width)] * (height - len(lines))
         lat = self.scene.lattice
-        cols, rows = self._plot_size()
-        head = [self._legend_line(width), self._state_line(width)]
-        body: list[Strip] = [Strip.blank(cols)] * rows
+        cols, rows = self._plot_size((width, height))
+        body: list[list[Segment]] = [[] for _ in range(rows)]
         if cols > 0:
             raster = self.scene.cloud.raster(
                 self.view, self.zoom, cols, rows, self._kept_category, self._n_categories
             )
-            body = self._strips(raster, cols, rows, lat.source == "indexed")
-            if self.axes_on and lat.crystals:
-                body = self._overlay_axes(body, cols, rows)
-        if self._table_shown():
-            table = self._table_lines(rows, TABLE_WIDTH if cols else width)
-            if cols:
-                sep = Strip([Segment(" ")])
-                body = [Strip.join([b, sep, t]) for b, t in zip(body, table, strict=True)]
-            else:
-                body = table
-        lines = head + [b.adjust_cell_length(width) for b in body] + [self._keys_line(width)]
-        return [line.adjust_cell_length(width) for line in lines[:height]]
+            body = self._rows(raster, cols, rows, lat.source == "indexed")
+        used = cols
+        if self._table_shown(width):
+            table = self._table_rows(rows)
+            gap = [Segment(" ")] if cols else []
+            body = [b + gap + t for b, t in zip(body, table, strict=True)]
+            used = cols + len(gap) + TABLE_WIDTH
+        lines = [self._legend_line(width), self._state_line(width)]
+        pad = Segment(" " * max(width - used, 0))
+        # Every cell of the body is one column wide: the strips need no measuring.
+        strips = [Strip([*segs, pad], max(used, width)) for segs in body]
+        lines += strips if used <= width else [strip.crop(0, width) for strip in strips]
+        lines.append(self._keys_line(width))
+        return lines[:height]
 
     def _style(self, category: int, level: int, indexed_mode: bool) -> Style:
         key = (category if indexed_mode else 100 + category, level)
@@ -440,7 +444,8 @@ class LatticeView(Widget, can_focus=True):
             self._styles[key] = style
         return style
 
-    def _strips(self, r: Raster, cols: int, rows: int, indexed_mode: bool) -> list[Strip]:
+    def _rows(self, r: Raster, cols: int, rows: int, indexed_mode: bool) -> list[list[Segment]]:
+        """The raster as segments, a run of cells of one style per segment."""
         if self.ascii_only:
             glyphs = np.array([ord(c) for c in ASCII_DEPTH], np.uint32)[r.depth]
             codes = np.where(r.pattern > 0, glyphs, 32).astype(np.uint32)
@@ -448,62 +453,51 @@ class LatticeView(Widget, can_focus=True):
             codes = np.where(r.pattern > 0, 0x2800 + r.pattern.astype(np.uint32), 32)
             codes = codes.astype(np.uint32)
         style_id = np.where(r.category >= 0, r.category * DEPTH_LEVELS + r.depth, -1)
-        blank = Style()
-        out = []
-        for row in range(rows):
-            text = codes[row].tobytes().decode("utf-32-le")
-            ids = style_id[row]
-            cuts = np.flatnonzero(np.diff(ids)) + 1
-            starts = np.concatenate(([0], cuts))
-            ends = np.concatenate((cuts, [cols]))
-            segments = []
-            for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-                sid = int(ids[s])
-                style = (
-                    blank
-                    if sid < 0
-                    else self._style(sid // DEPTH_LEVELS, sid % DEPTH_LEVELS, indexed_mode)
-                )
-                segments.append(Segment(text[s:e], style))
-            out.append(Strip(segments, cols))
+        if self.axes_on and self.scene is not None and self.scene.lattice.crystals:
+            self._overlay_axes(codes, style_id, cols, rows)
+        styles = {-1: Style(), AXIS_ID: Style(color=AXIS_COLOUR, bold=True)}
+        # Every run of one style in the whole raster at once: a run starts at each column where
+        # the style changes, and at each row's first column.
+        starts = np.ones((rows, cols), bool)
+        starts[:, 1:] = style_id[:, 1:] != style_id[:, :-1]
+        flat = np.flatnonzero(starts)
+        ends = np.append(flat[1:], rows * cols)
+        ends = np.minimum(ends, (flat // cols + 1) * cols)
+        text = codes.tobytes().decode("utf-32-le")
+        ids = style_id.ravel()[flat].tolist()
+        out: list[list[Segment]] = [[] for _ in range(rows)]
+        for s, e, sid in zip(flat.tolist(), ends.tolist(), ids, strict=True):
+            style = styles.get(sid)
+            if style is None:
+                style = self._style(sid // DEPTH_LEVELS, sid % DEPTH_LEVELS, indexed_mode)
+                styles[sid] = style
+            out[s // cols].append(Segment(text[s:e], style))
         return out
 
-    def _overlay_axes(self, body: list[Strip], cols: int, rows: int) -> list[Strip]:
+    def _overlay_axes(self, codes: np.ndarray, style_id: np.ndarray, cols: int, rows: int) -> None:
         """a*, b*, c* of the first crystal drawn from the origin, scaled to be seen, labelled."""
         lat = self.scene.lattice  # type: ignore[union-attr]
         cloud = self.scene.cloud  # type: ignore[union-attr]
         a = lat.crystals[0].A
         longest = float(np.linalg.norm(a, axis=0).max())
         self._axes_scale = max(1, int(0.4 * cloud.radius / longest))
-        cells: dict[tuple[int, int], str] = {}
         t = np.linspace(0.0, 1.0, 4 * max(cols, rows))
+        dot = ord("+" if self.ascii_only else "·")
+        labels = []
         for i, label in enumerate(("a*", "b*", "c*")):
             seg = np.outer(a[:, i] * self._axes_scale, t).astype(np.float32)
             x, y, _ = cloud.to_dots(seg, self.view, self.zoom, cols, rows)
             cx, cy = x // 2, y // 4
             ok = (cx >= 0) & (cx < cols) & (cy >= 0) & (cy < rows)
-            for px, py in zip(cx[ok].tolist(), cy[ok].tolist(), strict=True):
-                cells[(py, px)] = "+" if self.ascii_only else "·"
+            codes[cy[ok], cx[ok]] = dot
+            style_id[cy[ok], cx[ok]] = AXIS_ID
             if ok.any():
-                tx, ty = int(cx[ok][-1]), int(cy[ok][-1])
-                for k, ch in enumerate(label):
-                    if tx + 1 + k < cols:
-                        cells[(ty, tx + 1 + k)] = ch
-        if not cells:
-            return body
-        style = Style(color=AXIS_COLOUR, bold=True)
-        out = list(body)
-        by_row: dict[int, list[tuple[int, str]]] = {}
-        for (py, px), ch in cells.items():
-            by_row.setdefault(py, []).append((px, ch))
-        for py, marks in by_row.items():
-            strip = out[py]
-            for px, ch in sorted(marks):
-                left = strip.crop(0, px)
-                right = strip.crop(px + 1, cols)
-                strip = Strip.join([left, Strip([Segment(ch, style)]), right])
-            out[py] = strip
-        return out
+                labels.append((int(cy[ok][-1]), int(cx[ok][-1]), label))
+        for ty, tx, label in labels:  # after the lines, so that no line crosses a label
+            for k, ch in enumerate(label):
+                if tx + 1 + k < cols:
+                    codes[ty, tx + 1 + k] = ord(ch)
+                    style_id[ty, tx + 1 + k] = AXIS_ID
 
     def _legend_line(self, width: int) -> Strip:
         lat = self.scene.lattice  # type: ignore[union-attr]
@@ -566,24 +560,38 @@ class LatticeView(Widget, can_focus=True):
             text = text.replace("←→↑↓", "arrows").replace("⇧", "shift")
         return Strip([Segment(text, Style(dim=True))]).adjust_cell_length(width)
 
-    def _table_lines(self, rows: int, width: int) -> list[Strip]:
+    def _table_rows(self, rows: int) -> list[list[Segment]]:
+        """The unindexed-per-d table, TABLE_WIDTH cells a row (all one-cell characters)."""
+        key = (id(self.scene), rows)
+        if self._table_cache[0] != key:
+            self._table_cache = (key, self._build_table(rows))
+        return self._table_cache[1]
+
+    def _build_table(self, rows: int) -> list[list[Segment]]:
         shells = self.scene.shells  # type: ignore[union-attr]
-        head = Style(bold=True)
         d_head = "d (A)" if self.ascii_only else "d (Å)"
-        lines = [
-            Strip([Segment("Unindexed spots by resolution", head)]),
-            Strip([Segment(f"{d_head:^11} {'spots':>7} {'unind':>6}    %", Style(dim=True))]),
-        ]
         dash = "-" if self.ascii_only else "–"
+        lines: list[list[tuple[str, Style]]] = [
+            [("Unindexed spots by resolution", Style(bold=True))],
+            [(f"{d_head:^11} {'spots':>7} {'unind':>6}    %", Style(dim=True))],
+        ]
         for s in shells:
             pct = 100 * s.n_unindexed / s.n_spots if s.n_spots else 0.0
             d_range = f"{s.d_max:5.2f}{dash}{s.d_min:<5.2f}"
             text = f"{d_range:11} {s.n_spots:7,} {s.n_unindexed:6,} {pct:4.0f}"
             style = Style(color="yellow", bold=True) if s.excess else Style()
-            segs = [Segment(text, style)]
+            line = [(text, style)]
             if s.ice:
                 rings = " ".join(f"{r:.2f}" for r in s.ice)
-                segs.append(Segment(f" ice {rings}", style if s.excess else Style(dim=True)))
-            lines.append(Strip(segs))
-        lines = [line.adjust_cell_length(width) for line in lines[:rows]]
-        return lines + [Strip.blank(width)] * (rows - len(lines))
+                line.append((f" ice {rings}", style if s.excess else Style(dim=True)))
+            lines.append(line)
+        out = []
+        for line in lines[:rows]:
+            segs, used = [], 0
+            for text, style in line:
+                text = text[: TABLE_WIDTH - used]
+                segs.append(Segment(text, style))
+                used += len(text)
+            segs.append(Segment(" " * (TABLE_WIDTH - used)))
+            out.append(segs)
+        return out + [[Segment(" " * TABLE_WIDTH)] for _ in range(rows - len(out))]
