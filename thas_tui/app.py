@@ -116,6 +116,7 @@ class ThasApp(App[int]):
             ("integration", "Integration: sigma b, sigma m"),
             ("symmetry", "Symmetry: Laue groups, screw axes"),
             ("merging", "Merging statistics and Table 1"),
+            ("lattice", "Lattice: spots in reciprocal space"),
         ):
             yield SystemCommand(
                 f"Show {title}", f"Switch to the {title} panel", lambda t=tab: d.action_show_tab(t)

@@ -66,6 +66,7 @@ class DashboardScreen(Screen):
         Binding("i", "show_tab('integration')", "Integration", show=False),
         Binding("y", "show_tab('symmetry')", "Symmetry", show=False),
         Binding("m", "show_tab('merging')", "Merging"),
+        Binding("L", "show_tab('lattice')", "Lattice", show=False),
         Binding("c", "cancel_stage", "Cancel stage"),
         Binding("question_mark", "help", "Help"),
         Binding("R", "resume", "Resume"),
