@@ -59,7 +59,8 @@ def best_index(inputs: list[CompareInput], shell: str, key: str, recomputed: boo
     for i, inp in enumerate(inputs):
         shells = inp.recomputed if recomputed else inp.reported
         v = getattr(shells[shell], key) if shells is not None else None
-        if v is not None:
+        # A negative R value is aimless's sign of no signal at all, never "the lowest".
+        if v is not None and not (rule == "low" and v < 0):
             # Compared as printed: values that read the same are a tie.
             vals.append((round(float(v), digits), i))
     if len(vals) < 2:
