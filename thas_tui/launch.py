@@ -459,7 +459,7 @@ def compare(args: argparse.Namespace) -> int:
                 "compare --tui needs a terminal to draw the dashboard.\n"
                 f"For text use: thas-tui compare {' '.join(args.inputs)}"
             )
-        from thas_tui.screens.compare_app import CompareApp
+        from thas_tui.screens.compare import CompareApp
 
         app = CompareApp(list(args.inputs), recompute=not args.no_recompute)
         app.run()

@@ -565,3 +565,16 @@ def relpath(p: Path) -> str:
         return os.path.relpath(p)
     except ValueError:
         return str(p)
+
+
+def directory_inputs(workdir: Path, stage: str = "scale") -> list[str]:
+    """The directory itself (its newest results) and each earlier attempt of `stage` archived in it."""
+    out = [str(workdir)]
+    archive = workdir / "thas-tui" / "attempts"
+    numbered = []
+    for p in archive.glob(f"{stage}.*") if archive.is_dir() else []:
+        n = p.name.split(".")[1]
+        if p.is_dir() and n.isdigit() and len(p.name.split(".")) == 2:
+            numbered.append(int(n))
+    out += [f"{workdir}@{stage}.{n}" for n in sorted(numbered)]
+    return out

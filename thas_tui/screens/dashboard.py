@@ -70,6 +70,7 @@ class DashboardScreen(Screen):
         Binding("f", "follow", "Follow running"),
         Binding("e", "edit_rerun", "Edit & re-run"),
         Binding("a", "attempts", "Attempts"),
+        Binding("C", "compare", "Compare", show=False),
     ]
 
     def __init__(
@@ -490,6 +491,17 @@ class DashboardScreen(Screen):
             self.watcher.stop()
             self.watcher = None
         self.run_pipeline(start=stage)
+
+    def action_compare(self) -> None:
+        """This directory and its earlier scale attempts side by side (screens/compare.py)."""
+        from thas_tui.core.compare_inputs import directory_inputs
+        from thas_tui.screens.compare import CompareScreen
+
+        self.app.push_screen(
+            CompareScreen(
+                directory_inputs(self.workdir), workdir=self.workdir, ascii_only=self.ascii_only
+            )
+        )
 
     def action_attempts(self) -> None:
         """The selected stage's attempts from the journal; Enter shows one's log."""
