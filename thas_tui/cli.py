@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_summary(args.dir, as_json=args.json)
         if args.command == "compare":
-            from thas_tui.launch import compare
+            from thas_tui.compare_cmd import compare
 
             return compare(args)
         if args.command == "attach":

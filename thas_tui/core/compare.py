@@ -56,14 +56,16 @@ def best_index(inputs: list[CompareInput], shell: str, key: str, recomputed: boo
         return None
     digits = DIGITS[key]
     vals = []
+    present = 0
     for i, inp in enumerate(inputs):
         shells = inp.recomputed if recomputed else inp.reported
         v = getattr(shells[shell], key) if shells is not None else None
+        present += v is not None
         # A negative R value is aimless's sign of no signal at all, never "the lowest".
         if v is not None and not (rule == "low" and v < 0):
             # Compared as printed: values that read the same are a tie.
             vals.append((round(float(v), digits), i))
-    if len(vals) < 2:
+    if present < 2 or not vals:
         return None
     pick = max if rule == "high" else min
     target = pick(v for v, _ in vals)

@@ -151,8 +151,9 @@ def _fill(primary: Shells | None, other: Shells | None) -> Shells | None:
     return Shells(**out)
 
 
-def _read_dials_files(inp: CompareInput, d: Path, jsons: tuple[str, ...], logs: tuple[str, ...]):
-    """Table 1, bins, symmetry, cell, wavelength and images from DIALS's files in `d`."""
+def _read_dials_files(inp: CompareInput, d: Path, jsons: tuple[str, ...], logs: tuple[Path, ...]):
+    """Table 1, bins, symmetry, cell, wavelength and images from DIALS's files in `d`:
+    the first of `jsons` with a Table 1, the first of `logs` (within-I+/I- R values), scaled.expt."""
     from thas_tui.core.parsers import registry
     from thas_tui.core.readers.expt import read_expt
     from thas_tui.core.readers.merging_stats import read_merging_stats
@@ -172,10 +173,10 @@ def _read_dials_files(inp: CompareInput, d: Path, jsons: tuple[str, ...], logs: 
             inp.reported_from = name
             inp.bins = stats.bins if len(stats.bins) else None
             break
-    for name in logs:
-        p = d / name
+    for p in logs:
         if not p.is_file():
             continue
+        name = p.name
         stage = "merge" if "merge" in name else "scale"
         try:
             log = registry.parse_log(stage, read_log_text(p))
@@ -247,37 +248,39 @@ def _missing_stage(stages: dict[str, dict]) -> str:
 
 
 def _dials_dir(inp: CompareInput) -> None:
-    from thas_tui.core.summary import collect
+    """A processing directory, read as `thas-tui summary` reads it (rundir's stage states)."""
+    from thas_tui.core.rundir import STALE_TOLERANCE_S, read_rundir
 
-    facts = collect(inp.path)
-    inp.program = f"DIALS {facts['dials_version']}" if facts.get("dials_version") else None
-    stages = facts.get("stages", {})
-    merge_done = stages.get("merge", {}).get("state") == "done"
-    export_done = stages.get("export", {}).get("state") == "done"
-    # After a scale re-run, merge's outputs are from the earlier attempt until merge runs again.
-    jsons = ("dials.merge.json", "dials.scale.json") if merge_done else ("dials.scale.json",)
-    logs = ("dials.merge.log", "dials.scale.log") if merge_done else ("dials.scale.log",)
-    _read_dials_files(inp, inp.path, jsons, logs)
-    if inp.reported is None and facts.get("scale"):
-        s = facts["scale"]
-        inp.reported = Shells(
-            **{
-                k: Shell(**{f: s[k].get(f) for f in SHELL_KEYS if f in s[k]})
-                for k in ("overall", "low", "high")
-                if k in s
-            }
-        )
-        inp.reported_from = s.get("source")
-    if inp.space_group is None and facts.get("symmetry"):
-        inp.space_group = facts["symmetry"].get("space_group")
-    if inp.unit_cell is None and facts.get("refine", {}).get("unit_cell"):
-        inp.unit_cell = tuple(facts["refine"]["unit_cell"])
+    rd = read_rundir(inp.path)
+    d = inp.path
+    expt = d / "scaled.expt"
+    since = expt.stat().st_mtime - STALE_TOLERANCE_S if expt.is_file() else None
+
+    def fresh(name: str) -> bool:
+        # After a scale re-run, merge's and export's outputs are the earlier attempt's until
+        # they run again: only files written after scaled.expt belong to its numbers.
+        p = d / name
+        return p.is_file() and (since is None or p.stat().st_mtime >= since)
+
+    jsons = tuple(n for n in ("dials.merge.json", "merge.json") if fresh(n)) + (
+        "dials.scale.json",
+        "scale.json",
+    )
+    logs = []
+    for stage in ("merge", "scale"):
+        st = rd.stages.get(stage)
+        if st is not None and st.log is not None and (stage == "scale" or fresh("merged.mtz")):
+            logs.append(st.log)
+    _read_dials_files(inp, d, jsons, tuple(logs))
     if inp.reported is None:
+        stages = {
+            n: {"state": st.state.value, "failure": st.failure} for n, st in rd.stages.items()
+        }
         inp.problems.append(_missing_stage(stages))
-    for issue in facts.get("issues", []):
-        if any(issue.startswith(n) for n in ("scaled.", "dials.scale", "dials.merge", "scaled")):
-            inp.problems.append(f"{inp.path}/{issue}")
-    _scaled_sources(inp, inp.path, export_done)
+    for issue in rd.issues:
+        if issue.startswith(("scaled.", "dials.scale", "dials.merge", "merged.")):
+            inp.problems.append(f"{d}/{issue}")
+    _scaled_sources(inp, d, fresh("scaled.mtz"))
 
 
 def _attempt(inp: CompareInput, proc: Path, stage: str, n: int) -> None:
@@ -308,10 +311,13 @@ def _attempt(inp: CompareInput, proc: Path, stage: str, n: int) -> None:
     jsons = {"scale": ("dials.scale.json",), "merge": ("dials.merge.json",)}.get(
         stage, ("dials.merge.json", "dials.scale.json")
     )
-    logs = {"scale": ("dials.scale.log",), "merge": ("dials.merge.log",)}.get(
-        stage, ("dials.scale.log",)
-    )
-    _read_dials_files(inp, d, jsons, logs)
+    log = d / f"dials.{stage}.log"
+    if d == proc:
+        # The newest attempt: its own log (thas-tui/logs/<stage>.<n>.log) if the journal has it.
+        a = next((a for a in attempts if a.attempt == n), None)
+        if a is not None and a.log and (proc / a.log).is_file():
+            log = proc / a.log  # absolute paths stay absolute
+    _read_dials_files(inp, d, jsons, (log,))
     # An attempt's own scaled.expt/refl are read when it is archived; the newest one's are proc's.
     if inp.reported is None:
         inp.problems.append(f"{d}: no merging statistics of {stage} attempt {n}")

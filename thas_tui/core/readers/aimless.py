@@ -132,8 +132,9 @@ def _table_rows(lines: list[str]) -> tuple[tuple[float | None, ...], ...]:
     return tuple(rows)
 
 
-def log_tables(text: str) -> list[CCP4Table]:
-    """Every `$TABLE:` of a CCP4 log: header line (before `$$ $$`) and rows up to `$$`."""
+def log_tables(text: str, titles: tuple[str, ...] | None = None) -> list[CCP4Table]:
+    """The `$TABLE:`s of a CCP4 log (those whose title starts with one of `titles`, or all):
+    header line (before `$$ $$`) and rows up to `$$`."""
     out = []
     lines = text.splitlines()
     i = 0
@@ -143,6 +144,9 @@ def log_tables(text: str) -> list[CCP4Table]:
             i += 1
             continue
         title = ln.partition(":")[2].strip().rstrip(":").strip()
+        if titles is not None and not title.startswith(titles):
+            i += 1
+            continue
         j = i + 1
         while j < len(lines) and "$$ $$" not in lines[j] and j - i < 40:
             j += 1
@@ -246,8 +250,19 @@ def read_aimless_log(path: str | Path) -> AimlessResult:
     sg = cell = wl = hklin = None
     n_batches = None
     runs = []
+    keys = (
+        "Space group:",
+        "Average unit cell:",
+        "Wavelength:",
+        "Number of batches",
+        "Run number:",
+        "HKLIN",
+        "hklin",
+    )
     for ln in lines:
         s = ln.strip()
+        if not s.startswith(keys):
+            continue
         if s.startswith("Space group:") and sg is None:
             sg = s.partition(":")[2].strip() or None
         elif s.startswith("Average unit cell:"):
@@ -279,7 +294,7 @@ def read_aimless_log(path: str | Path) -> AimlessResult:
         wavelength=wl,
         n_batches=n_batches,
         runs=tuple(runs),
-        bins=_bins(log_tables(text)),
+        bins=_bins(log_tables(text, tuple({prefix for prefix, _, _ in _BIN_COLUMNS}))),
         hklin=hklin,
         extra=extra,
         complete=end > 0 and end < len(lines),
