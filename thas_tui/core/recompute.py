@@ -151,7 +151,7 @@ def shells_from_statistics(doc: dict) -> tuple[Shells, ResolutionBins]:
             r_meas=row.r_meas,
             r_pim=row.r_pim,
             cc_half=row.cc_half,
-            cc_anom=row.cc_anom,
+            # anomalous=False: iotbx's cc_anom of merged I+/I- means nothing, so none is shown.
             n_obs=row.n_obs,
             n_unique=row.n_uniq,
         )

@@ -18,15 +18,16 @@ def colour(i: int) -> str:
     return COLOURS[i % len(COLOURS)]
 
 
-def inputs_text(c: Comparison) -> Text:
+def inputs_text(c: Comparison) -> Table:
     """One line per input: its colour, number, label, program and path."""
-    t = Text()
+    t = Table.grid(padding=(0, 2))
     for i, inp in enumerate(c.inputs):
-        if i:
-            t.append("\n")
-        t.append(f"━━ [{i + 1}] ", style=f"bold {colour(i)}")
-        t.append(inp.label, style="bold")
-        t.append(f"  {inp.program or inp.kind}  {inp.path}", style="dim")
+        t.add_row(
+            Text(f"━━ [{i + 1}]", style=f"bold {colour(i)}"),
+            Text(inp.label, style="bold"),
+            Text(inp.program or inp.kind, style="dim"),
+            Text(str(inp.path), style="dim", overflow="ellipsis", no_wrap=True),
+        )
     return t
 
 
@@ -72,7 +73,9 @@ def table1(c: Comparison, shell: str, recomputed: bool) -> Table:
         table.add_row(
             label,
             *(
-                Text(cell + MARK, style="bold green") if j == best else Text(cell + " ")
+                Text(cell + MARK, style="bold green", justify="right")
+                if j == best
+                else Text(cell + " ", justify="right")
                 for j, cell in enumerate(cells)
             ),
         )
@@ -94,6 +97,7 @@ class CompareTables(Static):
     """Facts, then Table 1 as reported and (when computed) recomputed alike."""
 
     _shown: tuple[Comparison, bool] | None = None
+    group = None  # what was last shown (a rich Group)
 
     def on_resize(self) -> None:
         if self._shown is not None:
@@ -127,4 +131,5 @@ class CompareTables(Static):
             else:
                 for s in SHELLS:
                     parts += [table1(c, s, recomputed), Text("")]
-        self.update(Group(*parts))
+        self.group = Group(*parts)
+        self.update(self.group)
