@@ -182,14 +182,18 @@ def recompute_all(comparison, progress: Callable[[str], None] | None = None) -> 
     with tempfile.TemporaryDirectory(prefix="thas-compare-") as tmp:
         mtzs: dict[int, Path] = {}
         ranges: dict[int, tuple[float, float]] = {}
+        exported: dict[Path, Path] = {}  # one export per scaled.expt, however often it is given
         for k, inp in enumerate(todo):
             work = Path(tmp) / f"input{k + 1}"
             work.mkdir()
             try:
                 mtz = inp.unmerged_mtz
                 if mtz is None and inp.scaled_files is not None:
-                    say(f"dials.export {inp.label} ({k + 1}/{len(todo)})")
-                    mtz = export_mtz(*inp.scaled_files, work, dials)
+                    key = inp.scaled_files[0].resolve()
+                    if key not in exported:
+                        say(f"dials.export {inp.label} ({k + 1}/{len(todo)})")
+                        exported[key] = export_mtz(*inp.scaled_files, work, dials)
+                    mtz = exported[key]
                 if mtz is None or not mtz.is_file():
                     inp.problems.append(f"{inp.unmerged_mtz}: not found (to recompute from)")
                     continue
@@ -211,17 +215,15 @@ def recompute_all(comparison, progress: Callable[[str], None] | None = None) -> 
             return
         comparison.recompute_range = rng
         comparison.recompute_program = PROGRAM
+        done: dict[Path, dict] = {}
         for n, (k, mtz) in enumerate(mtzs.items(), 1):
             inp = todo[k]
             say(f"{PROGRAM} {inp.label} ({n}/{len(mtzs)})")
             try:
-                doc = merging_statistics(
-                    mtz,
-                    mtz.parent if mtz.parent.is_relative_to(tmp) else Path(tmp) / f"input{k + 1}",
-                    rng,
-                    dials,
-                )
-                inp.recomputed, inp.recomputed_bins = shells_from_statistics(doc)
+                key = mtz.resolve()
+                if key not in done:
+                    done[key] = merging_statistics(mtz, Path(tmp) / f"input{k + 1}", rng, dials)
+                inp.recomputed, inp.recomputed_bins = shells_from_statistics(done[key])
             except (ThasError, OSError, ValueError, subprocess.SubprocessError) as exc:
                 inp.problems.append(f"not recomputed: {str(exc).strip().splitlines()[0]}")
 
