@@ -132,21 +132,19 @@ def test_json_keys_and_values() -> None:
 
 
 def test_merged_and_truncated_mtz_said_plainly(tmp_path: Path) -> None:
-    """A merged MTZ (here: its header as CCP4 writes it) cannot be recomputed; a cut one is named."""
-    from tests.unit.readers.mtz_fixture import write_mtz
-
-    merged = write_mtz(tmp_path / "merged.mtz", merged=True)
-    inp = read_input(str(merged))
-    assert inp.kind == "mtz" and not inp.can_recompute
-    assert inp.problems[0].startswith(f"{merged}: merged data (no BATCH column)")
-    assert (inp.space_group, inp.wavelength) == ("P 21 21 21", 1.282)
+    """A merged MTZ cannot be recomputed (said; its header still read); a cut one is named."""
+    mtz = Path(__file__).resolve().parents[2] / "data" / "dials-3.12_thas_demo_mtz"
+    merged = read_input(str(mtz / "merged_200.mtz"))
+    assert merged.kind == "mtz" and not merged.can_recompute
+    assert merged.problems[0].startswith(f"{mtz / 'merged_200.mtz'}: merged data (no BATCH column)")
+    assert (merged.space_group, merged.wavelength) == ("P212121", 1.282)
+    unmerged = read_input(str(mtz / "scaled_200.mtz"))
+    assert unmerged.can_recompute and unmerged.problems == [] and unmerged.n_images == 36
     cut = tmp_path / "cut.mtz"
-    cut.write_bytes(merged.read_bytes()[:100])
-    bad = read_input(str(cut))
-    assert bad.problems == [
-        f"{cut}: the MTZ file is truncated (its header should start at byte "
-        f"{merged.stat().st_size - 80 * 22}, the file has 100 bytes). Export the data again."
-    ]
+    cut.write_bytes((mtz / "merged_200.mtz").read_bytes()[:100])
+    (problem,) = read_input(str(cut)).problems
+    assert problem.startswith(f"{cut}: the MTZ file is truncated (its header should start at byte ")
+    assert problem.endswith(", the file has 100 bytes). Export the data again.")
 
 
 def test_directory_inputs_lists_archived_attempts(tmp_path: Path) -> None:

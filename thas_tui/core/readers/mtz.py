@@ -117,7 +117,7 @@ def read_mtz_header(path: str | Path) -> MtzHeader:
     projects: dict[int, str] = {}
     crystals: dict[int, str] = {}
     columns: list[MtzColumn] = []
-    batches: list[int] = []
+    batches: list[int] = []  # iotbx writes the list twice when it rewrites a file
     complete = False
     for i in range(0, len(raw) - _RECORD + 1, _RECORD):
         rec = raw[i : i + _RECORD].decode("ascii", errors="replace").rstrip()
@@ -188,7 +188,7 @@ def read_mtz_header(path: str | Path) -> MtzHeader:
     return MtzHeader(
         path=path,
         columns=tuple(columns),
-        batches=tuple(batches),
+        batches=tuple(dict.fromkeys(batches)),
         complete=complete,
         **fields,
     )
