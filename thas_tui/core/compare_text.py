@@ -95,6 +95,43 @@ def table1_rows(
     return [("Resolution (Å)", d_texts, None), *out]
 
 
+def verdict_lines(c: Comparison) -> list[str]:
+    """Which input is better in which rows (like with like when recomputed), and how far each reaches."""
+    if len(c.inputs) < 2:
+        return []
+    recomputed = sum(i.recomputed is not None for i in c.inputs) >= 2
+    wins: dict[int, list[str]] = {}
+    tied = 0
+    for shell in ("overall", "high"):
+        for label, key, _digits, rule in ROWS:
+            if rule is None or key.startswith(("anom", "cc_anom")):
+                continue
+            b = best_index(c.inputs, shell, key, recomputed)
+            if b is None:
+                tied += 1
+            else:
+                wins.setdefault(b, []).append(
+                    f"{label.split(' (')[0]}{'' if shell == 'overall' else ' high'}"
+                )
+    rng = c.recompute_range
+    head = (
+        f"Like with like (recomputed, {rng[0]:.2f}–{rng[1]:.2f} Å):"
+        if recomputed and rng
+        else "As reported (not recomputed alike):"
+    )
+    lines = [head]
+    for i, rows in sorted(wins.items(), key=lambda kv: -len(kv[1])):
+        lines.append(f"  [{i + 1}] better in {len(rows)}: {', '.join(rows)}")
+    if not wins:
+        lines.append("  no row differs at the printed precision")
+    elif tied:
+        lines.append(f"  {tied} rows tied or with one value")
+    reach = [f"[{i}] {inp.d_range[1]:.2f} Å" for i, inp in enumerate(c.inputs, 1) if inp.d_range[1]]
+    if reach:
+        lines.append("Resolution reached (as reported): " + ", ".join(reach))
+    return lines
+
+
 def _grid(
     header: list[str], rows: list[tuple[str, list[str], int | None]], width: int
 ) -> list[str]:
@@ -114,6 +151,9 @@ def render_text(c: Comparison) -> str:
     for i, inp in enumerate(c.inputs, 1):
         what = inp.program or inp.kind
         lines.append(f"  [{i}] {inp.label}  ({inp.kind}, {what})  {inp.path}")
+    verdict = verdict_lines(c)
+    if verdict:
+        lines += ["", *verdict]
     head = [f"[{i}]" for i in range(1, n + 1)]
     cells = [max(len(x) for x in r[1]) for r in facts_rows(c)]
     width = max(12, min(30, max(cells, default=0) + 2))

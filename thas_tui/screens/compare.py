@@ -17,7 +17,8 @@ from textual.worker import get_current_worker
 
 from thas_tui.core.compare import Comparison, build
 from thas_tui.core.compare_inputs import directory_inputs, read_input
-from thas_tui.widgets.compare_plots import ComparePlots
+from thas_tui.core.compare_text import verdict_lines
+from thas_tui.widgets.compare_plots import ComparePlots, legend_text, series_of
 from thas_tui.widgets.compare_tables import CompareTables, inputs_text, notes_text
 
 
@@ -30,6 +31,7 @@ class CompareScreen(Screen[None]):
         Binding("d", "add_attempts", "Add attempts"),
         Binding("x", "remove_last", "Remove last"),
         Binding("n", "toggle_recompute", "Recompute on/off"),
+        Binding("p", "toggle_plots", "Plots: reported/recomputed"),
     ]
 
     class Loaded(Message):
@@ -59,6 +61,7 @@ class CompareScreen(Screen[None]):
         self.ascii_only = ascii_only
         self.comparison: Comparison | None = None
         self.recomputing = False
+        self.plots_reported = False  # p: the plots as each program reported its bins
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="compare-status"):
@@ -66,8 +69,10 @@ class CompareScreen(Screen[None]):
             yield LoadingIndicator(id="compare-busy")
         with VerticalScroll(id="compare-body"):
             yield Static("", id="compare-inputs")
+            yield Static("", id="compare-verdict")
             yield Static("", id="compare-notes")
             yield CompareTables(id="compare-tables")
+            yield Static("", id="compare-legend")
             yield ComparePlots(id="compare-plots")
         yield Input(
             placeholder="a directory, DIR@scale.N, xia2 dir/file, aimless log/XML or MTZ — Enter adds",
@@ -130,6 +135,7 @@ class CompareScreen(Screen[None]):
             else "Compare — no inputs: a adds one, d this directory's attempts"
         )
         self.query_one("#compare-inputs", Static).update(inputs_text(c) if n else "")
+        self.query_one("#compare-verdict", Static).update("\n".join(verdict_lines(c)))
         notes = notes_text(c) if n else ""
         notes_widget = self.query_one("#compare-notes", Static)
         notes_widget.update(notes)
@@ -139,7 +145,17 @@ class CompareScreen(Screen[None]):
         tables.display = plots.display = bool(n)
         if n:
             tables.show(c, message.recomputing)
-            plots.show(c, self.ascii_only)
+            self._show_plots()
+
+    def _show_plots(self) -> None:
+        c = self.comparison
+        if c is None or not c.inputs:
+            return
+        _series, recomputed = series_of(c, self.plots_reported)
+        self.query_one("#compare-legend", Static).update(
+            legend_text(c, recomputed, self.ascii_only)
+        )
+        self.query_one(ComparePlots).show(c, self.ascii_only, self.plots_reported)
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -180,6 +196,10 @@ class CompareScreen(Screen[None]):
         if self.specs:
             self.specs.pop()
             self.load()
+
+    def action_toggle_plots(self) -> None:
+        self.plots_reported = not self.plots_reported
+        self._show_plots()
 
     def action_toggle_recompute(self) -> None:
         self.recompute = not self.recompute

@@ -22,10 +22,12 @@ PLOTS = (
 )
 
 
-def series_of(c: Comparison) -> tuple[list[tuple[int, str, np.ndarray, dict]], bool]:
-    """Per input with bins: (index, legend, x in 1/d², values); recomputed bins when every
-    binned input has them (like with like), else as reported."""
-    recomputed = any(i.recomputed_bins is not None for i in c.inputs)
+def series_of(
+    c: Comparison, reported: bool = False
+) -> tuple[list[tuple[int, str, np.ndarray, dict]], bool]:
+    """Per input with bins: (index, legend, x in 1/d², values); the recomputed bins when there
+    are any (like with like) unless `reported`, else the bins as each program reported them."""
+    recomputed = not reported and any(i.recomputed_bins is not None for i in c.inputs)
     out = []
     for i, inp in enumerate(c.inputs):
         bins = inp.recomputed_bins if recomputed else inp.bins
@@ -36,6 +38,18 @@ def series_of(c: Comparison) -> tuple[list[tuple[int, str, np.ndarray, dict]], b
     return out, recomputed
 
 
+def legend_text(c: Comparison, recomputed: bool, ascii_only: bool = False):
+    """One line naming each input's colour (and, without colour, its marker: its number)."""
+    from rich.text import Text
+
+    t = Text("Plots " + ("recomputed alike" if recomputed else "as reported") + " (p switches):  ")
+    for i, inp in enumerate(c.inputs):
+        t.append(
+            f"{'--' if ascii_only else '━━'} [{i + 1}] {inp.label}   ", style=f"bold {colour(i)}"
+        )
+    return t
+
+
 class ComparePlots(Grid):
     """Four overlaid plots; the legend names each input by its number and label."""
 
@@ -43,8 +57,8 @@ class ComparePlots(Grid):
         for plot_id, *_ in PLOTS:
             yield PanelPlot(id=plot_id)
 
-    def show(self, c: Comparison, ascii_only: bool = False) -> None:
-        series, recomputed = series_of(c)
+    def show(self, c: Comparison, ascii_only: bool = False, reported: bool = False) -> None:
+        series, recomputed = series_of(c, reported)
         fix = ascii_text if ascii_only else str
         finite = [x[np.isfinite(x)] for _, _, x, _ in series]
         xs = np.concatenate(finite) if finite else np.array([])
@@ -57,13 +71,15 @@ class ComparePlots(Grid):
     def _drawer(series, xs, title, key, top, recomputed, fix):
         def draw(plt: Plot, width: int, height: int, marker) -> None:
             what = "recomputed" if recomputed else "as reported"
+            # No plotext legend: it hides the top-left corner, where CC½ and completeness are;
+            # the view's legend line above the plots names the colours.
             plt.title(fix(f"{title} ({what})"))
             if not len(xs):
                 plt.title(fix(f"{title}: no per-bin statistics"))
                 return
             s_lo, s_hi = float(xs.min()), float(xs.max())
             y_all: list[float] = []
-            for index, label, x, values in series:
+            for index, _label, x, values in series:
                 y = values.get(key)
                 if y is None:
                     continue
@@ -76,7 +92,6 @@ class ComparePlots(Grid):
                     list(y[keep]),
                     marker=marker(index, str(index + 1)),
                     color=colour(index),
-                    label=fix(label),
                 )
             if not y_all:
                 plt.title(fix(f"{title}: not given"))
