@@ -247,6 +247,11 @@ def _missing_stage(stages: dict[str, dict]) -> str:
     return "no scaled data: scale's outputs are missing"
 
 
+def _phil(argv: list[str] | None) -> str:
+    """The parameters that set an attempt apart ('d_min=3.0'), not the output names."""
+    return " ".join(t for t in (argv or [])[1:] if "=" in t and not t.startswith("output."))
+
+
 def _dials_dir(inp: CompareInput) -> None:
     """A processing directory, read as `thas-tui summary` reads it (rundir's stage states)."""
     from thas_tui.core.rundir import STALE_TOLERANCE_S, read_rundir
@@ -272,6 +277,12 @@ def _dials_dir(inp: CompareInput) -> None:
         if st is not None and st.log is not None and (stage == "scale" or fresh("merged.mtz")):
             logs.append(st.log)
     _read_dials_files(inp, d, jsons, tuple(logs))
+    scale = rd.stages.get("scale")
+    last = scale.last_attempt if scale is not None else None
+    if last is not None and len(scale.attempts) > 1:
+        # With earlier attempts beside it, say which one the directory's own outputs are.
+        extra = _phil(last.argv)
+        inp.label += f" (scale.{last.attempt}{', ' + extra if extra else ''})"
     if inp.reported is None:
         stages = {
             n: {"state": st.state.value, "failure": st.failure} for n, st in rd.stages.items()
@@ -324,10 +335,9 @@ def _attempt(inp: CompareInput, proc: Path, stage: str, n: int) -> None:
     if stage == "scale":
         _scaled_sources(inp, d, mtz_current=False)
     attempt = next((a for a in attempts if a.attempt == n), None)
-    if attempt is not None and attempt.argv:
-        extra = [t for t in attempt.argv[1:] if "=" in t and not t.startswith("output.")]
-        if extra:
-            inp.label += f" ({' '.join(extra)})"
+    extra = _phil(attempt.argv) if attempt is not None else ""
+    if extra:
+        inp.label += f" ({extra})"
 
 
 # --- xia2 -----------------------------------------------------------------------------------

@@ -123,7 +123,9 @@ def verdict_lines(c: Comparison) -> list[str]:
     for i, rows in sorted(wins.items(), key=lambda kv: -len(kv[1])):
         lines.append(f"  [{i + 1}] better in {len(rows)}: {', '.join(rows)}")
     if not wins:
-        lines.append("  no row differs at the printed precision")
+        lines.append(
+            "  no row differs at the printed precision: the inputs differ only in how far they reach"
+        )
     elif tied:
         lines.append(f"  {tied} rows tied or with one value")
     reach = [f"[{i}] {inp.d_range[1]:.2f} Å" for i, inp in enumerate(c.inputs, 1) if inp.d_range[1]]
