@@ -229,21 +229,22 @@ def _scaled_sources(inp: CompareInput, d: Path, mtz_current: bool) -> None:
 
 
 def _missing_stage(stages: dict[str, dict]) -> str:
+    """Which stage stands between a directory and scaled data."""
+    previous = None
     for name in _TO_SCALE:
         st = stages.get(name)
         if st is None:
             continue
         state = st.get("state")
         if state == "done":
+            previous = name
             continue
         if state == "failed":
-            why = st.get("failure") or "see its log"
-            return f"no scaled data: {name} failed ({why})"
+            return f"no scaled data: {name} failed ({st.get('failure') or 'see its log'})"
         if state == "running":
             return f"no scaled data yet: {name} is running"
-        return f"no scaled data yet: {name} has not run" + (
-            "" if name == "import" else " (done up to the stage before it)"
-        )
+        after = f" ({previous} is done)" if previous else ""
+        return f"no scaled data yet: {name} has not run{after}"
     return "no scaled data: scale's outputs are missing"
 
 
