@@ -109,8 +109,10 @@ def test_two_scale_attempts_show_the_cut(rescaled: Path) -> None:
     assert first["warnings"] == second["warnings"] == []
     # Like with like: both cut to the shared range, the same bins, nearly the same numbers.
     r1, r2 = first["recomputed"], second["recomputed"]
-    assert r1["d_range"] == r2["d_range"] and r1["d_range"][1] == pytest.approx(D_MIN, abs=0.005)
-    assert r1["program"] == "iotbx.merging_statistics"
+    assert list(r1) == list(r2) == ["overall", "low", "high"]
+    w1, w2 = first["recomputed_with"], second["recomputed_with"]
+    assert w1 == w2 and w1["program"] == "iotbx.merging_statistics" and w1["n_bins"] == 20
+    assert w1["d_range"][1] == pytest.approx(D_MIN, abs=0.005)
     assert r1["high"]["d_min"] == r2["high"]["d_min"] == pytest.approx(D_MIN, abs=0.005)
     assert abs(r1["overall"]["n_obs"] - r2["overall"]["n_obs"]) <= 5
     assert r1["overall"]["cc_half"] == pytest.approx(r2["overall"]["cc_half"], abs=0.002)

@@ -10,6 +10,8 @@ from thas_tui.core.cell_compare import CellComparison, compare_cells
 from thas_tui.core.compare_inputs import CompareInput, finite, read_input
 from thas_tui.core.readers.shells import SHELL_KEYS, Shells
 
+N_BINS = 20  # recompute.N_BINS, without importing the subprocess module for --no-recompute
+
 # Table 1 rows: (label, key, digits, which is better: "high", "low" or None).
 ROWS = (
     ("Completeness (%)", "completeness", 1, "high"),
@@ -175,10 +177,11 @@ def to_json(c: Comparison) -> dict:
         }
         d.update(_shells_json(inp.reported))
         if inp.recomputed is not None:
-            d["recomputed"] = {
-                **_shells_json(inp.recomputed),
+            d["recomputed"] = _shells_json(inp.recomputed)
+            d["recomputed_with"] = {
                 "program": c.recompute_program,
                 "d_range": list(c.recompute_range) if c.recompute_range else None,
+                "n_bins": N_BINS,
             }
         if cell is not None:
             d["cell_vs_first"] = {
