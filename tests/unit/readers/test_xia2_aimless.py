@@ -351,3 +351,22 @@ def test_truncated_and_foreign_files(tmp_path: Path) -> None:
     (tmp_path / "xia2.json").write_text('{"_crystals": {"DEFAULT": {"_scaler": ')
     with pytest.raises(UnreadableFile, match="not valid JSON"):
         read_xia2_json(tmp_path / "xia2.json")
+
+
+def test_xia2_json_every_statistic() -> None:
+    """Every value of _scalr_statistics read back, each under its Table 1 key or in `extra`."""
+    import json
+
+    from thas_tui.core.readers.xia2 import LABELS
+
+    doc = json.loads((DATA / "xia2-3.x_json" / "xia2.json").read_text())
+    (stats,) = doc["_crystals"]["DEFAULT"]["_scaler"]["_scalr_statistics"].values()
+    (ds,) = read_xia2_json(DATA / "xia2-3.x_json" / "xia2.json").datasets
+    assert len(stats) == 21
+    for label, values in stats.items():
+        key = LABELS.get(label)
+        if key is None:
+            assert ds.extra[label] == tuple(values)
+            continue
+        got = [getattr(ds.shells[s], key) for s in ("overall", "low", "high")]
+        assert got == values, label
