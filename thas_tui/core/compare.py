@@ -155,7 +155,8 @@ def _shells_json(shells: Shells | None) -> dict:
     }
 
 
-def finite_or_int(v):
+def finite_or_int(v: float | int | None) -> float | int | None:
+    """Counts as they are; floats finite or None (JSON has no NaN)."""
     return v if isinstance(v, int) or v is None else finite(v)
 
 
