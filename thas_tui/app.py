@@ -153,6 +153,11 @@ class ThasApp(App[int]):
             "Earlier runs of the selected stage, and their logs",
             d.action_attempts,
         )
+        yield SystemCommand(
+            "Compare",
+            "This directory's attempts, other runs, xia2 or aimless results side by side",
+            d.action_compare,
+        )
         yield SystemCommand("Help", "Every key binding", d.action_help)
         yield SystemCommand("Quit", "Quit thas-tui", d.action_request_quit)
         yield from super().get_system_commands(screen)
