@@ -93,7 +93,10 @@ def build_run(
     config = RunConfig(nproc=nproc)
     if args.command == "demo":
         pipeline = Pipeline(DEMO_STAGE_NAMES)
-        demo_config(dials, args.preset, config, pipeline)
+        from thas_tui.core.demo import preset_for
+
+        preset = preset_for(getattr(args, "detector", "pilatus"), args.preset)
+        demo_config(dials, preset, config, pipeline)
     else:
         pipeline = Pipeline(STAGE_NAMES)
         config.images = resolve_images(args.images)
