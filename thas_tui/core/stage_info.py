@@ -141,7 +141,8 @@ def dataset_label(workdir: Path) -> str | None:
             # A master file: its detector, and the image count rather than a range.
             parts.append(name)
             if master.detector:
-                parts.append(master.detector)
+                # "Dectris EIGER2 X 16M": the model says it; the header is short of room.
+                parts.append(re.sub(r"^dectris\s+", "", master.detector, flags=re.I))
             if e.scan is not None:
                 parts.append(f"{e.scan.image_range[1] - e.scan.image_range[0] + 1} images")
         else:
