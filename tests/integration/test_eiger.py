@@ -198,7 +198,7 @@ def _rewrite(path: Path, frames: int, codec: str) -> None:
 
 def test_unloadable_compression_names_filter_and_package(cache, tmp_path: Path) -> None:
     master = _copy_sweep(cache, tmp_path / "x", ("thas_eiger_master.h5",))
-    for name, frames in zip(DATA, (10, 10, 4)):
+    for name, frames in zip(DATA, (10, 10, 4), strict=True):
         _rewrite(master.parent / name, frames, "bitshuffle")
     err = _refused(cache, master, tmp_path)
     assert (
@@ -262,3 +262,10 @@ def test_master_file_open_for_writing_is_refused(cache, tmp_path: Path) -> None:
         f"{master} is open for writing by another program (its HDF5 file lock is held): "
         "the collection or copy is still going on."
     ) in err
+
+
+def test_a_data_file_given_instead_of_the_master(cache, tmp_path: Path) -> None:
+    data = Path(cache["THAS_TEST_SWEEP"]) / DATA[0]
+    err = _refused(cache, data, tmp_path)
+    assert f"{data} is an EIGER data file" in err
+    assert "Give its master file (NAME_master.h5) instead" in err

@@ -33,8 +33,16 @@ class MasterReport:
 
 
 def hdf5_inputs(images: list[str]) -> list[str]:
-    """The inputs DIALS will read as HDF5 (a master file, by its name)."""
-    return [p for p in images if p.lower().endswith(HDF5_SUFFIXES)]
+    """The inputs DIALS will read as HDF5 master files: by name, and the ``*_master.h5`` and
+    ``*.nxs`` files in a directory given (dials.import reads those and passes over the rest)."""
+    out: list[str] = []
+    for p in images:
+        if os.path.isdir(p):
+            names = sorted(os.listdir(p)) if os.access(p, os.R_OK | os.X_OK) else []
+            out += [os.path.join(p, n) for n in names if n.endswith(("_master.h5", ".nxs", ".NXS"))]
+        elif p.lower().endswith(HDF5_SUFFIXES):
+            out.append(p)
+    return out
 
 
 def check_argv(python: str, masters: list[str]) -> list[str]:
@@ -202,6 +210,12 @@ def problem_text(report: MasterReport) -> str | None:
             lines.append(
                 f"{file} is an HDF5 file without an /entry group: not a NeXus/EIGER master file.\n"
                 "Give the *_master.h5 file (not a data file)."
+            )
+        elif kind == "data_file":
+            lines.append(
+                f"{file} is an EIGER data file (it holds images but no beam, detector or "
+                "goniometer).\nGive its master file (NAME_master.h5) instead: DIALS reads the "
+                "data files through it."
             )
         elif kind == "no_data":
             lines.append(f"{file} has no /entry/data group: it links to no images.")

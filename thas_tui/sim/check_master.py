@@ -100,6 +100,10 @@ def check(master: str) -> dict:
         if not isinstance(entry, h5py.Group):
             report["problems"].append({"kind": "not_nexus", "file": master})
             return report
+        if "instrument" not in entry and "sample" not in entry:
+            # A DECTRIS data file: /entry/data/data and nothing to import it with.
+            report["problems"].append({"kind": "data_file", "file": master})
+            return report
         report["detector"] = _text(entry.get("instrument/detector/description"))
         omega = entry.get("sample/transformations/omega")
         if isinstance(omega, h5py.Dataset) and omega.shape:

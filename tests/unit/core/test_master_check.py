@@ -136,3 +136,21 @@ def test_saved_reports_round_trip(tmp_path: Path) -> None:
     master_check.save(tmp_path, [report])
     assert master_check.load(tmp_path) == [report]
     assert master_check.load(tmp_path / "elsewhere") == []
+
+
+def test_hdf5_inputs_of_a_directory_are_its_master_files(tmp_path: Path) -> None:
+    for name in ("x_master.h5", "x_data_000001.h5", "y.nxs", "z.cbf"):
+        (tmp_path / name).write_bytes(b"")
+    assert master_check.hdf5_inputs([str(tmp_path)]) == [
+        str(tmp_path / "x_master.h5"),
+        str(tmp_path / "y.nxs"),
+    ]
+
+
+def test_a_data_file_given_instead_of_its_master() -> None:
+    text = problem_text(_report({"kind": "data_file", "file": "/data/x/x_data_000001.h5"}))
+    assert text.splitlines() == [
+        "/data/x/x_data_000001.h5 is an EIGER data file (it holds images but no beam, detector "
+        "or goniometer).",
+        "Give its master file (NAME_master.h5) instead: DIALS reads the data files through it.",
+    ]
