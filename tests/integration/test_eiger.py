@@ -142,7 +142,7 @@ def test_header_reads_detector_and_image_count(eiger_run) -> None:
     assert report.data_files == DATA
     assert report.filters == [{"id": 1, "name": "gzip", "package": None}]
     assert stage_info.dataset_label(proc) == (
-        "thas_eiger_master.h5 · EIGER X 1M (simulated) · 24 images · λ 0.9763 Å · "
+        "thas_eiger_master.h5 · 24 images · EIGER X 1M (simulated) · λ 0.9763 Å · "
         "1030×1065 px at 130 mm"
     )
 

@@ -224,15 +224,3 @@ def problem_text(report: MasterReport) -> str | None:
         elif kind == "unopenable":
             lines.append(f"Cannot open {file} as HDF5: {p.get('error', '')}")
     return "\n".join(lines) or None
-
-
-def label(report: MasterReport) -> str:
-    """'Dectris EIGER X 4M · 90 images in 2 data files', for the header."""
-    parts = [report.detector] if report.detector else []
-    if report.n_images is not None:
-        text = f"{report.n_images} images"
-        if report.data_files:
-            n = len(report.data_files)
-            text += f" in {n} data file{'s' if n != 1 else ''}"
-        parts.append(text)
-    return " · ".join(parts)

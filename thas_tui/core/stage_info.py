@@ -140,11 +140,11 @@ def dataset_label(workdir: Path) -> str | None:
         if master is not None:
             # A master file: its detector, and the image count rather than a range.
             parts.append(name)
+            if e.scan is not None:
+                parts.append(f"{e.scan.image_range[1] - e.scan.image_range[0] + 1} images")
             if master.detector:
                 # "Dectris EIGER2 X 16M": the model says it; the header is short of room.
                 parts.append(re.sub(r"^dectris\s+", "", master.detector, flags=re.I))
-            if e.scan is not None:
-                parts.append(f"{e.scan.image_range[1] - e.scan.image_range[0] + 1} images")
         else:
             if e.scan is not None:
                 name += f" {e.scan.image_range[0]}–{e.scan.image_range[1]}"

@@ -40,7 +40,6 @@ def test_parse_reports_reads_the_checks_output() -> None:
     assert (r.detector, r.n_images, r.frames) == ("Dectris EIGER X 1M (simulated)", 24, 24)
     assert r.data_files == ["thas_eiger_data_000001.h5", "thas_eiger_data_000002.h5"]
     assert problem_text(r) is None
-    assert master_check.label(r) == "Dectris EIGER X 1M (simulated) · 24 images in 2 data files"
 
 
 def test_parse_reports_never_raises_on_garbage() -> None:

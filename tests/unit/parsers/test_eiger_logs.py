@@ -129,6 +129,6 @@ def test_header_names_the_detector_and_image_count(tmp_path: Path) -> None:
         [master_check.MasterReport(master, detector="Dectris EIGER X 1M (simulated)", n_images=24)],
     )
     assert stage_info.dataset_label(tmp_path) == (
-        "thas_eiger_master.h5 · EIGER X 1M (simulated) · 24 images · λ 0.9763 Å · "
+        "thas_eiger_master.h5 · 24 images · EIGER X 1M (simulated) · λ 0.9763 Å · "
         "1030×1065 px at 130 mm"
     )
