@@ -224,3 +224,17 @@ def problem_text(report: MasterReport) -> str | None:
         elif kind == "unopenable":
             lines.append(f"Cannot open {file} as HDF5: {p.get('error', '')}")
     return "\n".join(lines) or None
+
+
+def problem_texts(reports: list[MasterReport]) -> list[str]:
+    """The messages that must stop import. A data file given beside its master file (as
+    ``*.h5`` matches both) is passed over, as dials.import passes over it."""
+    has_master = any(r.n_images is not None for r in reports)
+    out = []
+    for r in reports:
+        if has_master and [p.get("kind") for p in r.problems] == ["data_file"]:
+            continue
+        text = problem_text(r)
+        if text:
+            out.append(text)
+    return out

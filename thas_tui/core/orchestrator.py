@@ -400,7 +400,7 @@ class Orchestrator:
             master_check.save(self.workdir, reports)
         except OSError:
             pass  # only the header's detector name is lost
-        texts = [t for t in map(master_check.problem_text, reports) if t]
+        texts = master_check.problem_texts(reports)
         if not texts:
             return None
         first, *rest = "\n".join(texts).splitlines()

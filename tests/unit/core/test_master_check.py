@@ -153,3 +153,12 @@ def test_a_data_file_given_instead_of_its_master() -> None:
         "or goniometer).",
         "Give its master file (NAME_master.h5) instead: DIALS reads the data files through it.",
     ]
+
+
+def test_data_files_beside_their_master_are_passed_over() -> None:
+    """`thas-tui run x_*.h5` gives the master file and its data files, as DIALS accepts."""
+    master = _report(n_images=24)
+    data = MasterReport("/data/x/x_data_000001.h5", problems=[{"kind": "data_file"}])
+    assert master_check.problem_texts([master, data]) == []
+    (alone,) = master_check.problem_texts([data])
+    assert alone.startswith("/data/x/x_data_000001.h5 is an EIGER data file")
