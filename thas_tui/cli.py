@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--preset", default="demo", choices=("demo", "small"), help="size of the simulated sweep"
     )
+    demo.add_argument(
+        "--detector",
+        default="pilatus",
+        choices=("pilatus", "eiger"),
+        help="pilatus: a PILATUS 6M CBF sweep; eiger: an EIGER 4M NXmx master file and data files",
+    )
     _common_run_options(demo)
 
     run = sub.add_parser(

@@ -77,7 +77,9 @@ def demo_config(dials: DialsEnv, preset: str, config: RunConfig, pipeline: Pipel
         config.images = [str(p) for p in demo.image_paths(preset)]
         sim = pipeline["simulate"]
         sim.state = State.DONE
-        sim.key_result = f"cached: {len(config.images)} images"
+        # An EIGER sweep is one master file: count the images its generator wrote.
+        n = (demo.read_info(preset) or {}).get("n_images", len(config.images))
+        sim.key_result = f"cached: {n} images"
     else:
         config.simulate_argv = demo.generation_argv(dials.python, preset)
 
@@ -98,7 +100,10 @@ def build_run(
         names = with_mask(names)
     pipeline = Pipeline(names)
     if args.command == "demo":
-        demo_config(dials, args.preset, config, pipeline)
+        from thas_tui.core.demo import preset_for
+
+        preset = preset_for(getattr(args, "detector", "pilatus"), args.preset)
+        demo_config(dials, preset, config, pipeline)
     else:
         config.images = resolve_images(args.images)
     _apply_phil(config, pipeline, getattr(args, "phil", []))

@@ -278,6 +278,10 @@ class Orchestrator:
         run = self.pipeline[name]
         # find_spots and index read masked.expt whenever this pipeline has a Mask stage.
         self.config.mask = self.pipeline.has_mask
+        if name == "import":
+            problem = await self._check_masters()
+            if problem is not None:
+                return self._bad_input(run, problem)
         argv = stage_argv(
             name,
             self.config,
@@ -446,6 +450,40 @@ class Orchestrator:
             [],
             "Draw a mask in the image view and save it, or run with --mask FILE.",
         )
+        run.error = failure.text()
+        self._last_failure = failure
+        self.emit(StageFinished(run.name, run, failure))
+        return False
+
+    async def _check_masters(self) -> Failure | None:
+        """HDF5 inputs checked under DIALS's Python before import: a missing data file, a
+        compression DIALS cannot decode or a file still being written fails here, by name,
+        rather than as a traceback in find_spots (or zeros read from a missing file)."""
+        from thas_tui.core import master_check
+
+        masters = master_check.hdf5_inputs(self.config.images)
+        if not masters:
+            return None
+        reports = await master_check.run_check(
+            self.dials.python, masters, self.dials.subprocess_env()
+        )
+        if reports is None:
+            return None  # the check could not run: DIALS's own errors will have to do
+        try:
+            master_check.save(self.workdir, reports)
+        except OSError:
+            pass  # only the header's detector name is lost
+        texts = master_check.problem_texts(reports)
+        if not texts:
+            return None
+        first, *rest = "\n".join(texts).splitlines()
+        return Failure("input", first, rest)
+
+    def _bad_input(self, run: StageRun, failure: Failure) -> bool:
+        """A stage not started because its inputs cannot work (said by ``failure``)."""
+        run.state = State.FAILED
+        run.started = run.ended = time.time()
+        run.exit_code = None
         run.error = failure.text()
         self._last_failure = failure
         self.emit(StageFinished(run.name, run, failure))
