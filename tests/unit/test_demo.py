@@ -57,14 +57,18 @@ def test_retuning_one_preset_keeps_the_others_cached(tmp_path: Path) -> None:
     script.write_text("a = 1\n")
     full = {"n_images": 800, "oscillation": 0.2, "distance": 240.0}
     demo_entry = {"n_images": 45, "oscillation": 2.0, "distance": 500.0}
-    before = demo._generator_version(script, full), demo._generator_version(script, demo_entry)
+
+    def version(entry: dict) -> str:
+        return demo._generator_version(script, preset_entry=entry)
+
+    before = version(full), version(demo_entry)
     demo_entry["n_images"] = 50
-    assert demo._generator_version(script, full) == before[0]
-    assert demo._generator_version(script, demo_entry) != before[1]
+    assert version(full) == before[0]
+    assert version(demo_entry) != before[1]
 
 
 def test_presets_come_from_the_generators_file() -> None:
-    assert demo.PRESETS == ("demo", "small", "full")
+    assert demo.PRESETS == ("demo", "small", "full", "eiger-demo", "eiger-small")
     assert demo.crystal_d_min("demo") == 3.25 and demo.crystal_d_min("full") is None
     assert demo._PRESET_ENTRIES["full"]["n_images"] == 800
 
@@ -175,3 +179,35 @@ def test_resume_phil_replaces_the_runs_parameter_of_that_name() -> None:
         "profile.gaussian_rs.min_spots.overall=6",
     ]
     assert config.extra["merge"] == ["output.json=None"]
+
+
+def test_eiger_presets_run_the_eiger_generator(cache: Path) -> None:
+    assert demo.preset_for("pilatus", "small") == "small"
+    assert demo.preset_for("eiger", "demo") == "eiger-demo"
+    argv = demo.generation_argv("/usr/bin/python3", "eiger-small")
+    assert Path(argv[1]).name == "simulate_eiger.py" and Path(argv[1]).is_file()
+    assert argv[2:] == [
+        "--out",
+        str(demo.demo_cache_dir("eiger-small")),
+        "--preset",
+        "small",
+        "--atomic",
+    ]
+    # Keyed by both generators: the EIGER one imports the CBF one's crystal and physics.
+    assert demo.demo_cache_dir("eiger-small").name == (
+        "demo-eiger-small-" + demo._generator_version(demo.EIGER_GENERATOR, demo.GENERATOR)
+    )
+
+
+def test_eiger_sweep_is_cached_with_its_master_and_every_data_file(cache: Path) -> None:
+    d = demo.demo_cache_dir("eiger-small")
+    d.mkdir(parents=True)
+    data = ["thas_eiger_data_000001.h5", "thas_eiger_data_000002.h5"]
+    (d / "sweep_info.json").write_text(json.dumps({"n_images": 20, "data_files": data}))
+    for name in ["thas_eiger_master.h5", data[0]]:
+        (d / name).write_bytes(b"\x89HDF")
+    assert demo.image_paths("eiger-small") == [d / "thas_eiger_master.h5"]
+    assert demo.template("eiger-small") == str(d / "thas_eiger_master.h5")
+    assert not demo.is_cached("eiger-small")  # a data file is missing
+    (d / data[1]).write_bytes(b"\x89HDF")
+    assert demo.is_cached("eiger-small")
