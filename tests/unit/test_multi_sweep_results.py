@@ -64,3 +64,20 @@ def test_integration_per_sweep(tmp_path: Path) -> None:
     assert [row[0] for row in data.per_sweep] == [1, 2, 3, 4]
     # Resolution shells: the first experiment's 20, not the four tables run together.
     assert len(data.bins) == 20 and data.bins[0][1] == 0.6
+
+
+def test_live_strong_pixels_follow_the_imageset_under_way() -> None:
+    from thas_tui.core.panel_data import LiveStrongPixels
+
+    lines = (FOUR / "logs" / "dials.find_spots.log").read_text().splitlines()
+    live = LiveStrongPixels()
+    live.set_ranges([(1, 15)] * 4)
+    first_of_2 = lines.index("Finding strong spots in imageset 1")
+    live.feed(lines[:first_of_2])
+    spots = live.spots()
+    assert spots is not None and spots.label == "sweep 1 of 4"
+    assert spots.counts[0] == 89 and spots.counts[-1] == 213  # imageset 0: images 1 and 15
+    live.feed(lines[first_of_2:])  # imagesets 1-3 in one batch: the last one is shown
+    spots = live.spots()
+    assert spots is not None and spots.label == "sweep 4 of 4"
+    assert spots.counts[0] == 117 and spots.counts[-1] == 156 and len(spots.counts) == 15

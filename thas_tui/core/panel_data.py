@@ -39,22 +39,54 @@ class Spots:
     sweeps: list[Spots] = field(default_factory=list)
 
 
+_IMAGESET = "Finding strong spots in imageset "
+
+
 class LiveStrongPixels:
-    """Per-image strong-pixel counts gathered from find_spots' live output."""
+    """Per-image strong-pixel counts gathered from find_spots' live output.
+
+    With several sweeps find_spots takes one imageset after the other, each numbering its
+    images from its own first: the counts shown are those of the imageset under way."""
 
     def __init__(self) -> None:
         self.by_image: dict[int, int] = {}
         self.first: int | None = None
         self.last: int | None = None
+        self.ranges: list[tuple[int, int]] = []
+        self.imageset = 0
 
     def feed(self, lines: list[str]) -> bool:
         """Take new lines; True when a count was added."""
-        found = strong_pixels_by_image(lines)
+        changed = False
+        start = 0
+        for i, line in enumerate(lines):
+            if line.startswith(_IMAGESET):
+                changed |= self._take(lines[start:i])
+                start = i + 1
+                self._next_imageset(line[len(_IMAGESET) :].strip())
+        return self._take(lines[start:]) or changed
+
+    def _take(self, lines: list[str]) -> bool:
+        found = strong_pixels_by_image(lines) if lines else {}
         self.by_image.update(found)
         return bool(found)
 
+    def _next_imageset(self, number: str) -> None:
+        if not number.isdigit() or int(number) == self.imageset:
+            return
+        self.imageset = int(number)
+        self.by_image = {}
+        if self.imageset < len(self.ranges):
+            self.first, self.last = self.ranges[self.imageset]
+
     def set_range(self, first: int, last: int) -> None:
         self.first, self.last = first, last
+
+    def set_ranges(self, ranges: list[tuple[int, int]]) -> None:
+        """Every sweep's image range, in imageset order (the first becomes the range)."""
+        self.ranges = list(ranges)
+        if ranges:
+            self.set_range(*ranges[0])
 
     def spots(self) -> Spots | None:
         if not self.by_image:
@@ -62,7 +94,8 @@ class LiveStrongPixels:
         first = self.first if self.first is not None else min(self.by_image)
         last = self.last if self.last is not None else max(self.by_image)
         counts = [self.by_image.get(i) for i in range(first, last + 1)]
-        return Spots(first, counts, "strong pixels (live)")  # type: ignore[arg-type]
+        label = f"sweep {self.imageset + 1} of {len(self.ranges)}" if len(self.ranges) > 1 else ""
+        return Spots(first, counts, "strong pixels (live)", label=label)  # type: ignore[arg-type]
 
 
 def image_range(workdir: Path) -> tuple[int, int] | None:
@@ -87,7 +120,7 @@ def spots(workdir: Path) -> Spots | None:
     if not path.exists() or rng is None:
         return _strong_pixels_from_log(workdir, rng)
     table = refl.read_refl(path, columns=("xyzobs.px.value", "id"))
-    sweeps = _sweep_ranges(workdir)
+    sweeps = sweep_ranges(workdir)
     if len(sweeps) > 1 and table.get("id") is not None:
         per = [_spots_of(table, r, i, label) for i, (r, label) in enumerate(sweeps)]
         first = per[0]
@@ -104,7 +137,7 @@ def _spots_of(
     return Spots(rng[0], [int(c) for c in counts], "spots", z, label)
 
 
-def _sweep_ranges(workdir: Path) -> list[tuple[tuple[int, int], str]]:
+def sweep_ranges(workdir: Path) -> list[tuple[tuple[int, int], str]]:
     """(image range, "sweep N (template)") of each imported sweep."""
     try:
         expts = read_expt(workdir / "imported.expt")

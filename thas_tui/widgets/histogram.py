@@ -88,7 +88,12 @@ class SpotHistogram(Panel):
 
     # -- data in ---------------------------------------------------------------------------
     def set_counts(
-        self, first_image: int, counts: Sequence[int], kind: str, z: np.ndarray | None = None
+        self,
+        first_image: int,
+        counts: Sequence[int],
+        kind: str,
+        z: np.ndarray | None = None,
+        label: str = "",
     ) -> None:
         """Show `counts[i]` for image `first_image + i`; kind is "spots" or "strong pixels (live)".
 
@@ -98,7 +103,7 @@ class SpotHistogram(Panel):
         self._counts = [None if c is None else int(c) for c in counts]
         self._kind = kind
         self._sweeps = []
-        self._label = ""
+        self._label = label
         self.refresh()
 
     def set_sweeps(self, sweeps: Sequence, kind: str = "spots") -> None:

@@ -186,9 +186,9 @@ class ResultsTabs(Vertical):
         self._live_beat.cancel()
         self._waiting.pop("spots", None)  # the live counts replace an earlier run's
         self.live_pixels = panel_data.LiveStrongPixels()
-        rng = panel_data.image_range(workdir)
-        if rng is not None:
-            self.live_pixels.set_range(*rng)
+        ranges = [r for r, _label in panel_data.sweep_ranges(workdir)]
+        if ranges:
+            self.live_pixels.set_ranges(ranges)
         self.query_one(SpotHistogram).clear()
 
     def feed_live_spots(self, lines: list[str]) -> None:
@@ -200,7 +200,9 @@ class ResultsTabs(Vertical):
     def _show_live_spots(self) -> None:
         data = self.live_pixels.spots()
         if data is not None:
-            self.query_one(SpotHistogram).set_counts(data.first_image, data.counts, data.kind)
+            self.query_one(SpotHistogram).set_counts(
+                data.first_image, data.counts, data.kind, label=data.label
+            )
 
     # -- from files ----------------------------------------------------------------------------
     async def load(self, workdir: Path, panels: tuple[str, ...] = ALL_PANELS) -> list[str]:
