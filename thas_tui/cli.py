@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="preset",
         action="store_const",
         const="full",
-        help="a THAS1-size sweep: 800 PILATUS 6M images, ~300,000 strong spots (= --preset full)",
+        help="a THAS1-size sweep: 800 PILATUS 6M images, ~170,000 strong spots (= --preset full)",
     )
     demo.add_argument(
         "--detector",

@@ -70,3 +70,19 @@ def test_bin_z_agrees_with_per_image_centres() -> None:
 @pytest.mark.parametrize("z", [np.array([]), np.array([0.2, 0.7])])
 def test_no_spots_or_one_image_has_no_bars(z: np.ndarray) -> None:
     assert bin_z(z) is None
+
+
+def test_800_images_grouped_into_dials_60_bars_exactly() -> None:
+    # The 800-image demo's real find_spots: 800 images do not fit 60 columns, so DIALS groups
+    # 13.3 images per bar; the same z centroids binned here give its header and every bar.
+    full = DATA.parent / "dials-3.12_thas_full"
+    z = np.load(full / "strong_z.npz")["z"]
+    log = parse_find_spots_log((full / "dials.find_spots.log").read_text())
+    (hist,) = log.histograms
+    bins = bin_z(z)
+    assert bins is not None
+    assert bins.header() == "171701 spots found on 800 images (max 3014 / bin)"
+    assert (hist.n_spots, hist.n_images, hist.max_per_bin) == (171701, 800, 3014)
+    assert len(bins.counts) == len(hist.heights) == 60
+    assert _stars(bins.counts, hist.rows) == hist.heights
+    assert (bins.first_image, bins.last_image) == (hist.first_image, hist.last_image) == (1, 800)
