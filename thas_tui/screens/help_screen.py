@@ -17,9 +17,11 @@ HELP = """\
 | `Enter` | open the selected stage's panel (spots, RMSD, cell, …) |
 | `Tab` / `Shift+Tab` | move between the stage tree, the tabs and the panels |
 | `l` `s` `r` `p` `i` `y` `m` | log, spots, RMSD, cell plots, integration, symmetry, merging |
+| `p` again | several sweeps: the next experiment's scan-varying cell |
 | `L` | the reciprocal lattice (from strong.refl on): its keys below |
 | `f` | follow the running stage again |
 | `e` | edit the selected stage's DIALS parameters and re-run it (later stages become stale) |
+| `F` | re-run a stage that stopped on a known DIALS limit with the parameters its message names |
 | `a` | the selected stage's attempts: command, result, log and archived outputs of each |
 | `C` | compare this directory with its earlier scale attempts, other runs, xia2 or aimless results |
 | `R` | resume: run from the first unfinished stage (when watching a directory) |
