@@ -66,3 +66,21 @@ def test_a_fix_replaces_the_parameters_it_names() -> None:
     tokens = ["prediction.d_min=3.25", "profile.gaussian_rs.min_spots.overall=30"]
     fix = ("profile.gaussian_rs.min_spots.per_degree=4", "profile.gaussian_rs.min_spots.overall=6")
     assert with_fix(tokens, fix) == ["prediction.d_min=3.25", *fix]
+
+
+def test_attached_directory_shows_the_known_limit_and_its_fix(tmp_path: Path) -> None:
+    # A run whose integrate stopped on the limit, as the journal and the attempt's own log
+    # (DIALS's stdout: its .log stops before the message) leave it for `thas-tui attach`.
+    from thas_tui.core.journal import Journal, thas_dir
+    from thas_tui.core.rundir import read_rundir
+
+    log = thas_dir(tmp_path) / "logs" / "integrate.1.log"
+    log.parent.mkdir(parents=True)
+    log.write_bytes((FOUR_SWEEPS / "integrate_too_few.log").read_bytes())
+    journal = Journal(tmp_path)
+    journal.started("integrate", 1, ["dials.integrate", "refined.expt"], str(log), 4242)
+    journal.ended("integrate", 1, 1)
+    state = read_rundir(tmp_path).stages["integrate"]
+    assert state.failure is not None
+    assert state.failure.startswith("dials.integrate stopped: too few strong reflections")
+    assert "profile.gaussian_rs.min_spots.per_degree=4" in state.failure
