@@ -276,8 +276,9 @@ class Orchestrator:
         from thas_tui.core.runner import run_commands, run_process
 
         run = self.pipeline[name]
-        # find_spots and index read masked.expt whenever this pipeline has a Mask stage.
-        self.config.mask = self.pipeline.has_mask
+        # find_spots and index read masked.expt once the Mask stage has made it (a mask saved
+        # while an earlier stage runs waits for its own run: Mask is not in this run's order).
+        self.config.mask = self.pipeline.has_mask and self.pipeline["mask"].state is State.DONE
         if name == "import":
             problem = await self._check_masters()
             if problem is not None:

@@ -426,6 +426,28 @@ class DashboardScreen(Screen):
                 decided,
             )
 
+    def on_image_view_mask_saved(self, message: ImageView.MaskSaved) -> None:
+        """The mask editor wrote mask.phil: the Mask stage joins the run; offer to run it."""
+        from thas_tui.screens.image_dialogs import Confirm
+
+        stale = self.mask_saved()
+        if stale:
+            self.notify(f"Stale with the new mask: {', '.join(stale)}.", title="Mask")
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self.rerun_from("mask")
+
+        if self._why_not_rerun("mask") is None:
+            self.app.push_screen(
+                Confirm(
+                    "Run Mask now (dials.generate_mask, dials.apply_mask), then Find spots on "
+                    "masked.expt and the stages after it?",
+                    "Run",
+                ),
+                decided,
+            )
+
     def leave_running(self) -> None:
         """The running stage goes on; a detached `thas-tui resume` runs the stages after it."""
         from thas_tui.launch import spawn_resume
