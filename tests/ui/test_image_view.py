@@ -262,6 +262,11 @@ async def test_mask_editor_keys_and_save(workdir: Path) -> None:
         saved = MaskSpec.from_phil((workdir / "mask.phil").read_text())
         assert saved.untrusted == view.editor.spec.untrusted
         assert saved.border == 1 and saved.ice_rings and saved.d_min == 0.9
+        # the dashboard adds the Mask stage and offers to run it: not now
+        assert "mask" in app.dashboard.pipeline.names
+        assert "Run Mask now" in app.screen.question
+        await pilot.press("escape")
+        await pilot.pause()
         await pilot.press("escape")
         assert not view.editor.active
 
