@@ -61,7 +61,9 @@ def time_mapping(workdir: Path, source: str, runs: int) -> dict[str, float]:
     return out
 
 
-async def in_dashboard(workdir: Path, size: tuple[int, int], rounds: int) -> dict:
+async def in_dashboard(
+    workdir: Path, size: tuple[int, int], rounds: int, keys: list[str] = KEYS
+) -> dict:
     from thas_tui.app import ThasApp
     from thas_tui.core.commands import RunConfig
     from thas_tui.core.dials_env import find_dials
@@ -82,9 +84,9 @@ async def in_dashboard(workdir: Path, size: tuple[int, int], rounds: int) -> dic
         draw = view._draw
         drawn: list[float] = []
 
-        def timed_draw():
+        def timed_draw(width: int, height: int):
             t = time.perf_counter()
-            lines = draw()
+            lines = draw(width, height)
             drawn.append(time.perf_counter() - t)
             return lines
 
@@ -92,12 +94,14 @@ async def in_dashboard(workdir: Path, size: tuple[int, int], rounds: int) -> dic
         t0 = time.perf_counter()
         await pilot.press("L")
         while view.scene is None:
+            if time.perf_counter() - t0 > 300:
+                raise SystemExit(f"the lattice was not drawn: {view.message}")
             await pilot.pause(0.01)
         await pilot.pause()
         opened = time.perf_counter() - t0
         rss1, _ = proc_mem_mb()
         for _ in range(rounds):
-            for key in KEYS:
+            for key in keys:
                 drawn.clear()
                 binding = next(b for b in view.BINDINGS if key in b.key.split(","))
                 t = time.perf_counter()
@@ -144,7 +148,8 @@ def main() -> int:
             f"read {m['read'] * 1000:.0f} ms, map {m['map'] * 1000:.0f} ms, "
             f"cloud {m['scene'] * 1000:.0f} ms, total {m['total'] * 1000:.0f} ms"
         )
-    d = asyncio.run(in_dashboard(args.dir, size, rounds))  # type: ignore[arg-type]
+    keys = KEYS[:8] if args.quick else KEYS
+    d = asyncio.run(in_dashboard(args.dir, size, rounds, keys))  # type: ignore[arg-type]
     work, press = d["work"], d["press"]
     print(
         f"dashboard {size[0]}x{size[1]}, plot {d['plot'][0]}x{d['plot'][1]} cells, "
