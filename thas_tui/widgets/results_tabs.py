@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 import numpy as np
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Tab, Tabs
