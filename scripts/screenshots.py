@@ -109,6 +109,20 @@ async def main(workdir: Path, preset: str, size: tuple[int, int]) -> int:
     return 0 if ok else 1
 
 
+async def attached(workdir: Path, name: str, tab: str, size: tuple[int, int]) -> int:
+    """One screenshot of a processed directory as ``thas-tui attach`` shows it (e.g. the EIGER
+    demo: ``--attach thas-demo-eiger --name dashboard-eiger``)."""
+    from thas_tui.launch import attach_app
+
+    app = attach_app(workdir.resolve(), None, watch=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(2.0)
+        app.dashboard.action_show_tab(tab)
+        await pilot.pause(1.0)
+        _save(app, name)
+    return 0
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dir", default="/tmp/thas-screenshots-run", help="processing directory")
@@ -117,11 +131,16 @@ if __name__ == "__main__":
     parser.add_argument(
         "--lattice", metavar="DIR", help="only the Lattice screenshots, from a processed DIR"
     )
+    parser.add_argument("--attach", type=Path, help="screenshot this processed directory only")
+    parser.add_argument("--name", default="dashboard-attached", help="with --attach: file name")
+    parser.add_argument("--tab", default="spots", help="with --attach: the tab shown")
     a = parser.parse_args()
     w, h = (int(x) for x in a.size.split("x"))
     t0 = time.time()
     if a.lattice:
         code = asyncio.run(lattice_only(Path(a.lattice), (w, h)))
+    elif a.attach:
+        code = asyncio.run(attached(a.attach, a.name, a.tab, (w, h)))
     else:
         code = asyncio.run(main(Path(a.dir), a.preset, (w, h)))
     print(f"{time.time() - t0:.0f} s", flush=True)

@@ -65,3 +65,9 @@ def test_lattice_benchmark() -> None:
     assert "mapping indexed.refl (28,223 spots)" in out
     assert "per key, action + frame" in out and "p99" in out
     assert "RSS: dashboard open" in out
+
+
+def test_compare_benchmark() -> None:
+    out = run("bench_compare.py")
+    assert "kinds: dials, dials, xia2" in out
+    assert "compare --json --no-recompute, whole process: median" in out

@@ -21,6 +21,7 @@ HELP = """\
 | `f` | follow the running stage again |
 | `e` | edit the selected stage's DIALS parameters and re-run it (later stages become stale) |
 | `a` | the selected stage's attempts: command, result, log and archived outputs of each |
+| `C` | compare this directory with its earlier scale attempts, other runs, xia2 or aimless results |
 | `R` | resume: run from the first unfinished stage (when watching a directory) |
 | `c` | cancel the running stage (its process group is stopped; its log is kept) |
 | `q` / `Ctrl+C` | quit; while a stage runs it asks: stop it, or leave DIALS running |

@@ -15,6 +15,7 @@ from thas_tui.core.errors import UnreadableFile
 from thas_tui.widgets.cell_plots import CellPlots
 from thas_tui.widgets.frame import FRAME, Beat
 from thas_tui.widgets.histogram import SpotHistogram
+from thas_tui.widgets.image_view import ImageView
 from thas_tui.widgets.integration_panel import IntegrationBin, IntegrationPanel
 from thas_tui.widgets.lattice_view import LatticeView, make_scene
 from thas_tui.widgets.log_pane import LogPane
@@ -45,11 +46,13 @@ PANES = {
     "integration": "Integration",
     "symmetry": "Symmetry",
     "merging": "Merging",
+    "image": "Image",
     "lattice": "Lattice",
 }
-# The panes fed from files: all but the log. The lattice is mapped when first shown (its
-# mapping is the heaviest read of all, and most looks at a run never need it).
-ALL_PANELS = tuple(pane for pane in PANES if pane not in ("log", "lattice"))
+# The panes fed from files: all but the log and the image (read by its own helper). The
+# lattice is mapped when first shown (its mapping is the heaviest read of all, and most looks
+# at a run never need it).
+ALL_PANELS = tuple(pane for pane in PANES if pane not in ("log", "image", "lattice"))
 
 
 class Pane(Vertical):
@@ -163,6 +166,8 @@ class ResultsTabs(Vertical):
                 with VerticalScroll():
                     yield TableOne(id="table-one")
                     yield MergingPlots(ascii_only=a, id="merging-plots")
+            with Pane(id="image"):
+                yield ImageView(id="image-view")
             with Pane(id="lattice"):
                 yield LatticeView(ascii_only=a, id="lattice-view")
 
