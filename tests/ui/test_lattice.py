@@ -267,3 +267,17 @@ def test_snapshot_after_indexing(snap_compare, indexed_dir: Path) -> None:
         await _press(pilot, "5", "plus", "plus")
 
     assert snap_compare(_app(indexed_dir), terminal_size=(160, 50), run_before=show)
+
+
+async def test_no_color_shows_depth_by_bold_and_dim(indexed_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = _app(indexed_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.no_color
+        view = await _open(pilot)
+        await _press(pilot, "right", "up")  # a turned view: spots at every depth
+        text = view.frame_text()
+        assert text[0].startswith("28,223 spots · 26,758 indexed")
+        # Textual drops the colours; the shade of depth stays as bold (near) and dim (far).
+        used = {(s.bold, s.dim) for key, s in view._styles.items() if key[1] in (0, 2)}
+        assert (True, False) in used and (False, True) in used
