@@ -27,8 +27,9 @@ from thas_tui.widgets.table_one import TableOne
 # Which panels a stage's outputs feed.
 PANELS_OF_STAGE: dict[str, tuple[str, ...]] = {
     "import": ("spots",),
-    "find_spots": ("spots", "lattice"),
-    "index": ("rmsd", "lattice"),
+    # The last is the one Enter on the stage opens.
+    "find_spots": ("lattice", "spots"),
+    "index": ("lattice", "rmsd"),
     "refine": ("rmsd", "cell"),
     "integrate": ("integration",),
     "symmetry": ("symmetry",),
