@@ -13,13 +13,15 @@ HELP = """\
 
 | key | does |
 |---|---|
-| `↑` `↓` / `j` `k` | move in the stage tree (its log is shown) and in tables |
+| `j` `k` | move in the stage tree (its log is shown), wherever the focus is |
+| `↑` `↓` | move in the focused part (its border is highlighted): the tree, a table, the log |
+| `t` | back to the stage tree (focus) |
 | `Enter` | open the selected stage's panel (spots, RMSD, cell, …) |
 | `Tab` / `Shift+Tab` | move between the stage tree, the tabs and the panels |
 | `l` `s` `r` `p` `i` `y` `m` | log, spots, RMSD, cell plots, integration, symmetry, merging |
 | `f` | follow the running stage again |
-| `e` | edit the selected stage's DIALS parameters and re-run it (later stages become stale) |
-| `a` | the selected stage's attempts: command, result, log and archived outputs of each |
+| `e` | edit the stage tree's selected stage's DIALS parameters and re-run it (later stages become stale) |
+| `a` | the stage tree's selected stage's attempts: command, result, log and archived outputs of each |
 | `R` | resume: run from the first unfinished stage (when watching a directory) |
 | `c` | cancel the running stage (its process group is stopped; its log is kept) |
 | `q` / `Ctrl+C` | quit; while a stage runs it asks: stop it, or leave DIALS running |
