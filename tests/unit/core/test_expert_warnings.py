@@ -119,3 +119,25 @@ def test_outer_shells_of_real_scaling_runs() -> None:
 def test_a_real_sweep_is_a_rotation_sweep() -> None:
     assert expert.not_a_rotation_sweep(LCYS) is None  # 4 sweeps of 15 images
     assert expert.for_stage("import", DATA / "dials-3.12_thas_demo") == []
+
+
+def test_headless_prints_the_concerns_under_the_stage() -> None:
+    import io
+
+    from thas_tui.core.orchestrator import StageFinished
+    from thas_tui.core.pipeline import Pipeline, State
+    from thas_tui.headless import LinePrinter
+
+    run = Pipeline()["scale"]
+    run.state, run.key_result = State.DONE, "CC½ 0.995 to 2.58 Å, 63.4% complete"
+    run.concerns = expert.for_stage("scale", DATA / "dials-3.12_thas_demo")
+    out = io.StringIO()
+    LinePrinter(out=out, err=out)(StageFinished("scale", run))
+    lines = [ln.split("] ", 1)[-1] for ln in out.getvalue().splitlines()]
+    assert lines == [
+        "done   scale                             CC½ 0.995 to 2.58 Å, 63.4% complete",
+        "check  scale                    3.6% complete in the outer shell (2.58 Å) against 63.4% overall",
+        "         why: only the detector corners reach that resolution: the shell is sampled in"
+        " part, and its statistics mislead",
+        "         try: dials.scale d_min=... at the resolution of the detector's edge",
+    ]
