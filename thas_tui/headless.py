@@ -8,6 +8,7 @@ import sys
 import time
 from typing import TextIO
 
+from thas_tui.core.commands import CHAIN
 from thas_tui.core.orchestrator import (
     BravaisChosen,
     Event,
@@ -69,8 +70,12 @@ class LinePrinter:
         if isinstance(event, StageStarted):
             self._reported_done.discard(event.stage)
             self._eta[event.stage] = EtaClock()
-            shown = " ".join(event.argv[:4])
-            more = f" … (+{len(event.argv) - 4} args)" if len(event.argv) > 4 else ""
+            if CHAIN in event.argv:
+                # Mask's two commands, in full: they are short and the tutorial's own.
+                shown, more = " ".join(event.argv), ""
+            else:
+                shown = " ".join(event.argv[:4])
+                more = f" … (+{len(event.argv) - 4} args)" if len(event.argv) > 4 else ""
             self._print(f"start  {event.stage:<24} {shown}{more}")
         elif isinstance(event, StageProgress):
             now = time.monotonic()

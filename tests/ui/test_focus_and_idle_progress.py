@@ -99,7 +99,7 @@ async def test_j_k_move_the_stage_tree_wherever_the_focus_is_and_e_edits_its_sta
         assert editor.program == "dials.find_spots"
 
 
-async def test_t_focuses_the_stage_tree_and_the_focused_part_is_outlined(
+async def test_S_focuses_the_stage_tree_and_the_focused_part_is_outlined(
     tmp_path: Path,
 ) -> None:
     app = _make_app(tmp_path)
@@ -113,7 +113,7 @@ async def test_t_focuses_the_stage_tree_and_the_focused_part_is_outlined(
         await pilot.pause()
         assert screen.focused is table
         assert table.styles.outline_top[0] == "round"
-        await pilot.press("t")
+        await pilot.press("S")
         await pilot.pause()
         assert screen.focused is tree
         assert table.styles.outline_top[0] == ""

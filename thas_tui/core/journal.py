@@ -65,6 +65,19 @@ class Journal:
             }
         )
 
+    def step(self, stage: str, attempt: int, argv: list[str], pid: int) -> None:
+        """The next command of a stage that runs several (Mask): its pid is the one to follow."""
+        self._append(
+            {
+                "event": "step",
+                "stage": stage,
+                "attempt": attempt,
+                "argv": argv,
+                "pid": pid,
+                "time": time.time(),
+            }
+        )
+
     def ended(
         self,
         stage: str,
@@ -173,6 +186,8 @@ class Journal:
                     host=str(rec.get("host") or ""),
                     started=rec.get("time"),
                 )
+            elif rec.get("event") == "step" and key in by_key:
+                by_key[key].pid = rec.get("pid")
             elif rec.get("event") == "end" and key in by_key:
                 a = by_key[key]
                 a.ended = rec.get("time")

@@ -10,7 +10,14 @@ from pathlib import Path
 from thas_tui.core import stage_info
 from thas_tui.core import warnings as expert
 from thas_tui.core.errors import ThasError
-from thas_tui.core.orchestrator import Emit, StageFinished, StageOutput, StageProgress, StageStarted
+from thas_tui.core.orchestrator import (
+    Emit,
+    StageFinished,
+    StageOutput,
+    StageProgress,
+    StagesChanged,
+    StageStarted,
+)
 from thas_tui.core.parsers.registry import latest_progress
 from thas_tui.core.pipeline import Pipeline, StageRun, State
 from thas_tui.core.rundir import RunDirState, StageState, read_rundir
@@ -97,7 +104,7 @@ def apply_state(
 def pipeline_from_dir(workdir: Path) -> tuple[Pipeline, RunDirState]:
     """A pipeline model showing what a processing directory holds now."""
     state = read_rundir(workdir)
-    pipeline = Pipeline()
+    pipeline = Pipeline(tuple(state.stages))
     apply_state(pipeline, state, Path(workdir))
     return pipeline, state
 
@@ -135,6 +142,10 @@ class DirectoryWatcher:
             state = await asyncio.to_thread(read_rundir, self.workdir)
         except ThasError:
             return  # the directory went away; keep showing what we had
+        if "mask" in state.stages and not self.pipeline.has_mask:
+            # A mask.phil saved (or a Mask run by hand) since the dashboard opened.
+            self.pipeline.mask_changed()
+            self.emit(StagesChanged())
         before = {r.name: r.state for r in self.pipeline}
         changed = await asyncio.to_thread(apply_state, self.pipeline, state, self.workdir)
         for name in changed:

@@ -8,6 +8,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from thas_tui.core.commands import split_chain
 from thas_tui.core.pipeline import StageRun, State
 from thas_tui.core.progress_eta import format_seconds
 
@@ -26,8 +27,9 @@ class StageDetail(Static):
         if run.attempt:
             t.append(f"  ·  attempt {run.attempt}")
         t.append("\n")
-        if run.argv:
-            t.append("$ " + " ".join(_short(a) for a in run.argv) + "\n", style="dim")
+        # Mask runs two commands: one "$" line each, as typed in the tutorial.
+        for command in split_chain(run.argv):
+            t.append("$ " + " ".join(_short(a) for a in command) + "\n", style="dim")
         if run.started:
             start = datetime.fromtimestamp(run.started).strftime("%H:%M:%S")
             took = run.elapsed(time.time())

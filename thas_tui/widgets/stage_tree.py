@@ -111,6 +111,18 @@ class StageTree(DataTable):
             Text(_truncate(result, self._result_width()), style=result_style),
         )
 
+    def sync_rows(self) -> None:
+        """Rows again from the pipeline, when it gained a stage (Mask), the cursor kept."""
+        keys = [k.value for k in self.rows]
+        if keys == self.pipeline.names:
+            return
+        selected = keys[self.cursor_row] if keys else None
+        self.clear()
+        for run in self.pipeline:
+            self.add_row(*self._cells(run), key=run.name)
+        if selected in self.pipeline.runs:
+            self.select_stage(selected)
+
     def refresh_stage(self, name: str) -> None:
         """Redraw one stage's row from the pipeline model."""
         run = self.pipeline[name]
