@@ -13,13 +13,27 @@ examples:
   thas-tui demo                         process a simulated THAS1-like sweep, live
   thas-tui run /data/thas1/*.cbf --dir proc
   thas-tui run /data/x_master.h5 --no-tui --auto-bravais
+  thas-tui run /data/thas1/*.cbf --mask mask.phil   (backstop shadow masked first)
   thas-tui summary proc --json
   thas-tui attach proc                  (or just: thas-tui proc)
   thas-tui compare proc proc@scale.1 xia2-run/   side by side, statistics recomputed alike
 """
 
 
+IMAGE_MODES = ("halfblock", "ascii", "kitty", "sixel")
+
+
+def _image_mode_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--image-mode",
+        choices=IMAGE_MODES,
+        default=None,
+        help="how the image view draws pixels (default: $THAS_IMAGE_MODE, then the terminal's best)",
+    )
+
+
 def _common_run_options(p: argparse.ArgumentParser) -> None:
+    _image_mode_option(p)
     p.add_argument("--no-tui", action="store_true", help="run headless, printing progress as lines")
     p.add_argument(
         "--auto-bravais",
@@ -47,6 +61,12 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         metavar="STAGE:NAME=VALUE",
         help="extra DIALS parameter for one stage, e.g. --phil index:max_cell=150 (repeatable)",
     )
+    p.add_argument(
+        "--mask",
+        default=None,
+        metavar="MASK.PHIL",
+        help="mask these pixels (dials.generate_mask's mask.phil): adds the Mask stage after import",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--preset", default="demo", choices=("demo", "small"), help="size of the simulated sweep"
+    )
+    demo.add_argument(
+        "--detector",
+        default="pilatus",
+        choices=("pilatus", "eiger"),
+        help="pilatus: a PILATUS 6M CBF sweep; eiger: an EIGER 4M NXmx master file and data files",
     )
     _common_run_options(demo)
 
@@ -126,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     attach = sub.add_parser("attach", help="open a processing directory and show its state, live")
     attach.add_argument("dir", help="processing directory")
     attach.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
+    _image_mode_option(attach)
     # Not listed: started by a dashboard to finish its run should the dashboard be killed.
     keep = sub.add_parser("keep")
     keep.add_argument("dir")
@@ -168,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from thas_tui.core.errors import ThasError
 
+    if getattr(args, "image_mode", None):
+        # Read by the image view (thas_tui/widgets/image_view.py) as the user's choice.
+        os.environ["THAS_IMAGE_MODE"] = args.image_mode
     try:
         if args.command == "summary":
             from thas_tui.core.summary import run_summary

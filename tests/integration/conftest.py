@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
-L_CYSTEINE = FIXTURES / "images" / "l_cysteine"
+L_CYSTEINE = Path(__file__).resolve().parents[1] / "data" / "images" / "l_cysteine"
 
 
 def pytest_collection_modifyitems(config, items):
