@@ -275,3 +275,45 @@ def missing_output(program: str, missing: list[str], log_head: list[str], log_ta
         f"{program} exited 0 but did not write {', '.join(missing)}.",
         [ln for ln in log_tail if ln.strip()][-5:],
     )
+
+
+_REPORT_PREAMBLE = "Please report this error to dials-support@lists.sourceforge.net: "
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception)|Sorry): (.*)$")
+
+
+def mask_failure(program: str, failure: Failure, log_tail: list[str], workdir) -> Failure:
+    """A failed Mask stage: DIALS's own message in full (an exception line and the lines it
+    continues on, without the 'report this error' preamble), and what is wrong in mask.phil."""
+    from pathlib import Path
+
+    from thas_tui.core.mask_spec import MaskSpec
+    from thas_tui.core.stage_info import panel_sizes
+
+    message: list[str] = []
+    for i in range(len(log_tail) - 1, -1, -1):
+        m = _EXCEPTION_LINE.match(log_tail[i].strip())
+        if m:
+            message = [m.group(1).replace(_REPORT_PREAMBLE, "").strip()]
+            message += [ln.rstrip() for ln in log_tail[i + 1 :] if ln.strip()]
+            break
+    if not message or failure.kind in ("oom", "disk", "signal"):
+        return failure
+    workdir = Path(workdir)
+    problems: list[str] = []
+    try:
+        spec = MaskSpec.from_phil((workdir / "mask.phil").read_text(errors="replace"))
+        problems = list(spec.errors)
+        sizes = panel_sizes(workdir / "imported.expt")
+        if sizes:
+            problems += spec.validate(sizes)
+    except Exception:  # noqa: BLE001 - the check only adds a hint to DIALS's own message
+        pass
+    hint = "Fix mask.phil (or draw the mask again in the image view), then run Mask again."
+    if problems:
+        hint = "In mask.phil: " + " ".join(problems) + "\n" + hint
+    return Failure(
+        failure.kind,
+        f"{program} refused mask.phil: {message[0]}",
+        message[1:6],
+        hint,
+    )

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from thas_tui.core import stage_info
-from thas_tui.core.commands import RunConfig, stage_argv
+from thas_tui.core import warnings as expert
+from thas_tui.core.commands import RunConfig, split_chain, stage_argv
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.errors import ThasError
 from thas_tui.core.failures import (
@@ -19,13 +20,14 @@ from thas_tui.core.failures import (
     Failure,
     classify,
     disk_full,
+    mask_failure,
     missing_output,
     signal_name,
 )
 from thas_tui.core.journal import Journal, thas_dir
 from thas_tui.core.parsers.common import Progress
 from thas_tui.core.parsers.registry import latest_progress
-from thas_tui.core.pipeline import Pipeline, StageRun, State
+from thas_tui.core.pipeline import MASK_INPUT, Pipeline, StageRun, State
 from thas_tui.core.readers.bravais import BravaisSolution
 
 
@@ -65,6 +67,13 @@ class BravaisChosen:
 
 
 @dataclass
+class StagesChanged:
+    """The pipeline gained a stage (Mask, once a mask.phil is saved): redraw the stage list."""
+
+    stale: list[str] = field(default_factory=list)
+
+
+@dataclass
 class PipelineFinished:
     ok: bool
     stopped_at: str | None = None
@@ -74,7 +83,13 @@ class PipelineFinished:
 
 
 Event = (
-    StageStarted | StageOutput | StageProgress | StageFinished | BravaisChosen | PipelineFinished
+    StageStarted
+    | StageOutput
+    | StageProgress
+    | StageFinished
+    | BravaisChosen
+    | StagesChanged
+    | PipelineFinished
 )
 Emit = Callable[[Event], None]
 Chooser = Callable[[list[BravaisSolution]], Awaitable[int | None]]
@@ -231,6 +246,8 @@ class Orchestrator:
         self.journal.choice(chosen.solution, chosen.cb_op)
         run.state = State.DONE
         run.key_result = f"{chosen.bravais} chosen (#{chosen.solution})"
+        concern = expert.bravais_concern(solutions, chosen.solution)
+        run.concerns = [concern] if concern is not None else []
         self.emit(StageFinished(run.name, run))
         self.emit(BravaisChosen(chosen.solution, chosen.cb_op, auto, chosen.bravais))
         return True
@@ -256,9 +273,11 @@ class Orchestrator:
 
     async def run_stage(self, name: str) -> bool:
         """Run one stage to its end; True when it succeeded."""
-        from thas_tui.core.runner import run_process
+        from thas_tui.core.runner import run_commands, run_process
 
         run = self.pipeline[name]
+        # find_spots and index read masked.expt whenever this pipeline has a Mask stage.
+        self.config.mask = self.pipeline.has_mask
         if name == "import":
             problem = await self._check_masters()
             if problem is not None:
@@ -270,12 +289,19 @@ class Orchestrator:
             self.pipeline.bravais_choice,
             self.pipeline.cb_op,
         )
+        if name == "find_spots" and self.pipeline["import"].state is State.DONE:
+            still = expert.not_a_rotation_sweep(self.workdir)
+            if still is not None:  # resumed after import stopped on it: stop again, same words
+                return self._not_a_sweep(run, still)
+        commands = split_chain(argv)
         attempt = self.journal.next_attempt(name)
         log_path = thas_dir(self.workdir) / "logs" / f"{name}.{attempt}.log"
         try:
             self._archive_outputs(run, attempt)
         except OSError as exc:
             return self._could_not_prepare(run, exc)
+        if name == "mask" and not (self.workdir / MASK_INPUT).is_file():
+            return self._no_mask_phil(run)
         run.state = State.RUNNING
         run.attempt = attempt
         run.argv = argv
@@ -283,6 +309,7 @@ class Orchestrator:
         run.started = time.time()
         run.ended = run.exit_code = run.signal_name = run.error = None
         run.key_result = ""
+        run.concerns = []
         self._last_failure = None
         tracker = stage_info.progress_tracker(name)
         self.emit(StageStarted(name, attempt, argv, str(log_path)))
@@ -295,18 +322,33 @@ class Orchestrator:
             if latest is not None:
                 self.emit(StageProgress(name, latest))
 
-        def on_start(handle) -> None:
+        def on_start(handle, step: int = 0) -> None:
             self._handle = handle
             run.pid = handle.pid
             try:
-                self.journal.started(name, attempt, argv, str(log_path), handle.pid)
+                if step == 0:
+                    self.journal.started(name, attempt, argv, str(log_path), handle.pid)
+                else:
+                    self.journal.step(name, attempt, commands[step], handle.pid)
             except OSError:
                 pass  # disk full: the stage itself will fail and say so
 
+        last = 0
         try:
-            result = await run_process(
-                argv, self.workdir, log_path, on_lines, self.dials.subprocess_env(), on_start
-            )
+            if len(commands) == 1:
+                result = await run_process(
+                    argv, self.workdir, log_path, on_lines, self.dials.subprocess_env(), on_start
+                )
+            else:
+                result, last = await run_commands(
+                    commands,
+                    self.workdir,
+                    log_path,
+                    on_lines,
+                    self.dials.subprocess_env(),
+                    on_start,
+                    lambda: self._stop_requested,
+                )
         except OSError as exc:
             return self._could_not_prepare(run, exc)
         finally:
@@ -315,15 +357,22 @@ class Orchestrator:
         run.exit_code = result.exit_code
         run.signal_name = signal_name(result.exit_code)
         run.peak_rss_mb = result.peak_rss_mb
+        program = Path(commands[last][0]).name if len(commands) > 1 else run.spec.program
         failure = classify(
-            run.spec.program,
+            program,
             result.exit_code,
             result.log_tail,
             result.peak_rss_mb,
             result.cancelled,
         )
+        if failure is not None and name == "mask" and failure.kind != "cancelled":
+            failure = mask_failure(program, failure, result.log_tail, self.workdir)
         if failure is None and name == "simulate":
             failure = self._take_simulated_images(result.log_tail)
+        if failure is None and name == "import":
+            still = expert.not_a_rotation_sweep(self.workdir)
+            if still is not None:
+                failure = Failure("input", f"Not a rotation sweep: {still}", [], expert.STILLS_HINT)
         if failure is None:
             try:
                 run.key_result = stage_info.key_result(name, self.workdir, self.config)
@@ -357,6 +406,7 @@ class Orchestrator:
             pass  # disk full: the failure (or the files) tell the story
         if run.state is State.DONE:
             self.pipeline.invalidate_downstream(name)
+            run.concerns = expert.for_stage(name, self.workdir)
         self.emit(StageFinished(name, run, failure))
         return run.state is State.DONE
 
@@ -377,6 +427,29 @@ class Orchestrator:
                 f"Could not start {run.spec.program}: {exc.strerror or exc} ({where}).",
                 [],
             )
+        run.error = failure.text()
+        self._last_failure = failure
+        self.emit(StageFinished(run.name, run, failure))
+        return False
+
+    def _not_a_sweep(self, run: StageRun, still: str) -> bool:
+        failure = Failure("input", f"Not a rotation sweep: {still}", [], expert.STILLS_HINT)
+        run.state = State.FAILED
+        run.error = failure.text()
+        self._last_failure = failure
+        self.emit(StageFinished(run.name, run, failure))
+        return False
+
+    def _no_mask_phil(self, run: StageRun) -> bool:
+        """The Mask stage without its input: say where mask.phil should be and how to make it."""
+        run.state = State.FAILED
+        run.ended = time.time()
+        failure = Failure(
+            "exit",
+            f"No {MASK_INPUT} in {self.workdir}: the Mask stage has nothing to apply.",
+            [],
+            "Draw a mask in the image view and save it, or run with --mask FILE.",
+        )
         run.error = failure.text()
         self._last_failure = failure
         self.emit(StageFinished(run.name, run, failure))

@@ -315,9 +315,55 @@ def _simulate(workdir: Path, config) -> str:
     return f"{info.get('n_images', '?')} images, {info.get('space_group', '')}".rstrip(", ")
 
 
+def panel_sizes(expt_path: Path) -> list[tuple[int, int]]:
+    """(width, height) of each panel of the first experiment's detector; [] when unknown."""
+    expts = read_expt(expt_path)
+    if not expts.experiments or expts.experiments[0].detector is None:
+        return []
+    panels = expts.experiments[0].detector.panels
+    return [tuple(p.image_size) for p in panels if p.image_size]
+
+
+def _mask(workdir: Path, config) -> str:
+    """What mask.phil masks: its parts, and the pixels its shapes take when that is exact."""
+    from thas_tui.core.mask_spec import MaskSpec, mask_array
+
+    try:
+        spec = MaskSpec.from_phil((workdir / "mask.phil").read_text(errors="replace"))
+    except OSError:
+        return "masked.expt"
+    parts = []
+    counts: dict[str, int] = {}
+    for shape in spec.untrusted:
+        kind = type(shape).__name__.lower()
+        counts[kind] = counts.get(kind, 0) + 1
+    for kind, n in counts.items():
+        name = "whole panel" if kind == "wholepanel" else kind
+        parts.append(f"{n} {name}{'s' if n > 1 else ''}")
+    if spec.border > 0:
+        parts.append(f"border {spec.border}")
+    if spec.d_min is not None or spec.d_max is not None or spec.resolution_ranges:
+        parts.append("resolution")
+    if spec.ice_rings:
+        parts.append("ice rings")
+    text = ", ".join(parts) or "nothing masked"
+    resolution = spec.d_min, spec.d_max, spec.resolution_ranges, spec.ice_rings
+    # Resolution limits need each pixel's d (dxtbx): only shapes and border are counted here.
+    # The count leads: the stage tree's column cuts the end of a long result.
+    if not any(resolution) and not spec.is_empty():
+        sizes = panel_sizes(workdir / "imported.expt")
+        if sizes:
+            bad = sum(
+                int((~mask_array(spec, (h, w), panel=i)).sum()) for i, (w, h) in enumerate(sizes)
+            )
+            text = f"{bad:,} px masked: {text}"
+    return text
+
+
 _KEY_RESULTS = {
     "simulate": _simulate,
     "import": _import,
+    "mask": _mask,
     "find_spots": _find_spots,
     "index": _index,
     "refine_bravais_settings": _bravais,
