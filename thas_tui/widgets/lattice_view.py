@@ -418,9 +418,10 @@ class LatticeView(Widget, can_focus=True):
             body = [b + gap + t for b, t in zip(body, table, strict=True)]
             used = cols + len(gap) + TABLE_WIDTH
         lines = [self._legend_line(width), self._state_line(width)]
-        pad = Segment(" " * max(width - used, 0), PLAIN)
+        # No empty segments: Textual's line_trim (an outline's) fails on them.
+        pad = [Segment(" " * (width - used), PLAIN)] if width > used else []
         # Every cell of the body is one column wide: the strips need no measuring.
-        strips = [Strip([*segs, pad], max(used, width)) for segs in body]
+        strips = [Strip([*segs, *pad], max(used, width)) for segs in body]
         lines += strips if used <= width else [strip.crop(0, width) for strip in strips]
         lines.append(self._keys_line(width))
         return lines[:height]
@@ -592,8 +593,10 @@ class LatticeView(Widget, can_focus=True):
             segs, used = [], 0
             for text, style in line:
                 text = text[: TABLE_WIDTH - used]
-                segs.append(Segment(text, style))
-                used += len(text)
-            segs.append(Segment(" " * (TABLE_WIDTH - used), PLAIN))
+                if text:
+                    segs.append(Segment(text, style))
+                    used += len(text)
+            if used < TABLE_WIDTH:
+                segs.append(Segment(" " * (TABLE_WIDTH - used), PLAIN))
             out.append(segs)
         return out + [[Segment(" " * TABLE_WIDTH, PLAIN)] for _ in range(rows - len(out))]
