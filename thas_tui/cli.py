@@ -13,6 +13,7 @@ examples:
   thas-tui demo                         process a simulated THAS1-like sweep, live
   thas-tui run /data/thas1/*.cbf --dir proc
   thas-tui run /data/x_master.h5 --no-tui --auto-bravais
+  thas-tui run /data/thas1/*.cbf --executor slurm --partition short --auto-bravais
   thas-tui summary proc --json
   thas-tui attach proc                  (or just: thas-tui proc)
 """
@@ -38,6 +39,27 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="STAGE",
         help="stop after this stage (e.g. --until index)",
+    )
+    slurm = p.add_argument_group(
+        "where the stages run",
+        "local (default): processes on this machine. slurm: each stage a batch job, the whole "
+        "pipeline submitted at once as dependent jobs (site defaults from "
+        "~/.config/thas-tui/config.toml or DIR/thas-tui.toml)",
+    )
+    slurm.add_argument("--executor", choices=("local", "slurm"), default=None)
+    slurm.add_argument("--partition", default=None, help="Slurm partition")
+    slurm.add_argument("--account", default=None, help="Slurm account")
+    slurm.add_argument("--time", default=None, help="time limit per job (minutes or H:MM:SS)")
+    slurm.add_argument("--mem", default=None, help="memory per job (e.g. 8G)")
+    slurm.add_argument(
+        "--cpus", default=None, help="CPUs per job (default: --nproc); DIALS's nproc follows"
+    )
+    slurm.add_argument(
+        "--slurm",
+        action="append",
+        default=[],
+        metavar="STAGE:name=value,...",
+        help="one stage's resources, e.g. --slurm integrate:cpus=16,mem=32G,time=2:00:00",
     )
     p.add_argument(
         "--phil",

@@ -85,7 +85,8 @@ def demo_config(dials: DialsEnv, preset: str, config: RunConfig, pipeline: Pipel
 def build_run(
     args: argparse.Namespace,
 ) -> tuple[Orchestrator | None, RunConfig, Pipeline, DialsEnv, Path]:
-    """Everything a run needs, checked; the orchestrator is made by the caller (its emit differs)."""
+    """Everything a run needs, checked; the orchestrator is made by the caller (its emit differs).
+    The executor's settings are left in ``args.executor_settings``."""
     dials = find_dials(getattr(args, "dials_dir", None))
     nproc = args.nproc if args.nproc is not None else (os.cpu_count() or 1)
     if nproc < 1:
@@ -103,6 +104,14 @@ def build_run(
         raise ThasError(f"--until {until!r} is not a stage. Stages: {', '.join(pipeline.names)}.")
     config.until = until
     workdir = prepare_workdir(args.dir)
+    from thas_tui.core.executor import settings_from_args
+
+    stages = [n for n in pipeline.names if n != "simulate"]
+    args.executor_settings = settings_from_args(args, workdir, stages)
+    if args.executor_settings.kind == "slurm":
+        from thas_tui.core.slurm import SlurmClient
+
+        SlurmClient().check()
     return None, config, pipeline, dials, workdir
 
 
@@ -198,10 +207,13 @@ def _launch(args, config: RunConfig, pipeline: Pipeline, dials: DialsEnv, workdi
             f"thas-tui: DIALS {dials.version} ({dials.bin_dir}); processing in {workdir}",
             flush=True,
         )
-        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline)
-        from thas_tui.keeper import spawn_keeper
+        executor = args.executor_settings
+        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline, executor)
+        if executor.kind == "local":
+            # Slurm jobs need no keeper: the chain runs on with no thas-tui anywhere.
+            from thas_tui.keeper import spawn_keeper
 
-        spawn_keeper(workdir, dials)
+            spawn_keeper(workdir, dials)
         return run_headless(orch, config.until)
     hold_garbage()
     from thas_tui.app import ThasApp
@@ -212,7 +224,8 @@ def _launch(args, config: RunConfig, pipeline: Pipeline, dials: DialsEnv, workdi
         dials=dials,
         pipeline=pipeline,
         auto_bravais=args.auto_bravais,
-        keeper=True,
+        keeper=args.executor_settings.kind == "local",
+        executor=args.executor_settings,
     )
     app.run()
     return app.return_code or 0

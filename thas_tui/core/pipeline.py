@@ -119,6 +119,11 @@ class StageRun:
     pid: int | None = None
     peak_rss_mb: float | None = None
     argv: list[str] = field(default_factory=list)
+    # A Slurm job: its id, node, CPUs and where it is in the queue ("queued: Priority ...").
+    job_id: str | None = None
+    node: str | None = None
+    cpus: int | None = None
+    queue_note: str = ""
 
     @property
     def name(self) -> str:

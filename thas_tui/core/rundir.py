@@ -259,6 +259,12 @@ def _decide(
     if spec.primary_output in st.outputs:
         st.state, st.mtime = State.DONE, _mtime(primary)
         return
+    if last is not None and last.ended is None and last.job_id:
+        # A Slurm job runs on without anyone watching: squeue knows more than the files.
+        seen = last.slurm_state or "submitted"
+        st.state = State.RUNNING if seen == "RUNNING" else State.PENDING
+        st.note = f"Slurm job {last.job_id}: {seen} when last seen"
+        return
     if last is not None and last.ended is None:
         st.state, st.failure = (
             State.FAILED,

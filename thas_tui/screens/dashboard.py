@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from thas_tui.core import stage_info
 from thas_tui.core.commands import BadParameter, RunConfig
 from thas_tui.core.dials_env import NO_DIALS, VERSION_PENDING, DialsEnv, with_version
 from thas_tui.core.errors import ThasError
+from thas_tui.core.executor import ExecutorSettings
 from thas_tui.core.orchestrator import (
     BravaisChosen,
     Event,
@@ -25,6 +27,7 @@ from thas_tui.core.orchestrator import (
     StageFinished,
     StageOutput,
     StageProgress,
+    StageQueued,
     StageStarted,
 )
 from thas_tui.core.pipeline import Pipeline, State
@@ -84,9 +87,11 @@ class DashboardScreen(Screen):
         watch: bool = False,
         read_only: str | None = None,
         keeper: bool = False,
+        executor: ExecutorSettings | None = None,
     ) -> None:
         super().__init__()
         self.read_only = read_only
+        self.executor = executor or ExecutorSettings()
         # A detached keeper finishes the run should this dashboard be killed (launch sets it).
         self.keeper = keeper
         self.autostart = autostart
@@ -220,8 +225,14 @@ class DashboardScreen(Screen):
             self._emit,
             None if self.auto_bravais else self._choose_bravais,
             self.pipeline,
+            self.executor,
         )
-        await self.orchestrator.run(start=start, stop_after=self.config.until)
+        try:
+            await self.orchestrator.run(start=start, stop_after=self.config.until)
+        except ThasError as exc:  # Slurm down, or a job refused at submit: Slurm's own words
+            self._status(f"[b]Not submitted[/b]: {exc}")
+            self.notify(str(exc), title="Slurm", severity="error", timeout=15)
+            self.exit_code = 1
         if self.watch:
             # Back to watching: later changes (a stage re-run by hand) still show up.
             self.watch_directory()
@@ -238,8 +249,17 @@ class DashboardScreen(Screen):
     @work(exclusive=True, group="watch")
     async def watch_directory(self) -> None:
         """Follow a directory processed by someone else (a shell, a cluster node, a detached run)."""
+        from thas_tui.core.slurm_chain import open_chain
+
+        # Slurm jobs of this directory still queued or running: their state from squeue.
+        self.slurm = await asyncio.to_thread(open_chain, self.workdir, self.pipeline, self._emit)
+        if self.slurm is not None:
+            await self.slurm.follow()
+            self.slurm = None
         self.watcher = DirectoryWatcher(self.workdir, self.pipeline, self._emit)
         await self.watcher.run()
+
+    slurm = None
 
     def action_resume(self) -> None:
         """Continue a watched directory from its first unfinished stage, as its controller."""
@@ -290,6 +310,17 @@ class DashboardScreen(Screen):
                 self.query_one(ResultsTabs).feed_live_spots(event.lines)
         elif isinstance(event, StageProgress):
             self.query_one(ProgressWidget).update_progress(event.stage, event.progress)
+        elif isinstance(event, StageQueued):
+            tree.refresh_stage(event.stage)
+            self._refresh_detail(event.stage)
+            if event.never_clears:
+                self.notify(
+                    f"Slurm job {event.job_id} will never start: {event.reason}. "
+                    "Press c to cancel it.",
+                    title=f"{event.stage} queued",
+                    severity="warning",
+                    timeout=10,
+                )
         elif isinstance(event, StageStarted):
             tree.refresh_stage(event.stage)
             self._refresh_detail(event.stage)
@@ -313,7 +344,7 @@ class DashboardScreen(Screen):
             self._refresh_detail(event.stage)
             self.query_one(ProgressWidget).finish()
             self.query_one(RunHeader).running = ""
-            if event.failure is not None and event.run.state is State.FAILED:
+            if event.failure is not None and event.run.state in (State.FAILED, State.CANCELLED):
                 self._status(f"[b]{event.stage} failed[/b]: {event.failure.text()}")
                 self.notify(
                     event.failure.reason,
@@ -388,6 +419,16 @@ class DashboardScreen(Screen):
 
     async def action_cancel_stage(self) -> None:
         running = self.pipeline.running
+        chain = self.orchestrator.chain if self.orchestrator is not None else self.slurm
+        if chain is not None and chain.open_jobs:
+            # scancel of the running (or first queued) stage's job and every job after it.
+            if self.read_only:
+                self.notify(f"This dashboard is {self.read_only}.", severity="warning")
+                return
+            stage = running.name if running else chain.open_jobs[0].stage
+            ids = await asyncio.to_thread(chain.cancel_from, stage)
+            self.notify(f"scancel {' '.join(ids)}: {stage} and the stages after it.")
+            return
         if running is None or self.orchestrator is None:
             self.notify("No stage is running.")
             return

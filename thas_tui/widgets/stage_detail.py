@@ -37,6 +37,11 @@ class StageDetail(Static):
             if run.exit_code not in (None, 0):
                 t.append(f", exit code {run.exit_code}")
             t.append("\n")
+        if run.job_id:
+            where = f" on {run.node}" if run.node else ""
+            cpus = f", {run.cpus} CPUs" if run.cpus else ""
+            t.append(f"Slurm job {run.job_id}{where}{cpus}")
+            t.append(f"  ·  {run.queue_note}\n" if run.queue_note else "\n")
         if run.key_result and run.state is State.DONE:
             t.append(run.key_result + "\n")
         if run.error and run.state in (State.FAILED, State.CANCELLED, State.STALE):

@@ -98,6 +98,8 @@ class StageTree(DataTable):
             result = "choose a Bravais solution"
         elif run.state is State.STALE:
             result = f"stale: {result}" if result else "stale"
+        elif run.queue_note and run.state in (State.PENDING, State.RUNNING):
+            result = run.queue_note  # a Slurm job: where it is in the queue, or its node
         return (
             Text(self.glyphs[run.state], style=style),
             Text(run.spec.title, style="bold" if run.state is State.RUNNING else ""),
