@@ -40,6 +40,17 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         metavar="STAGE",
         help="stop after this stage (e.g. --until index)",
     )
+    _executor_options(p)
+    p.add_argument(
+        "--phil",
+        action="append",
+        default=[],
+        metavar="STAGE:NAME=VALUE",
+        help="extra DIALS parameter for one stage, e.g. --phil index:max_cell=150 (repeatable)",
+    )
+
+
+def _executor_options(p: argparse.ArgumentParser) -> None:
     slurm = p.add_argument_group(
         "where the stages run",
         "local (default): processes on this machine. slurm: each stage a batch job, the whole "
@@ -60,13 +71,6 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="STAGE:name=value,...",
         help="one stage's resources, e.g. --slurm integrate:cpus=16,mem=32G,time=2:00:00",
-    )
-    p.add_argument(
-        "--phil",
-        action="append",
-        default=[],
-        metavar="STAGE:NAME=VALUE",
-        help="extra DIALS parameter for one stage, e.g. --phil index:max_cell=150 (repeatable)",
     )
 
 
@@ -118,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--auto-bravais", action="store_true", help="take the recommended solution")
     resume.add_argument("--nproc", type=int, default=None, help="processes per DIALS program")
     resume.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
+    resume.add_argument("--until", default=None, metavar="STAGE", help="stop after this stage")
+    _executor_options(resume)
 
     summary = sub.add_parser(
         "summary", help="report what a processing directory holds, without the UI"

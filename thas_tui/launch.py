@@ -331,6 +331,11 @@ def resume(args: argparse.Namespace) -> int:
     from thas_tui.core.rundir import check_directory
 
     workdir = check_directory(args.dir)
+    executor = None
+    if getattr(args, "executor", None) is not None:
+        from thas_tui.core.executor import settings_from_args
+
+        executor = settings_from_args(args, workdir, list(STAGE_NAMES))
     return resume_dir(
         workdir,
         args.dials_dir,
@@ -338,6 +343,8 @@ def resume(args: argparse.Namespace) -> int:
         auto_bravais=args.auto_bravais,
         nproc=args.nproc,
         continue_run=args.continue_run,
+        executor=executor,
+        until=getattr(args, "until", None),
     )
 
 
@@ -373,8 +380,11 @@ def resume_dir(
     auto_bravais: bool = False,
     nproc: int | None = None,
     continue_run: bool = False,
+    executor=None,
+    until: str | None = None,
 ) -> int:
-    """Continue ``workdir`` from its first unfinished stage, with the run's PHIL settings.
+    """Continue ``workdir`` from its first unfinished stage, with the run's PHIL settings
+    and executor (``executor``, from --executor, wins over the run's).
 
     ``continue_run`` (the keeper and 'leave running') also keeps the interrupted run's
     ``--until``, ``--auto-bravais`` and ``--nproc``; a resume typed by hand goes to the end.
@@ -412,9 +422,8 @@ def resume_dir(
             )
         config = RunConfig()
         settings = _apply_settings(config, workdir, pipeline)
-        until = None
         if continue_run:
-            until = settings.get("until")
+            until = until or settings.get("until")
             auto_bravais = auto_bravais or bool(settings.get("auto_bravais"))
             nproc = nproc or settings.get("nproc")
         if until is not None and until in pipeline.names:
@@ -425,8 +434,16 @@ def resume_dir(
                 return 0
         config.nproc = int(nproc or os.cpu_count() or 1)
         chooser = None if auto_bravais else _stop_at_choice
-        print(f"thas-tui: resuming {workdir} at {first.name} (DIALS {dials.version})", flush=True)
-        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline)
+        from thas_tui.core.executor import ExecutorSettings
+
+        if executor is None:
+            executor = ExecutorSettings.from_json(settings.get("executor"))
+        print(
+            f"thas-tui: resuming {workdir} at {first.name} (DIALS {dials.version}, "
+            f"{executor.kind} executor)",
+            flush=True,
+        )
+        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline, executor)
         return run_headless(orch, until)
     finally:
         lock.release()
