@@ -209,11 +209,9 @@ def _launch(args, config: RunConfig, pipeline: Pipeline, dials: DialsEnv, workdi
         )
         executor = args.executor_settings
         orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline, executor)
-        if executor.kind == "local":
-            # Slurm jobs need no keeper: the chain runs on with no thas-tui anywhere.
-            from thas_tui.keeper import spawn_keeper
+        from thas_tui.core.run_control import keep_going
 
-            spawn_keeper(workdir, dials)
+        keep_going(workdir, dials, executor)
         return run_headless(orch, config.until)
     hold_garbage()
     from thas_tui.app import ThasApp
@@ -317,15 +315,6 @@ def _dials_or_none(dials_dir: str | None) -> DialsEnv:
         return NO_DIALS
 
 
-def _wait_for_pid(pid: int, poll: float = 1.0) -> None:
-    import time
-
-    from thas_tui.core.procs import pid_alive
-
-    while pid_alive(pid):
-        time.sleep(poll)
-
-
 def resume(args: argparse.Namespace) -> int:
     """``thas-tui resume DIR``: run the remaining stages headless (also what 'leave running' starts)."""
     from thas_tui.core.rundir import check_directory
@@ -348,31 +337,6 @@ def resume(args: argparse.Namespace) -> int:
     )
 
 
-def _running_attempt_pid(workdir: Path) -> int | None:
-    """The pid of a stage started here and still running (a dashboard left or lost it)."""
-    import socket
-    import time
-
-    from thas_tui.core.journal import Journal
-    from thas_tui.core.procs import pid_alive
-
-    attempt = Journal(workdir).unfinished_attempt()
-    if attempt is None or not attempt.pid:
-        return None
-    if attempt.host and attempt.host != socket.gethostname():
-        try:
-            recent = time.time() - os.stat(attempt.log).st_mtime < 300
-        except OSError:
-            recent = False
-        if recent:
-            raise ThasError(
-                f"{attempt.stage} was started on {attempt.host} and has not ended: "
-                f"resume it there, or watch it with thas-tui attach {workdir}"
-            )
-        return None
-    return attempt.pid if pid_alive(attempt.pid) else None
-
-
 def resume_dir(
     workdir: Path,
     dials_dir: str | None,
@@ -392,14 +356,15 @@ def resume_dir(
     import time
 
     from thas_tui.core.lock import DirectoryLock
+    from thas_tui.core.run_control import running_attempt_pid, wait_for_pid
     from thas_tui.core.watcher import pipeline_from_dir
     from thas_tui.headless import LinePrinter, run_headless
 
     dials = find_dials(dials_dir)
-    after_pid = after_pid or _running_attempt_pid(workdir)
+    after_pid = after_pid or running_attempt_pid(workdir)
     if after_pid:
         print(f"thas-tui: waiting for pid {after_pid} to finish its stage", flush=True)
-        _wait_for_pid(after_pid)
+        wait_for_pid(after_pid)
     lock = DirectoryLock(workdir)
     # The dashboard that started us releases the lock as it exits: give it a moment.
     for _ in range(20):
@@ -457,23 +422,3 @@ async def _stop_at_choice(solutions: list[BravaisSolution]) -> int | None:
         flush=True,
     )
     return None
-
-
-def spawn_resume(workdir: Path, after_pid: int | None, auto_bravais: bool, dials: DialsEnv) -> int:
-    """Start ``thas-tui resume`` detached (own session, output to thas-tui/driver.log)."""
-    argv = [
-        sys.executable,
-        "-m",
-        "thas_tui",
-        "resume",
-        str(workdir),
-        "--dials-dir",
-        str(dials.bin_dir),
-    ]
-    if after_pid:
-        argv += ["--after-pid", str(after_pid), "--continue-run"]
-    if auto_bravais:
-        argv.append("--auto-bravais")
-    from thas_tui.keeper import spawn_detached
-
-    return spawn_detached(workdir, argv)

@@ -59,9 +59,7 @@ def slurm_cluster() -> dict:
     Skips, with the script's one-line reason, only when it cannot run here (not root, no
     apt-get). Also submits, once, a `sleep` job with a 1-minute limit: it times out in the
     background of the session, and the TIMEOUT test reads it at the end."""
-    res = subprocess.run(
-        ["bash", str(SLURM_SCRIPT)], capture_output=True, text=True, timeout=900
-    )
+    res = subprocess.run(["bash", str(SLURM_SCRIPT)], capture_output=True, text=True, timeout=900)
     if res.returncode == 77:
         pytest.skip(res.stdout.strip().splitlines()[-1])
     assert res.returncode == 0, res.stdout + res.stderr

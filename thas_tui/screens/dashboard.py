@@ -215,9 +215,9 @@ class DashboardScreen(Screen):
     async def run_pipeline(self, start: str | None = None) -> None:
         self.query_one(RunHeader).started = time.time()
         if self.keeper and not self.read_only:
-            from thas_tui.keeper import spawn_keeper
+            from thas_tui.core.run_control import keep_going
 
-            spawn_keeper(self.workdir, self.dials)
+            keep_going(self.workdir, self.dials, self.executor)
         self.orchestrator = Orchestrator(
             self.workdir,
             self.config,
@@ -399,7 +399,7 @@ class DashboardScreen(Screen):
 
     def leave_running(self) -> None:
         """The running stage goes on; a detached `thas-tui resume` runs the stages after it."""
-        from thas_tui.launch import spawn_resume
+        from thas_tui.core.run_control import spawn_resume
 
         running = self.pipeline.running
         if running is None or running.pid is None or self.read_only:

@@ -72,9 +72,7 @@ def test_config_files_then_command_line(tmp_path, monkeypatch) -> None:
     assert s.kind == "slurm"
     assert s.for_stage("index") == Resources("long", "mx", "1:00:00", None, 4)
     assert s.for_stage("integrate") == Resources("long", "mx", "1:00:00", "32G", 16)
-    s = settings_from_args(
-        args(partition="debug", slurm=["integrate:time=2:00:00"]), proc, STAGES
-    )
+    s = settings_from_args(args(partition="debug", slurm=["integrate:time=2:00:00"]), proc, STAGES)
     assert s.for_stage("integrate") == Resources("debug", "mx", "2:00:00", "32G", 16)
     assert s.for_stage("scale").time == "1:00:00"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from thas_tui.core.slurm import (
+    exit_code_of,
     explain_end,
     explain_pending,
-    exit_code_of,
     parse_scontrol,
     parse_squeue,
     submit_rejected,
@@ -28,7 +28,12 @@ def test_scontrol_timeout() -> None:
     info = scontrol("scontrol_timeout.txt")
     assert (info.job_id, info.state, info.reason) == ("1", "TIMEOUT", "TimeLimit")
     assert (info.exit_status, info.exit_signal) == (0, 15)
-    assert (info.elapsed, info.time_limit, info.node, info.cpus) == ("00:01:26", "00:01:00", "vm", 1)
+    assert (info.elapsed, info.time_limit, info.node, info.cpus) == (
+        "00:01:26",
+        "00:01:00",
+        "vm",
+        1,
+    )
     assert info.finished
     assert explain_end(info) == (
         "Slurm job 1 TIMEOUT: stopped at its time limit (00:01:00); "
