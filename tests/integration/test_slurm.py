@@ -288,3 +288,48 @@ def _small_images() -> list[str]:
 
 def _json(path: Path) -> dict:
     return json.loads(path.read_text())
+
+
+async def test_directory_not_on_a_shared_filesystem(slurm_cluster, tmp_path: Path):
+    """The job waits (Resources) behind a 2-CPU job; the directory vanishes before it starts, as
+    one the compute node does not mount: Slurm's 0:53, explained."""
+    blocker = subprocess.run(
+        [
+            "sbatch",
+            "--parsable",
+            "--cpus-per-task=2",
+            "--mem=50M",
+            "--output=/dev/null",
+            "--job-name=thas-test.blocker",
+            "--wrap=sleep 6",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    proc = tmp_path / "proc"
+    events: list = []
+    config = RunConfig(images=_small_images()[:2], nproc=2)
+    from thas_tui.core.pipeline import Pipeline
+
+    orch = Orchestrator(
+        proc, config, find_dials(None), events.append, None, Pipeline(), ExecutorSettings("slurm")
+    )
+    task = asyncio.create_task(orch.run(stop_after="import"))
+    from thas_tui.core.orchestrator import StageQueued
+
+    for _ in range(300):
+        if any(isinstance(e, StageQueued) and e.reason.startswith("Resources") for e in events):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        task.cancel()
+        pytest.fail(f"import never waited for Resources behind job {blocker}: {events}")
+    proc.rename(tmp_path / "elsewhere")
+    ok = await asyncio.wait_for(task, 120)
+    assert ok is False
+    run = orch.pipeline["import"]
+    assert run.state is State.FAILED
+    assert run.error.startswith(
+        f"Slurm job {run.job_id} FAILED 0:53: the directory is not on a shared filesystem"
+    )

@@ -239,6 +239,11 @@ class Orchestrator:
         executor = SlurmExecutor(self.executor)
         await asyncio.to_thread(executor.client.check)
         self.chain = SlurmChain(self.workdir, self.pipeline, self.emit, executor)
+        # A re-run replaces the jobs of these stages still queued or running from before.
+        stale = [a.job_id for a in self.journal.open_slurm_jobs() if a.stage in todo]
+        if stale:
+            self.journal.cancel_requested(stale, "thas-tui: replaced by a re-run")
+            await asyncio.to_thread(executor.client.cancel, stale)
         if "refine_bravais_settings" in todo:
             self.pipeline.bravais_choice = self.pipeline.cb_op = None
         else:
