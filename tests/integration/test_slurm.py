@@ -291,7 +291,7 @@ def _json(path: Path) -> dict:
 
 
 async def test_directory_not_on_a_shared_filesystem(slurm_cluster, tmp_path: Path):
-    """The job waits (Resources) behind a 2-CPU job; the directory vanishes before it starts, as
+    """The job waits behind a 2-CPU job; the directory vanishes before it starts, as
     one the compute node does not mount: Slurm's 0:53, explained."""
     blocker = subprocess.run(
         [
@@ -319,12 +319,13 @@ async def test_directory_not_on_a_shared_filesystem(slurm_cluster, tmp_path: Pat
     from thas_tui.core.orchestrator import StageQueued
 
     for _ in range(300):
-        if any(isinstance(e, StageQueued) and e.reason.startswith("Resources") for e in events):
+        # Queued behind the blocker: Resources, or Priority while the blocker itself waits.
+        if any(isinstance(e, StageQueued) and e.stage == "import" for e in events):
             break
         await asyncio.sleep(0.1)
     else:
         task.cancel()
-        pytest.fail(f"import never waited for Resources behind job {blocker}: {events}")
+        pytest.fail(f"import never queued behind job {blocker}: {events}")
     proc.rename(tmp_path / "elsewhere")
     ok = await asyncio.wait_for(task, 120)
     assert ok is False
