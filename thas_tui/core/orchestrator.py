@@ -49,6 +49,16 @@ class StageQueued:
 
 
 @dataclass
+class StageOnNode:
+    """A stage's Slurm job runs: on which node, with how many CPUs."""
+
+    stage: str
+    job_id: str
+    node: str | None
+    cpus: int | None
+
+
+@dataclass
 class StageOutput:
     stage: str
     lines: list[str]
@@ -87,6 +97,7 @@ class PipelineFinished:
 Event = (
     StageStarted
     | StageQueued
+    | StageOnNode
     | StageOutput
     | StageProgress
     | StageFinished

@@ -124,6 +124,7 @@ class StageRun:
     node: str | None = None
     cpus: int | None = None
     queue_note: str = ""
+    slurm_reason: str | None = None  # a queued job's reason, explained
 
     @property
     def name(self) -> str:

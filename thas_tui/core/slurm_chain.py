@@ -102,6 +102,8 @@ class TrackedJob:
     ended: bool = False
     needs_detail: bool = False
     running_seen: bool = False
+    node: str | None = None
+    started: float | None = None  # when the job was first seen running
     missing: int = 0
     tailer: LineTailer | None = field(default=None, repr=False)
     tracker: object = field(default=None, repr=False)
@@ -115,6 +117,8 @@ def tracked_from_journal(journal: Journal) -> list[TrackedJob]:
     ]
     for job, a in zip(jobs, journal.open_slurm_jobs(), strict=True):
         job.running_seen = a.slurm_state == "RUNNING"
+        job.node = a.node
+        job.started = a.started if job.running_seen else None
     return jobs
 
 
@@ -196,7 +200,8 @@ class SlurmChain:
             run.job_id, run.node, run.cpus = job.job_id, None, cpus
             run.started = run.ended = run.exit_code = run.error = None
             run.key_result = ""
-            run.queue_note = f"queued as job {job.job_id}"
+            run.queue_note = "queued: submitted"
+            run.slurm_reason = None
         self.jobs.extend(submitted)
         return submitted
 
@@ -218,6 +223,8 @@ class SlurmChain:
             run.argv = job.argv
             if job.running_seen and not job.ended:
                 run.state = State.RUNNING
+                run.node, run.started = job.node, job.started
+                run.queue_note = f"running on {job.node}, job {job.job_id}"
                 self._tail(job)
                 self.emit(StageStarted(job.stage, job.attempt, job.argv, job.log))
         next_call = 0.0
@@ -258,7 +265,7 @@ class SlurmChain:
             self._update(job, info)
 
     def _update(self, job: TrackedJob, info: JobInfo) -> None:
-        from thas_tui.core.orchestrator import StageQueued, StageStarted
+        from thas_tui.core.orchestrator import StageOnNode, StageQueued, StageStarted
 
         before = job.info
         job.info = info
@@ -280,7 +287,12 @@ class SlurmChain:
             return
         if info.base_state in ("RUNNING", "COMPLETING"):
             run.node, run.cpus = info.node, info.cpus or run.cpus
-            run.queue_note = f"running on {info.node} ({info.cpus} CPUs), job {job.job_id}"
+            note = f"running on {info.node} ({info.cpus} CPUs), job {job.job_id}"
+            run.slurm_reason = None
+            if run.queue_note != note and job.running_seen:
+                run.queue_note = note
+                self.emit(StageOnNode(job.stage, job.job_id, info.node, info.cpus))
+            run.queue_note = note
             if not job.running_seen:
                 job.running_seen = True
                 if job.stage == "refine":
@@ -292,10 +304,11 @@ class SlurmChain:
                 self.emit(StageStarted(job.stage, job.attempt, job.argv, job.log))
             return
         text, never = explain_pending(info.reason)
-        note = f"queued: {text}" + (" (will never start: cancel with c)" if never else "")
+        note = f"queued: {info.reason or 'submitted'}" + (" (will never start)" if never else "")
         if changed or run.queue_note != note:
             run.state = State.PENDING
             run.queue_note = note
+            run.slurm_reason = text
             self.emit(StageQueued(job.stage, job.job_id, text, never))
 
     def _tail(self, job: TrackedJob) -> None:

@@ -25,6 +25,7 @@ from thas_tui.core.orchestrator import (
     Orchestrator,
     PipelineFinished,
     StageFinished,
+    StageOnNode,
     StageOutput,
     StageProgress,
     StageQueued,
@@ -310,6 +311,9 @@ class DashboardScreen(Screen):
                 self.query_one(ResultsTabs).feed_live_spots(event.lines)
         elif isinstance(event, StageProgress):
             self.query_one(ProgressWidget).update_progress(event.stage, event.progress)
+        elif isinstance(event, StageOnNode):
+            tree.refresh_stage(event.stage)
+            self._refresh_detail(event.stage)
         elif isinstance(event, StageQueued):
             tree.refresh_stage(event.stage)
             self._refresh_detail(event.stage)

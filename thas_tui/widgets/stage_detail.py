@@ -41,7 +41,9 @@ class StageDetail(Static):
             where = f" on {run.node}" if run.node else ""
             cpus = f", {run.cpus} CPUs" if run.cpus else ""
             t.append(f"Slurm job {run.job_id}{where}{cpus}")
-            t.append(f"  ·  {run.queue_note}\n" if run.queue_note else "\n")
+            if run.state is State.PENDING:
+                t.append(f"  ·  queued: {run.slurm_reason or 'submitted'}")
+            t.append("\n")
         if run.key_result and run.state is State.DONE:
             t.append(run.key_result + "\n")
         if run.error and run.state in (State.FAILED, State.CANCELLED, State.STALE):
