@@ -105,6 +105,7 @@ class TrackedJob:
     node: str | None = None
     started: float | None = None  # when the job was first seen running
     missing: int = 0
+    cancel_sent: bool = False
     tailer: LineTailer | None = field(default=None, repr=False)
     tracker: object = field(default=None, repr=False)
 
@@ -310,6 +311,16 @@ class SlurmChain:
             run.queue_note = note
             run.slurm_reason = text
             self.emit(StageQueued(job.stage, job.job_id, text, never))
+        if never and (info.reason or "").startswith("Dependency") and not job.cancel_sent:
+            job.cancel_sent = True
+            # A site without kill_invalid_depend leaves it pending forever: end it here.
+            try:
+                self.journal.cancel_requested(
+                    [job.job_id], "thas-tui: its dependency can never be satisfied"
+                )
+            except OSError:
+                pass
+            self.client.cancel([job.job_id])
 
     def _tail(self, job: TrackedJob) -> None:
         job.tailer = LineTailer(job.log, max_bytes=BATCH_BYTES)
