@@ -288,7 +288,8 @@ class SlurmChain:
             return
         if info.base_state in ("RUNNING", "COMPLETING"):
             run.node, run.cpus = info.node, info.cpus or run.cpus
-            note = f"running on {info.node} ({info.cpus} CPUs), job {job.job_id}"
+            cpus = f"{info.cpus} CPU{'s' if info.cpus != 1 else ''}"
+            note = f"running on {info.node} ({cpus}), job {job.job_id}"
             run.slurm_reason = None
             if run.queue_note != note and job.running_seen:
                 run.queue_note = note
@@ -351,8 +352,6 @@ class SlurmChain:
         self._read_logs()
         run = self.pipeline[job.stage]
         run.ended = time.time()
-        if run.started is None:
-            run.started = run.ended
         log_tail = tail_lines(job.log, 40)
         failure: Failure | None
         if info is None:
@@ -363,7 +362,9 @@ class SlurmChain:
             state_word, reason = info.base_state, info.reason
             run.node = info.node or run.node
             failure = self._from_slurm(job, info, log_tail)
-        run.exit_code = exit_code_of(info) if info is not None else (0 if failure is None else 1)
+        exit_code = exit_code_of(info) if info is not None else (0 if failure is None else 1)
+        # A job cancelled before it ran has no exit code worth showing.
+        run.exit_code = None if run.started is None else exit_code
         if failure is None:
             try:
                 run.key_result = stage_info.key_result(job.stage, self.workdir)
@@ -380,7 +381,7 @@ class SlurmChain:
                 self.journal.ended(
                     job.stage,
                     job.attempt,
-                    run.exit_code,
+                    exit_code,
                     cancelled,
                     None,
                     run.key_result,

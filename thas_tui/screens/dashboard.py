@@ -349,10 +349,11 @@ class DashboardScreen(Screen):
             self.query_one(ProgressWidget).finish()
             self.query_one(RunHeader).running = ""
             if event.failure is not None and event.run.state in (State.FAILED, State.CANCELLED):
-                self._status(f"[b]{event.stage} failed[/b]: {event.failure.text()}")
+                word = "failed" if event.run.state is State.FAILED else "cancelled"
+                self._status(f"[b]{event.stage} {word}[/b]: {event.failure.text()}")
                 self.notify(
                     event.failure.reason,
-                    title=f"{event.stage} failed",
+                    title=f"{event.stage} {word}",
                     severity="error",
                     timeout=10,
                 )

@@ -39,7 +39,7 @@ class StageDetail(Static):
             t.append("\n")
         if run.job_id:
             where = f" on {run.node}" if run.node else ""
-            cpus = f", {run.cpus} CPUs" if run.cpus else ""
+            cpus = f", {run.cpus} CPU{'s' if run.cpus != 1 else ''}" if run.cpus else ""
             t.append(f"Slurm job {run.job_id}{where}{cpus}")
             if run.state is State.PENDING:
                 t.append(f"  ·  queued: {run.slurm_reason or 'submitted'}")
