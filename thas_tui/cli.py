@@ -13,13 +13,28 @@ examples:
   thas-tui demo                         process a simulated THAS1-like sweep, live
   thas-tui run /data/thas1/*.cbf --dir proc
   thas-tui run /data/x_master.h5 --no-tui --auto-bravais
+  thas-tui run /data/thas1/*.cbf --mask mask.phil   (backstop shadow masked first)
   thas-tui run /data/thas1/*.cbf --executor slurm --partition short --auto-bravais
   thas-tui summary proc --json
   thas-tui attach proc                  (or just: thas-tui proc)
+  thas-tui compare proc proc@scale.1 xia2-run/   side by side, statistics recomputed alike
 """
 
 
+IMAGE_MODES = ("halfblock", "ascii", "kitty", "sixel")
+
+
+def _image_mode_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--image-mode",
+        choices=IMAGE_MODES,
+        default=None,
+        help="how the image view draws pixels (default: $THAS_IMAGE_MODE, then the terminal's best)",
+    )
+
+
 def _common_run_options(p: argparse.ArgumentParser) -> None:
+    _image_mode_option(p)
     p.add_argument("--no-tui", action="store_true", help="run headless, printing progress as lines")
     p.add_argument(
         "--auto-bravais",
@@ -47,6 +62,12 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="STAGE:NAME=VALUE",
         help="extra DIALS parameter for one stage, e.g. --phil index:max_cell=150 (repeatable)",
+    )
+    p.add_argument(
+        "--mask",
+        default=None,
+        metavar="MASK.PHIL",
+        help="mask these pixels (dials.generate_mask's mask.phil): adds the Mask stage after import",
     )
 
 
@@ -91,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--preset", default="demo", choices=("demo", "small"), help="size of the simulated sweep"
     )
+    demo.add_argument(
+        "--detector",
+        default="pilatus",
+        choices=("pilatus", "eiger"),
+        help="pilatus: a PILATUS 6M CBF sweep; eiger: an EIGER 4M NXmx master file and data files",
+    )
     _common_run_options(demo)
 
     run = sub.add_parser(
@@ -131,9 +158,29 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("dir", help="processing directory")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
 
+    compare = sub.add_parser(
+        "compare",
+        help="runs, attempts (DIR@scale.1), xia2 or aimless results and MTZ files side by side",
+    )
+    compare.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="a processing directory, DIR@STAGE.N (an earlier attempt), a xia2 directory or "
+        "file, an aimless log or XML, or an unmerged scaled MTZ",
+    )
+    compare.add_argument("--json", action="store_true", help='print {"inputs": [...]} as JSON')
+    compare.add_argument("--tui", action="store_true", help="show the comparison in the dashboard")
+    compare.add_argument(
+        "--no-recompute",
+        action="store_true",
+        help="only the reported numbers (skip recomputing with iotbx.merging_statistics)",
+    )
+
     attach = sub.add_parser("attach", help="open a processing directory and show its state, live")
     attach.add_argument("dir", help="processing directory")
     attach.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
+    _image_mode_option(attach)
     # Not listed: started by a dashboard to finish its run should the dashboard be killed.
     keep = sub.add_parser("keep")
     keep.add_argument("dir")
@@ -162,7 +209,10 @@ def _os_error_text(exc: OSError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"demo", "run", "resume", "summary", "attach", "keep", "-h", "--help", "--version"}
+    commands = {
+        *("demo", "run", "resume", "summary", "compare", "attach", "keep"),
+        *("-h", "--help", "--version"),
+    }
     # `thas-tui DIR` is short for `thas-tui attach DIR`.
     if argv and argv[0] not in commands and not argv[0].startswith("-"):
         argv = ["attach", *argv]
@@ -173,11 +223,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from thas_tui.core.errors import ThasError
 
+    if getattr(args, "image_mode", None):
+        # Read by the image view (thas_tui/widgets/image_view.py) as the user's choice.
+        os.environ["THAS_IMAGE_MODE"] = args.image_mode
     try:
         if args.command == "summary":
             from thas_tui.core.summary import run_summary
 
             return run_summary(args.dir, as_json=args.json)
+        if args.command == "compare":
+            from thas_tui.compare_cmd import compare
+
+            return compare(args)
         if args.command == "attach":
             from thas_tui.launch import attach
 

@@ -14,7 +14,7 @@ from thas_tui.core.commands import RunConfig
 from thas_tui.core.dials_env import NO_DIALS, DialsEnv, find_dials, locate_dials
 from thas_tui.core.errors import ThasError
 from thas_tui.core.orchestrator import Orchestrator
-from thas_tui.core.pipeline import DEMO_STAGE_NAMES, STAGE_NAMES, Pipeline, State
+from thas_tui.core.pipeline import DEMO_STAGE_NAMES, STAGE_NAMES, Pipeline, State, with_mask
 from thas_tui.core.readers.bravais import BravaisSolution
 
 _GLOB_CHARS = set("*?[")
@@ -77,7 +77,9 @@ def demo_config(dials: DialsEnv, preset: str, config: RunConfig, pipeline: Pipel
         config.images = [str(p) for p in demo.image_paths(preset)]
         sim = pipeline["simulate"]
         sim.state = State.DONE
-        sim.key_result = f"cached: {len(config.images)} images"
+        # An EIGER sweep is one master file: count the images its generator wrote.
+        n = (demo.read_info(preset) or {}).get("n_images", len(config.images))
+        sim.key_result = f"cached: {n} images"
     else:
         config.simulate_argv = demo.generation_argv(dials.python, preset)
 
@@ -92,18 +94,28 @@ def build_run(
     if nproc < 1:
         raise ThasError(f"--nproc must be at least 1 (got {nproc}).")
     config = RunConfig(nproc=nproc)
+    mask_file = getattr(args, "mask", None)
+    mask_text = read_mask_file(mask_file) if mask_file else None
+    names = DEMO_STAGE_NAMES if args.command == "demo" else STAGE_NAMES
+    if mask_text is not None:
+        names = with_mask(names)
+    pipeline = Pipeline(names)
     if args.command == "demo":
-        pipeline = Pipeline(DEMO_STAGE_NAMES)
-        demo_config(dials, args.preset, config, pipeline)
+        from thas_tui.core.demo import preset_for
+
+        preset = preset_for(getattr(args, "detector", "pilatus"), args.preset)
+        demo_config(dials, preset, config, pipeline)
     else:
-        pipeline = Pipeline(STAGE_NAMES)
         config.images = resolve_images(args.images)
     _apply_phil(config, pipeline, getattr(args, "phil", []))
     until = getattr(args, "until", None)
     if until is not None and until not in pipeline.names:
         raise ThasError(f"--until {until!r} is not a stage. Stages: {', '.join(pipeline.names)}.")
     config.until = until
+    config.mask = pipeline.has_mask
     workdir = prepare_workdir(args.dir)
+    if mask_text is not None:
+        install_mask(workdir, mask_text)
     from thas_tui.core.executor import settings_from_args
 
     stages = [n for n in pipeline.names if n != "simulate"]
@@ -113,6 +125,55 @@ def build_run(
 
         SlurmClient().check()
     return None, config, pipeline, dials, workdir
+
+
+def read_mask_file(path: str) -> str:
+    """The text of ``--mask FILE``, checked as far as it can be before import: readable, and a
+    mask.phil (DIALS's own generate_mask judges the geometry and says what it refuses)."""
+    from thas_tui.core.mask_spec import MaskSpec
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ThasError(
+            f"--mask {path}: no such file.\n"
+            "Give a mask.phil as the image viewer's mask tool saves it (untrusted { rectangle = "
+            "x0 x1 y0 y1 }, border = N, d_min = ...)."
+        )
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ThasError(f"--mask {p}: cannot read it ({exc.strerror}).") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ThasError(
+            f"--mask {p}: not a text file: give a mask.phil (PHIL text, as dials.generate_mask "
+            "reads)."
+        ) from None
+    if not text.strip():
+        raise ThasError(f"--mask {p}: the file is empty: it would mask nothing.")
+    spec = MaskSpec.from_phil(text)
+    if spec.is_empty() and not spec.errors:
+        raise ThasError(f"--mask {p}: it masks nothing (only comments or defaults).")
+    return text
+
+
+def install_mask(workdir: Path, text: str) -> Path:
+    """Put the given mask into the processing directory as mask.phil, the Mask stage's input;
+    a different mask.phil already there is archived to thas-tui/masks/, never overwritten."""
+    from thas_tui.core.mask_spec import MASK_PHIL, archive_mask_phil
+
+    path = workdir / MASK_PHIL
+    try:
+        if path.exists() and path.read_text(errors="replace") == text:
+            return path
+        archive_mask_phil(workdir)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ThasError(
+            f"Cannot write {path}: {exc.strerror or exc}.\nChoose a --dir where you can write."
+        ) from None
+    return path
 
 
 def _apply_phil(config: RunConfig, pipeline: Pipeline, specs: list[str]) -> None:
@@ -246,6 +307,10 @@ def attach(args: argparse.Namespace) -> int:
     if not res.acquired:
         h = res.holder
         read_only = f"read-only: controlled by pid {h.pid} on {h.host}" if h else "read-only"
+    else:
+        from thas_tui.core.unobserved import close_unobserved
+
+        close_unobserved(workdir)  # a stage that ended while no one watched gets its end
     try:
         app = attach_app(workdir, getattr(args, "dials_dir", None), read_only)
         if res.took_over is not None:
@@ -376,6 +441,11 @@ def resume_dir(
         h = res.holder
         raise ThasError(f"{workdir} is controlled by pid {h.pid} on {h.host}: not resuming.")
     try:
+        from thas_tui.core.unobserved import close_unobserved
+
+        closed = close_unobserved(workdir)
+        if closed is not None:
+            print(f"thas-tui: {closed.stage}: {closed.unobserved}", flush=True)
         pipeline, _ = pipeline_from_dir(workdir)
         first = pipeline.first_unfinished()
         if first is None:

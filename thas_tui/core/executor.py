@@ -366,7 +366,15 @@ def job_script(
         f"# thas-tui: stage {stage}, attempt {attempt}, written {stamp}; kept for the record.",
         "# Submitted as: " + shlex.join(["sbatch", *options]),
     ]
-    return "\n".join([*head, body if body is not None else "exec " + shlex.join(argv), ""])
+    if body is None:
+        from thas_tui.core.commands import split_chain
+
+        # Mask's two programs, one after the other in the one job, as the local runner does.
+        *first, last = split_chain(argv)
+        body = "\n".join(
+            [*(f"{shlex.join(c)} || exit $?" for c in first), "exec " + shlex.join(last)]
+        )
+    return "\n".join([*head, body, ""])
 
 
 def with_nproc(argv: list[str], cpus: int | None) -> list[str]:

@@ -39,6 +39,8 @@ class Attempt:
     slurm_state: str | None = None
     slurm_reason: str | None = None
     node: str | None = None
+    # Set when the end was recorded afterwards by whoever continued the run: how it was learnt.
+    unobserved: str = ""
 
 
 class Journal:
@@ -64,6 +66,19 @@ class Journal:
                 "log": log,
                 "pid": pid,
                 "host": socket.gethostname(),
+                "time": time.time(),
+            }
+        )
+
+    def step(self, stage: str, attempt: int, argv: list[str], pid: int) -> None:
+        """The next command of a stage that runs several (Mask): its pid is the one to follow."""
+        self._append(
+            {
+                "event": "step",
+                "stage": stage,
+                "attempt": attempt,
+                "argv": argv,
+                "pid": pid,
                 "time": time.time(),
             }
         )
@@ -145,6 +160,23 @@ class Journal:
                 return str(rec.get("by") or "")
         return None
 
+    def ended_unobserved(
+        self, stage: str, attempt: int, when: float, exit_code: int | None, note: str
+    ) -> None:
+        """The end of an attempt that finished while no one watched, learnt afterwards."""
+        self._append(
+            {
+                "event": "end",
+                "stage": stage,
+                "attempt": attempt,
+                "exit_code": exit_code,
+                "cancelled": False,
+                "unobserved": note,
+                "time": when,
+                "recorded": time.time(),
+            }
+        )
+
     def choice(self, solution: int, cb_op: str) -> None:
         self._append(
             {"event": "bravais_choice", "solution": solution, "cb_op": cb_op, "time": time.time()}
@@ -222,6 +254,8 @@ class Journal:
                 a.node = rec.get("node") or a.node
                 if a.slurm_state == "RUNNING":
                     a.started = rec.get("time")
+            elif rec.get("event") == "step" and key in by_key:
+                by_key[key].pid = rec.get("pid")
             elif rec.get("event") == "end" and key in by_key:
                 a = by_key[key]
                 a.ended = rec.get("time")
@@ -231,6 +265,7 @@ class Journal:
                 a.key_result = str(rec.get("key_result") or "")
                 a.slurm_state = rec.get("slurm_state") or a.slurm_state
                 a.slurm_reason = rec.get("slurm_reason") or a.slurm_reason
+                a.unobserved = str(rec.get("unobserved") or "")
         return list(by_key.values())
 
     def open_slurm_jobs(self) -> list[Attempt]:

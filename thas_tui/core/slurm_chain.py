@@ -151,6 +151,8 @@ class SlurmChain:
         assert self.executor is not None
         after: list[str] = []
         submitted: list[TrackedJob] = []
+        # find_spots and index read masked.expt whenever this pipeline has a Mask stage.
+        orch.config.mask = self.pipeline.has_mask
         for name in names:
             run = self.pipeline[name]
             res = self.executor.settings.for_stage(name)

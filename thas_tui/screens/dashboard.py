@@ -29,6 +29,7 @@ from thas_tui.core.orchestrator import (
     StageOutput,
     StageProgress,
     StageQueued,
+    StagesChanged,
     StageStarted,
 )
 from thas_tui.core.pipeline import Pipeline, State
@@ -37,6 +38,7 @@ from thas_tui.core.watcher import DirectoryWatcher
 from thas_tui.screens.bravais_picker import BravaisPicker
 from thas_tui.screens.quit_dialog import QuitDialog
 from thas_tui.widgets.frame import FRAME, until_next
+from thas_tui.widgets.image_view import ImageView
 from thas_tui.widgets.log_pane import LogPane
 from thas_tui.widgets.results_tabs import PANELS_OF_STAGE, ResultsTabs
 from thas_tui.widgets.run_header import RunHeader
@@ -68,12 +70,16 @@ class DashboardScreen(Screen):
         Binding("i", "show_tab('integration')", "Integration", show=False),
         Binding("y", "show_tab('symmetry')", "Symmetry", show=False),
         Binding("m", "show_tab('merging')", "Merging"),
+        Binding("L", "show_tab('lattice')", "Lattice", show=False),
         Binding("c", "cancel_stage", "Cancel stage"),
         Binding("question_mark", "help", "Help"),
         Binding("R", "resume", "Resume"),
         Binding("f", "follow", "Follow running"),
         Binding("e", "edit_rerun", "Edit & re-run"),
         Binding("a", "attempts", "Attempts"),
+        Binding("v", "show_tab('image')", "Image"),
+        Binding("z", "full_screen", "Full screen"),
+        Binding("C", "compare", "Compare", show=False),
     ]
 
     def __init__(
@@ -365,6 +371,8 @@ class DashboardScreen(Screen):
                     self.query_one(RunHeader).dataset = label
             if event.run.state is State.DONE and event.stage in PANELS_OF_STAGE:
                 self.load_panels(PANELS_OF_STAGE[event.stage])
+        elif isinstance(event, StagesChanged):
+            tree.sync_rows()
         elif isinstance(event, BravaisChosen):
             how = "recommended, chosen automatically" if event.auto else "chosen"
             self.notify(
@@ -401,6 +409,58 @@ class DashboardScreen(Screen):
     def action_show_tab(self, tab: str) -> None:
         self.auto_tabs = False
         self.query_one(ResultsTabs).active = tab
+        if tab == "image":
+            self.open_image_view()
+
+    def open_image_view(self) -> None:
+        """Show the images (the helper starts on first use) and give them the keys."""
+        view = self.query_one(ImageView)
+        view.set_source(self.dials.python, self.workdir, self.read_only)
+        view.open()
+        view.focus()
+
+    def action_full_screen(self) -> None:
+        """The shown pane takes the whole terminal, and back."""
+        self.toggle_class("-full")
+
+    def action_image_toggle(self, what: str) -> None:
+        """A palette command of the image view: show it, then toggle ``what`` there."""
+        if self.query_one(ResultsTabs).active != "image":
+            self.action_show_tab("image")
+        view = self.query_one(ImageView)
+        if what == "threshold":
+            view.action_threshold()
+        elif what == "mask":
+            view.action_mask()
+
+    def on_image_view_threshold_to_find_spots(
+        self, message: ImageView.ThresholdToFindSpots
+    ) -> None:
+        from thas_tui.screens.image_dialogs import Confirm, find_spots_tokens, merge_tokens
+
+        tokens = merge_tokens(
+            self.config.extra.get("find_spots", []), find_spots_tokens(message.params)
+        )
+        try:
+            self.config.set_extra("find_spots", tokens)
+        except BadParameter as exc:
+            self.notify(str(exc), title="Not copied", severity="error")
+            return
+        self.notify("find_spots will run with: " + " ".join(find_spots_tokens(message.params)))
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self.rerun_from("find_spots")
+
+        why = self._why_not_rerun("find_spots")
+        if why is None:
+            self.app.push_screen(
+                Confirm(
+                    "Re-run Find spots with these parameters now? The stages after it become stale.",
+                    "Re-run",
+                ),
+                decided,
+            )
 
     def leave_running(self) -> None:
         """The running stage goes on; a detached `thas-tui resume` runs the stages after it."""
@@ -476,6 +536,8 @@ class DashboardScreen(Screen):
                 break
             if run.state is not State.DONE and run.name != "simulate":
                 return f"{run.spec.title} has not finished: run the stages before {stage} first."
+        if stage == "mask" and not (self.workdir / "mask.phil").is_file():
+            return "No mask.phil here: draw a mask in the image view and save it, or use --mask."
         if stage == "import" and not self.config.images:
             return "The images imported here are not known: start with thas-tui run IMAGES."
         return None
@@ -536,6 +598,29 @@ class DashboardScreen(Screen):
             self.watcher.stop()
             self.watcher = None
         self.run_pipeline(start=stage)
+
+    def mask_saved(self) -> list[str]:
+        """A mask.phil was saved here (the mask editor): the Mask stage joins the pipeline (or
+        is to run again), and find_spots and what follows are stale. Returns those stages;
+        the caller offers to run (``rerun_from("mask")``)."""
+        marked = self.pipeline.mask_changed()
+        self.config.mask = True
+        tree = self.query_one(StageTree)
+        tree.sync_rows()
+        for name in ["mask", *marked]:
+            tree.refresh_stage(name)
+        return marked
+
+    def action_compare(self) -> None:
+        """This directory and its earlier scale attempts side by side (screens/compare.py)."""
+        from thas_tui.core.compare_inputs import directory_inputs
+        from thas_tui.screens.compare import CompareScreen
+
+        self.app.push_screen(
+            CompareScreen(
+                directory_inputs(self.workdir), workdir=self.workdir, ascii_only=self.ascii_only
+            )
+        )
 
     def action_attempts(self) -> None:
         """The selected stage's attempts from the journal; Enter shows one's log."""

@@ -146,3 +146,13 @@ def test_bravais_step_picks_the_recommended_solution(tmp_path) -> None:
         "change_of_basis_op=a,b,c",
         "bravais_setting_5.expt",
     ]
+
+
+def test_mask_job_runs_both_programs() -> None:
+    argv = ["/usr/bin/dials.generate_mask", "imported.expt", "mask.phil", "&&"]
+    argv += ["/usr/bin/dials.apply_mask", "imported.expt", "mask=pixels.mask"]
+    lines = job_script("mask", 1, argv, ["--job-name=thas.mask"]).splitlines()
+    assert lines[3:] == [
+        "/usr/bin/dials.generate_mask imported.expt mask.phil || exit $?",
+        "exec /usr/bin/dials.apply_mask imported.expt mask=pixels.mask",
+    ]
