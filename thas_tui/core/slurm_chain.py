@@ -393,6 +393,10 @@ class SlurmChain:
                 )
             except OSError:
                 pass
+        if run.state is State.DONE:
+            from thas_tui.core import warnings as expert
+
+            run.concerns = expert.for_stage(job.stage, self.workdir)
         self.emit(StageFinished(job.stage, run, failure))
         if job.stage == "reindex" and run.state is State.DONE:
             last = self.journal.last_choice()
