@@ -59,35 +59,6 @@ def orchestrator(proc: Path, events: list, extra: dict | None = None) -> Orchest
     )
 
 
-def test_chain_to_merged_mtz_as_the_local_run(slurm_spots: Path, tmp_path: Path, thas_summary):
-    """index to merge submitted at once as afterok jobs; the Bravais choice made in the job."""
-    proc = copy_run(slurm_spots, tmp_path / "proc")
-    res = thas("resume", str(proc), "--executor", "slurm", "--auto-bravais")
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
-    assert (proc / "merged.mtz").is_file()
-    facts = thas_summary(proc)
-    assert facts["find_spots"]["n_spots"] == LOCAL_SPOTS
-    assert facts["symmetry"]["space_group"] == LOCAL_SPACE_GROUP
-    assert facts["bravais_choice"] == {"solution": 5, "cb_op": "a,b,c"}
-    journal = Journal(proc)
-    attempts = {a.stage: a for a in journal.attempts()}
-    for stage in ("import", "find_spots", "index", "reindex", "integrate", "merge"):
-        a = attempts[stage]
-        assert a.job_id and a.ended is not None and a.exit_code == 0, stage
-        assert a.slurm_state == "COMPLETED" and a.node, stage
-        assert (proc / "thas-tui" / "jobs" / f"{stage}.1.sh").is_file()
-    # The choice was made by the reindex job, under DIALS's Python, and recorded by it.
-    choices = [r for r in journal.records() if r.get("event") == "bravais_choice"]
-    assert [(c["solution"], c["by"]) for c in choices] == [(5, "slurm job")]
-    script = (proc / "thas-tui" / "jobs" / "integrate.1.sh").read_text().splitlines()
-    assert script[-1] == (
-        "exec /usr/bin/dials.integrate refined.expt refined.refl nproc=2 "
-        "output.report=integration_report.json"
-    )
-    assert "--dependency=afterok:" in script[2] and "--cpus-per-task=2" in script[2]
-    assert "queued index" in res.stdout and "Dependency" in res.stdout
-
-
 async def test_cancel_running_stage_and_its_dependants(slurm_spots: Path, tmp_path: Path):
     proc = copy_run(slurm_spots, tmp_path / "proc")
     events: list = []
@@ -136,40 +107,62 @@ async def test_failed_stage_cancels_its_dependants(slurm_spots: Path, tmp_path: 
     assert orch.pipeline["reindex"].state is State.CANCELLED
 
 
-def test_driver_killed_chain_finishes_and_attach_follows(slurm_spots: Path, tmp_path: Path):
-    """The headless driver SIGKILLed once the chain is submitted: the jobs go on, and an
-    attached dashboard reconstructs their state from the journal, the logs and squeue."""
+def test_driver_killed_chain_reaches_merged_mtz_and_attach_follows(
+    slurm_spots: Path, tmp_path: Path, thas_summary
+):
+    """index to merge submitted at once as afterok jobs; the headless driver SIGKILLed once
+    they are queued. The chain goes on with no thas-tui anywhere (the Bravais choice made by
+    the reindex job), an attached dashboard rebuilds the state from the journal, the logs and
+    squeue, and the result is the local run's."""
     proc = copy_run(slurm_spots, tmp_path / "proc")
     driver = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "thas_tui",
-            "resume",
-            str(proc),
-            "--executor",
-            "slurm",
-            "--auto-bravais",
-            "--until",
-            "refine_bravais_settings",
-        ],
+        [sys.executable, "-m", "thas_tui", "resume", str(proc), "--executor", "slurm"]
+        + ["--auto-bravais"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     journal = Journal(proc)
     for _ in range(600):
-        if len(journal.open_slurm_jobs()) == 2:
+        if len(journal.open_slurm_jobs()) == 9:
             break
         time.sleep(0.1)
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait()
-    assert [a.stage for a in journal.open_slurm_jobs()] == ["index", "refine_bravais_settings"]
+    assert [a.stage for a in journal.open_slurm_jobs()] == [
+        "index",
+        "refine_bravais_settings",
+        "reindex",
+        "refine",
+        "integrate",
+        "symmetry",
+        "scale",
+        "export",
+        "merge",
+    ]
     asyncio.run(_attach_until_done(proc))
-    ends = {a.stage: a for a in journal.attempts()}
-    assert ends["refine_bravais_settings"].slurm_state == "COMPLETED"
-    assert ends["index"].exit_code == 0 and ends["index"].node
-    assert (proc / "bravais_summary.json").is_file()
+    assert (proc / "merged.mtz").is_file()
+    facts = thas_summary(proc)
+    assert facts["find_spots"]["n_spots"] == LOCAL_SPOTS
+    assert facts["symmetry"]["space_group"] == LOCAL_SPACE_GROUP
+    assert facts["bravais_choice"] == {"solution": 5, "cb_op": "a,b,c"}
+    attempts = {a.stage: a for a in journal.attempts()}
+    for stage in ("import", "find_spots", "index", "reindex", "integrate", "merge"):
+        a = attempts[stage]
+        assert a.job_id and a.ended is not None and a.exit_code == 0, stage
+        assert a.slurm_state == "COMPLETED" and a.node == attempts["import"].node, stage
+        assert (proc / "thas-tui" / "jobs" / f"{stage}.1.sh").is_file()
+    # The choice was made by the reindex job, under DIALS's Python, and recorded by it.
+    choices = [r for r in journal.records() if r.get("event") == "bravais_choice"]
+    assert [(c["solution"], c["by"]) for c in choices] == [(5, "slurm job")]
+    script = (proc / "thas-tui" / "jobs" / "integrate.1.sh").read_text().splitlines()
+    assert script[-1] == (
+        "exec /usr/bin/dials.integrate refined.expt refined.refl nproc=2 "
+        "output.report=integration_report.json"
+    )
+    assert "--dependency=afterok:" in script[2] and "--cpus-per-task=2" in script[2]
+    reasons = {(r["stage"], r["reason"]) for r in journal.records() if r.get("event") == "slurm"}
+    assert ("merge", "Dependency") in reasons
 
 
 async def _attach_until_done(proc: Path) -> None:
@@ -180,20 +173,19 @@ async def _attach_until_done(proc: Path) -> None:
     seen_running = None
     async with app.run_test(size=(160, 50)) as pilot:
         pipeline = app.dashboard.pipeline
-        for _ in range(3000):
+        for _ in range(6000):
             await pilot.pause(0.2)
-            for name in ("index", "refine_bravais_settings"):
-                run = pipeline[name]
+            for run in pipeline:
                 if run.state is State.RUNNING and run.node:
-                    seen_running = (name, run.queue_note)
-            if pipeline["refine_bravais_settings"].state is State.DONE:
+                    seen_running = (run.name, run.queue_note)
+            if pipeline["merge"].state in (State.DONE, State.FAILED, State.CANCELLED):
                 break
-        assert pipeline["refine_bravais_settings"].state is State.DONE
-        assert pipeline["index"].state is State.DONE
+        assert [r.name for r in pipeline if r.state is not State.DONE] == []
         assert seen_running is not None
         assert seen_running[1].startswith("running on ") and "CPUs), job " in seen_running[1]
         tree = app.dashboard.query_one(StageTree)
-        assert tree.get_cell("refine_bravais_settings", "result").plain.startswith("5 solutions")
+        assert tree.get_cell("refine_bravais_settings", "result").plain == "oP chosen (#5)"
+        assert tree.get_cell("merge", "result").plain.startswith("merged.mtz")
 
 
 def test_bad_slurm_requests_are_refused_with_slurms_words(slurm_cluster, tmp_path: Path):
