@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import signal
@@ -276,10 +275,6 @@ def _small_images() -> list[str]:
     if not paths or not demo.is_cached("small"):
         pytest.skip("the small demo sweep is not cached")
     return [str(p) for p in paths]
-
-
-def _json(path: Path) -> dict:
-    return json.loads(path.read_text())
 
 
 async def test_directory_not_on_a_shared_filesystem(slurm_cluster, tmp_path: Path):

@@ -1,4 +1,4 @@
-"""Where stages run: "local" (a detached subprocess) or "slurm" (a batch job), behind one interface."""
+"""Where stages run: "local" (a detached subprocess, runner.py) or "slurm" (batch jobs), and their settings."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import os
 import re
 import shlex
 import time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Protocol
 
 from thas_tui.core.errors import ThasError
 from thas_tui.core.journal import thas_dir
-from thas_tui.core.runner import ProcessHandle, start_process, tree_rss_mb
-from thas_tui.core.slurm import JobInfo, SlurmClient, exit_code_of
+from thas_tui.core.slurm import SlurmClient
 
 EXECUTORS = ("local", "slurm")
 CONFIG_NAMES = ("thas-tui.toml", ".thas-tui.toml")
@@ -226,55 +224,7 @@ def settings_from_args(args, workdir: Path | None, stages: list[str]) -> Executo
     return settings
 
 
-# -- the executors ----------------------------------------------------------------------------
-@dataclass
-class JobStatus:
-    """Where one started stage is, as its executor sees it."""
-
-    state: str  # "queued", "running", "ended", "unknown"
-    exit_code: int | None = None
-    peak_rss_mb: float | None = None
-    info: JobInfo | None = None
-
-
-class Executor(Protocol):
-    """Starts a stage's command, tells where it is, stops it."""
-
-    name: str
-
-    async def start(
-        self, stage: str, argv: list[str], workdir: Path, log_path: Path, env: dict | None
-    ) -> object: ...
-
-    def poll(self, job: object) -> JobStatus: ...
-
-    async def cancel(self, job: object) -> None: ...
-
-
-class LocalExecutor:
-    """Today's runner: a process in its own session on this machine, its output in the log."""
-
-    name = "local"
-
-    def __init__(self) -> None:
-        self._peak: dict[int, float] = {}
-
-    async def start(
-        self, stage: str, argv: list[str], workdir: Path, log_path: Path, env: dict | None
-    ) -> ProcessHandle:
-        return await start_process(argv, workdir, log_path, env)
-
-    def poll(self, job: ProcessHandle) -> JobStatus:
-        code = job.proc.returncode
-        if code is None:
-            self._peak[job.pid] = max(self._peak.get(job.pid, 0.0), tree_rss_mb(job.pid))
-            return JobStatus("running", peak_rss_mb=self._peak[job.pid] or None)
-        return JobStatus("ended", code, self._peak.get(job.pid) or None)
-
-    async def cancel(self, job: ProcessHandle) -> None:
-        await job.terminate()
-
-
+# -- the Slurm executor -----------------------------------------------------------------------
 @dataclass
 class SlurmJob:
     """A stage submitted as a batch job."""
@@ -331,29 +281,6 @@ class SlurmExecutor:
         job_id = self.client.submit(text, options, env)
         return SlurmJob(stage, attempt, job_id, script, log_path, argv, res)
 
-    async def start(
-        self, stage: str, argv: list[str], workdir: Path, log_path: Path, env: dict | None
-    ) -> SlurmJob:
-        attempt = int(log_path.stem.rsplit(".", 1)[-1])
-        return self.submit(stage, attempt, argv, workdir, log_path, env)
-
-    def poll(self, job: SlurmJob) -> JobStatus:
-        info = self.client.queue([job.job_id]).get(job.job_id)
-        return status_of(info)
-
-    async def cancel(self, job: SlurmJob) -> None:
-        self.client.cancel([job.job_id])
-
-
-def status_of(info: JobInfo | None) -> JobStatus:
-    if info is None:
-        return JobStatus("unknown")
-    if info.finished:
-        return JobStatus("ended", exit_code_of(info), None, info)
-    if info.base_state in ("RUNNING", "COMPLETING"):
-        return JobStatus("running", info=info)
-    return JobStatus("queued", info=info)
-
 
 def job_script(
     stage: str, attempt: int, argv: list[str], options: list[str], body: str | None = None
@@ -382,8 +309,3 @@ def with_nproc(argv: list[str], cpus: int | None) -> list[str]:
     if not cpus:
         return argv
     return [f"nproc={cpus}" if a.startswith("nproc=") else a for a in argv]
-
-
-def resources_text(res: Resources) -> str:
-    parts = [f"{k}={v}" for k, v in vars(replace(res)).items() if v]
-    return ", ".join(parts) or "site defaults"

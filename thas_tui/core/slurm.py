@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -298,10 +297,6 @@ class SlurmClient:
         if job_ids:
             self._run(["scancel", *job_ids])
 
-    def rate(self) -> float:
-        """Calls per second since this client was made."""
-        return self.calls / max(1e-9, time.monotonic() - self.started)
-
 
 def submit_rejected(stderr: str, options: list[str]) -> str:
     """sbatch's refusal, in Slurm's words, with what it means for the request."""
@@ -332,7 +327,3 @@ _RESOURCE_OPTS = {
     "--mem",
     "--cpus-per-task",
 }
-
-
-def in_slurm_job() -> bool:
-    return "SLURM_JOB_ID" in os.environ

@@ -14,7 +14,7 @@ from thas_tui.core import stage_info
 from thas_tui.core.errors import ThasError
 from thas_tui.core.executor import SlurmExecutor, with_nproc
 from thas_tui.core.failures import Failure, classify, missing_output
-from thas_tui.core.journal import Attempt, Journal, thas_dir
+from thas_tui.core.journal import Journal, thas_dir
 from thas_tui.core.parsers.registry import latest_progress
 from thas_tui.core.pipeline import Pipeline, State
 from thas_tui.core.rundir import log_failure
@@ -477,14 +477,6 @@ def _lattice(workdir: Path, solution: int) -> str:
     except ThasError:
         pass
     return ""
-
-
-def has_open_jobs(workdir: Path) -> bool:
-    return bool(Journal(workdir).open_slurm_jobs())
-
-
-def attempts_open(workdir: Path) -> list[Attempt]:
-    return Journal(workdir).open_slurm_jobs()
 
 
 def open_chain(workdir: Path, pipeline: Pipeline, emit) -> SlurmChain | None:
