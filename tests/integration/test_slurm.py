@@ -321,3 +321,26 @@ async def test_directory_not_on_a_shared_filesystem(slurm_cluster, tmp_path: Pat
     assert run.error.startswith(
         f"Slurm job {run.job_id} FAILED 0:53: the directory is not on a shared filesystem"
     )
+
+
+async def test_chain_stops_for_the_users_bravais_choice(slurm_spots: Path, tmp_path: Path):
+    """Without --auto-bravais the chain ends at refine_bravais_settings; the choice (here the
+    user's pick of solution 4) submits the rest with that cb_op in the argv."""
+    proc = copy_run(slurm_spots, tmp_path / "proc")
+    events: list = []
+    orch = orchestrator(proc, events)
+    offered: list = []
+
+    async def choose(solutions):
+        offered.append([s.solution for s in solutions])
+        assert [a.stage for a in Journal(proc).open_slurm_jobs()] == []  # nothing queued
+        return 4
+
+    orch.choose_bravais = choose
+    ok = await asyncio.wait_for(orch.run(start="index", stop_after="reindex"), 900)
+    assert ok is True
+    assert offered == [[5, 4, 3, 2, 1]]
+    script = (proc / "thas-tui" / "jobs" / "reindex.1.sh").read_text().splitlines()
+    assert script[-1] == "exec /usr/bin/dials.reindex indexed.refl change_of_basis_op=-b,-a,-c"
+    assert "--dependency" not in script[2]  # the first job of the second submission
+    assert Journal(proc).last_choice() == (4, "-b,-a,-c")
