@@ -335,7 +335,11 @@ def attach_app(workdir: Path, dials_dir: str | None, read_only: str | None = Non
     from thas_tui.app import ThasApp
 
     config = RunConfig(nproc=os.cpu_count() or 1)
-    _apply_settings(config, workdir, pipeline)
+    settings = _apply_settings(config, workdir, pipeline)
+    from thas_tui.core.executor import ExecutorSettings
+
+    # Resume (R) and re-run (e) go on with the executor the run was started with.
+    executor = ExecutorSettings.from_json(settings.get("executor"))
     return ThasApp(
         workdir,
         config,
@@ -344,7 +348,8 @@ def attach_app(workdir: Path, dials_dir: str | None, read_only: str | None = Non
         autostart=False,
         watch=watch,
         read_only=read_only,
-        keeper=True,
+        keeper=executor.kind == "local",
+        executor=executor,
     )
 
 
