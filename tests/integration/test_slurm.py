@@ -179,6 +179,7 @@ async def _attach_until_done(proc: Path) -> None:
                     seen_running = (run.name, run.queue_note)
             if pipeline["merge"].state in (State.DONE, State.FAILED, State.CANCELLED):
                 break
+        await pilot.pause(0.5)  # the last StageFinished drawn
         assert [r.name for r in pipeline if r.state is not State.DONE] == []
         assert seen_running is not None
         assert seen_running[1].startswith("running on ") and "CPUs), job " in seen_running[1]
