@@ -54,7 +54,9 @@ def dxtbx_arrays(image_dir: Path, tmp_path_factory) -> dict[str, np.ndarray]:
 
 def find_spots_counts(image_dir: Path) -> dict[int, int]:
     text = (image_dir / "dials.find_spots.log").read_text()
-    return {int(m[2]): int(m[1]) for m in re.finditer(r"Found (\d+) strong pixels on image (\d+)", text)}
+    return {
+        int(m[2]): int(m[1]) for m in re.finditer(r"Found (\d+) strong pixels on image (\d+)", text)
+    }
 
 
 async def _ask(client: ImageClient, *reqs: dict):
@@ -121,8 +123,12 @@ def test_viewport_threshold_equals_the_whole_images_pixels(image_dir: Path) -> N
         )
     )
     # Image 3 region computed alone (8-px margin) against the whole of image 3 after it.
-    (full3,) = run(_ask(ImageClient(PYTHON, image_dir / "imported.expt"),
-                        {"op": "image", "index": 2, "bin": 1, "threshold": params}))
+    (full3,) = run(
+        _ask(
+            ImageClient(PYTHON, image_dir / "imported.expt"),
+            {"op": "image", "index": 2, "bin": 1, "threshold": params},
+        )
+    )
     strong = full3.arrays["strong"][600:1100, 0:600]
     assert np.array_equal(part.arrays["strong"], strong)
     assert part.header["strong_in_region"] == int(strong.sum())
@@ -135,7 +141,10 @@ def test_moved_images_name_the_first_missing_file(image_dir: Path, tmp_path: Pat
     shutil.copytree(image_dir.parent / "images", images)
     subprocess.run(
         ["dials.import", *sorted(str(p) for p in images.glob("*.gz"))],
-        cwd=tmp_path, capture_output=True, check=True, timeout=300,
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+        timeout=300,
     )
     (images / "l-cyst_01_00002.cbf.gz").unlink()
     client = ImageClient(PYTHON, tmp_path / "imported.expt")
@@ -145,12 +154,17 @@ def test_moved_images_name_the_first_missing_file(image_dir: Path, tmp_path: Pat
     assert f"image {images / 'l-cyst_01_00002.cbf.gz'} is missing" in str(err.value)
 
 
-def test_truncated_image_is_unreadable_and_the_others_still_show(image_dir: Path, tmp_path: Path) -> None:
+def test_truncated_image_is_unreadable_and_the_others_still_show(
+    image_dir: Path, tmp_path: Path
+) -> None:
     images = tmp_path / "images"
     shutil.copytree(image_dir.parent / "images", images)
     subprocess.run(
         ["dials.import", *sorted(str(p) for p in images.glob("*.gz"))],
-        cwd=tmp_path, capture_output=True, check=True, timeout=300,
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+        timeout=300,
     )
     bad = images / "l-cyst_01_00003.cbf.gz"
     bad.write_bytes(bad.read_bytes()[:20_000])

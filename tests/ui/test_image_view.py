@@ -51,7 +51,16 @@ async def test_navigation_keys(workdir: Path) -> None:
         view = await opened(pilot)
         assert app.focused is view
         assert status(view).startswith("image 1/3 · ")
-        for key, index in (("n", 1), ("n", 2), ("n", 2), ("N", 1), ("home", 0), ("end", 2), ("pageup", 1), ("pagedown", 2)):
+        for key, index in (
+            ("n", 1),
+            ("n", 2),
+            ("n", 2),
+            ("N", 1),
+            ("home", 0),
+            ("end", 2),
+            ("pageup", 1),
+            ("pagedown", 2),
+        ):
             await pilot.press(key)
             await settle(pilot, view)
             assert view.state.index == index, key
@@ -310,7 +319,10 @@ async def test_images_missing_says_which_and_the_dashboard_goes_on(workdir: Path
 
     subprocess.run(
         ["dials.import", *sorted(str(p) for p in images.glob("*.gz"))],
-        cwd=workdir, capture_output=True, check=True, timeout=300,
+        cwd=workdir,
+        capture_output=True,
+        check=True,
+        timeout=300,
     )
     (images / "l-cyst_01_00001.cbf.gz").unlink()
     app = attach_app(workdir, None, watch=False)

@@ -333,6 +333,8 @@ class DashboardScreen(Screen):
                     self.query_one(RunHeader).dataset = label
             if event.run.state is State.DONE and event.stage in PANELS_OF_STAGE:
                 self.load_panels(PANELS_OF_STAGE[event.stage])
+            if event.run.state is State.DONE:
+                self.query_one(ImageView).files_changed(event.stage)
         elif isinstance(event, StagesChanged):
             tree.sync_rows()
         elif isinstance(event, BravaisChosen):
@@ -394,6 +396,27 @@ class DashboardScreen(Screen):
             view.action_threshold()
         elif what == "mask":
             view.action_mask()
+
+    def on_image_view_mask_saved(self, message: ImageView.MaskSaved) -> None:
+        from thas_tui.screens.image_dialogs import Confirm
+
+        marked = self.mask_saved()
+        stale = f" ({', '.join(marked)} now stale)" if marked else ""
+        self.notify(f"{message.path} saved: the Mask stage runs before Find spots{stale}.")
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self.rerun_from("mask")
+
+        if self._why_not_rerun("mask") is None:
+            self.app.push_screen(
+                Confirm(
+                    "Run Mask (dials.generate_mask, dials.apply_mask) and Find spots on "
+                    "masked.expt now?",
+                    "Run",
+                ),
+                decided,
+            )
 
     def on_image_view_threshold_to_find_spots(
         self, message: ImageView.ThresholdToFindSpots

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual import work
@@ -185,6 +187,15 @@ class ImageView(Widget, can_focus=True):
             self.mask_reason = f"mask editing is off: {self.workdir} is read-only"
         else:
             self.mask_reason = None
+
+    def files_changed(self, stage: str) -> None:
+        """A stage finished: masked.expt or the spot files may be new; redraw if shown."""
+        if self.client is None or self.python is None or self.workdir is None:
+            return
+        if stage in ("mask", "find_spots", "index", "integrate"):
+            self.client.reopen(self.expt_path())
+            self.load_overlays()
+            self.request()
 
     def expt_path(self) -> Path:
         assert self.workdir is not None
@@ -468,7 +479,7 @@ class ImageView(Widget, can_focus=True):
         if style is None:
             if len(self._styles) > 20_000:
                 self._styles.clear()
-            style = Style.parse(f"#{top:06x} on #{bottom:06x}")
+            style = Style.from_color(_colour(top), _colour(bottom))
             self._styles[key] = style
         return style
 
@@ -495,7 +506,7 @@ class ImageView(Widget, can_focus=True):
         for a, z in zip(bounds[:-1], bounds[1:], strict=True):
             segments.append(Segment("▀" * (z - a), self._style(int(t[a]), int(b[a]))))
         if labels:
-            segments = _label_segments(segments, labels, t, b, self._style)
+            segments = _label_segments(segments, labels)
         if n < width:
             segments.append(Segment(" " * (width - n)))
         return Strip(segments, width)
@@ -520,7 +531,7 @@ class ImageView(Widget, can_focus=True):
             parts.append("rings")
         n_spots = self._spot_count()
         if n_spots is not None:
-            parts.append(f"{n_spots} spots")
+            parts.append(f"{n_spots} spots on this image")
         return " · ".join(parts)
 
     def _spot_count(self) -> int | None:
@@ -798,6 +809,11 @@ class ImageView(Widget, can_focus=True):
             self.client.close_input()
 
 
+@functools.lru_cache(maxsize=4096)
+def _colour(rgb: int) -> Color:
+    return Color.from_rgb(rgb >> 16, (rgb >> 8) & 255, rgb & 255)
+
+
 def _put_labels(text: str, labels: dict[int, tuple[str, tuple[int, int, int]]]) -> str:
     chars = list(text)
     for col, (label, _) in sorted(labels.items()):
@@ -807,7 +823,7 @@ def _put_labels(text: str, labels: dict[int, tuple[str, tuple[int, int, int]]]) 
     return "".join(chars)
 
 
-def _label_segments(segments, labels, t, b, style_of) -> list[Segment]:
+def _label_segments(segments, labels) -> list[Segment]:
     """Print each label's characters over the cells they cover, in the label's colour."""
     cells: list[Segment] = []
     for seg in segments:
@@ -817,8 +833,8 @@ def _label_segments(segments, labels, t, b, style_of) -> list[Segment]:
         for i, ch in enumerate(label):
             j = col + i
             if 0 <= j < len(cells):
-                bg = int(b[j]) if j < len(b) else 0
-                cells[j] = Segment(ch, Style.parse(f"bold #{fg:06x} on #{bg:06x}"))
+                # A dark ground: the label stays readable on the ring or spot it names.
+                cells[j] = Segment(ch, Style.parse(f"bold #{fg:06x} on #181818"))
     return cells
 
 
