@@ -170,6 +170,7 @@ class ImageView(Widget, can_focus=True):
         self._shown_req: dict | None = None
         self._counts: dict[tuple, int] = {}
         self.timings: list[float] = []
+        self._keep_pixel: tuple[int, int] | None = None
 
     # -- source --------------------------------------------------------------------------------
     def set_source(self, python: str, workdir: Path, read_only: str | None = None) -> None:
@@ -320,6 +321,10 @@ class ImageView(Widget, can_focus=True):
         self.error = None
         if self.answer is None and self.view is None:
             self._cursor_to_beam(view)
+        elif self._keep_pixel is not None:
+            c, r = view.to_bin(*self._keep_pixel)
+            self.cursor = (min(max(0, c), view.cols - 1), min(max(0, r), view.rows - 1))
+        self._keep_pixel = None
         self.answer, self.view = answer, view
         self.strong_count = None
         if "strong_in_region" in answer.header:
@@ -580,6 +585,9 @@ class ImageView(Widget, can_focus=True):
 
     def on_resize(self) -> None:
         if self.client is not None and self.client.meta is not None:
+            if self.view is not None:
+                # A new size changes the bin: the cursor stays on its pixel.
+                self._keep_pixel = self.view.pixel(*self.cursor)
             self.request()
 
     def action_step(self, delta: int) -> None:
