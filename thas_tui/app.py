@@ -116,6 +116,7 @@ class ThasApp(App[int]):
             ("integration", "Integration: sigma b, sigma m"),
             ("symmetry", "Symmetry: Laue groups, screw axes"),
             ("merging", "Merging statistics and Table 1"),
+            ("lattice", "Lattice: spots in reciprocal space"),
         ):
             yield SystemCommand(
                 f"Show {title}", f"Switch to the {title} panel", lambda t=tab: d.action_show_tab(t)
@@ -151,6 +152,11 @@ class ThasApp(App[int]):
             "Attempts of stage",
             "Earlier runs of the selected stage, and their logs",
             d.action_attempts,
+        )
+        yield SystemCommand(
+            "Compare",
+            "This directory's attempts, other runs, xia2 or aimless results side by side",
+            d.action_compare,
         )
         yield SystemCommand("Help", "Every key binding", d.action_help)
         yield SystemCommand("Quit", "Quit thas-tui", d.action_request_quit)

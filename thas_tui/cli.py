@@ -16,6 +16,7 @@ examples:
   thas-tui run /data/thas1/*.cbf --mask mask.phil   (backstop shadow masked first)
   thas-tui summary proc --json
   thas-tui attach proc                  (or just: thas-tui proc)
+  thas-tui compare proc proc@scale.1 xia2-run/   side by side, statistics recomputed alike
 """
 
 
@@ -85,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--preset", default="demo", choices=("demo", "small"), help="size of the simulated sweep"
     )
+    demo.add_argument(
+        "--detector",
+        default="pilatus",
+        choices=("pilatus", "eiger"),
+        help="pilatus: a PILATUS 6M CBF sweep; eiger: an EIGER 4M NXmx master file and data files",
+    )
     _common_run_options(demo)
 
     run = sub.add_parser(
@@ -123,6 +130,25 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("dir", help="processing directory")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
 
+    compare = sub.add_parser(
+        "compare",
+        help="runs, attempts (DIR@scale.1), xia2 or aimless results and MTZ files side by side",
+    )
+    compare.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="a processing directory, DIR@STAGE.N (an earlier attempt), a xia2 directory or "
+        "file, an aimless log or XML, or an unmerged scaled MTZ",
+    )
+    compare.add_argument("--json", action="store_true", help='print {"inputs": [...]} as JSON')
+    compare.add_argument("--tui", action="store_true", help="show the comparison in the dashboard")
+    compare.add_argument(
+        "--no-recompute",
+        action="store_true",
+        help="only the reported numbers (skip recomputing with iotbx.merging_statistics)",
+    )
+
     attach = sub.add_parser("attach", help="open a processing directory and show its state, live")
     attach.add_argument("dir", help="processing directory")
     attach.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
@@ -155,7 +181,10 @@ def _os_error_text(exc: OSError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"demo", "run", "resume", "summary", "attach", "keep", "-h", "--help", "--version"}
+    commands = {
+        *("demo", "run", "resume", "summary", "compare", "attach", "keep"),
+        *("-h", "--help", "--version"),
+    }
     # `thas-tui DIR` is short for `thas-tui attach DIR`.
     if argv and argv[0] not in commands and not argv[0].startswith("-"):
         argv = ["attach", *argv]
@@ -174,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
             from thas_tui.core.summary import run_summary
 
             return run_summary(args.dir, as_json=args.json)
+        if args.command == "compare":
+            from thas_tui.compare_cmd import compare
+
+            return compare(args)
         if args.command == "attach":
             from thas_tui.launch import attach
 

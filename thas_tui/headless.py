@@ -59,6 +59,13 @@ class LinePrinter:
             for line in lines:
                 print(f"  {line}", file=self.err, flush=True)
 
+    def _concerns(self, run) -> None:
+        """What an expert would distrust in the result, under its done line."""
+        for c in run.concerns:
+            self._print(f"check  {run.name:<24} {c.what}")
+            print(f"         why: {c.why}", file=self.out, flush=True)
+            print(f"         try: {c.try_}", file=self.out, flush=True)
+
     def __call__(self, event: Event) -> None:
         if isinstance(event, StageStarted):
             self._reported_done.discard(event.stage)
@@ -95,6 +102,7 @@ class LinePrinter:
                     return
                 self._reported_done.add(run.name)
                 self._print(f"done   {run.name:<24} {took_text:>7}  {run.key_result}")
+                self._concerns(run)
             elif run.state is State.WAITING:
                 self._print(f"wait   {run.name:<24} choose a Bravais solution")
             elif run.state in (State.FAILED, State.CANCELLED):

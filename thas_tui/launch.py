@@ -77,7 +77,9 @@ def demo_config(dials: DialsEnv, preset: str, config: RunConfig, pipeline: Pipel
         config.images = [str(p) for p in demo.image_paths(preset)]
         sim = pipeline["simulate"]
         sim.state = State.DONE
-        sim.key_result = f"cached: {len(config.images)} images"
+        # An EIGER sweep is one master file: count the images its generator wrote.
+        n = (demo.read_info(preset) or {}).get("n_images", len(config.images))
+        sim.key_result = f"cached: {n} images"
     else:
         config.simulate_argv = demo.generation_argv(dials.python, preset)
 
@@ -98,7 +100,10 @@ def build_run(
         names = with_mask(names)
     pipeline = Pipeline(names)
     if args.command == "demo":
-        demo_config(dials, args.preset, config, pipeline)
+        from thas_tui.core.demo import preset_for
+
+        preset = preset_for(getattr(args, "detector", "pilatus"), args.preset)
+        demo_config(dials, preset, config, pipeline)
     else:
         config.images = resolve_images(args.images)
     _apply_phil(config, pipeline, getattr(args, "phil", []))
@@ -291,6 +296,10 @@ def attach(args: argparse.Namespace) -> int:
     if not res.acquired:
         h = res.holder
         read_only = f"read-only: controlled by pid {h.pid} on {h.host}" if h else "read-only"
+    else:
+        from thas_tui.core.unobserved import close_unobserved
+
+        close_unobserved(workdir)  # a stage that ended while no one watched gets its end
     try:
         app = attach_app(workdir, getattr(args, "dials_dir", None), read_only)
         if res.took_over is not None:
@@ -444,6 +453,11 @@ def resume_dir(
         h = res.holder
         raise ThasError(f"{workdir} is controlled by pid {h.pid} on {h.host}: not resuming.")
     try:
+        from thas_tui.core.unobserved import close_unobserved
+
+        closed = close_unobserved(workdir)
+        if closed is not None:
+            print(f"thas-tui: {closed.stage}: {closed.unobserved}", flush=True)
         pipeline, _ = pipeline_from_dir(workdir)
         first = pipeline.first_unfinished()
         if first is None:

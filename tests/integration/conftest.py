@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
-L_CYSTEINE = FIXTURES / "images" / "l_cysteine"
+L_CYSTEINE = Path(__file__).resolve().parents[1] / "data" / "images" / "l_cysteine"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -46,3 +47,40 @@ def thas_summary():
         return json.loads(res.stdout)
 
     return summary
+
+
+@pytest.fixture(scope="session")
+def demo_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str], float]:
+    """`thas-tui demo --no-tui --auto-bravais` once per session (its own cache: the sweep is
+    generated too); shared by the demo and compare tests, which must not change its files.
+
+    THAS_TEST_DEMO_DIR=DIR reuses a directory this same command finished earlier (for running
+    one test file again without minutes of DIALS; the demo tests that read the run's output
+    then have none to read)."""
+    reuse = os.environ.get("THAS_TEST_DEMO_DIR")
+    if reuse:
+        done = subprocess.CompletedProcess(["thas-tui", "demo"], 0, "", "")
+        return Path(reuse), done, 0.0
+    root = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "XDG_CACHE_HOME": str(root / "cache"), "PYTHONUNBUFFERED": "1"}
+    t0 = time.monotonic()
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "thas_tui",
+            "demo",
+            "--no-tui",
+            "--auto-bravais",
+            "--dir",
+            str(root / "proc"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    return root / "proc", res, time.monotonic() - t0

@@ -56,3 +56,9 @@ def test_long_benchmarks_parse_their_options(script: str) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "usage:" in proc.stdout and "--" in proc.stdout
+
+
+def test_compare_benchmark() -> None:
+    out = run("bench_compare.py")
+    assert "kinds: dials, dials, xia2" in out
+    assert "compare --json --no-recompute, whole process: median" in out

@@ -7,22 +7,47 @@ import json
 import os
 from pathlib import Path
 
-PRESETS = ("demo", "small")
+PRESETS = ("demo", "small", "eiger-demo", "eiger-small")
+#: ``--detector`` of ``thas-tui demo``: the PILATUS (CBF) sweep, or an EIGER (NeXus) one.
+DETECTORS = ("pilatus", "eiger")
 
-#: The generator, run under DIALS's Python (never imported here: it needs dxtbx).
-GENERATOR = Path(__file__).resolve().parent.parent / "sim" / "simulate_sweep.py"
+_SIM = Path(__file__).resolve().parent.parent / "sim"
+#: The generators, run under DIALS's Python (never imported here: they need dxtbx).
+GENERATOR = _SIM / "simulate_sweep.py"
+EIGER_GENERATOR = _SIM / "simulate_eiger.py"
 
 IMAGE_PREFIX = "thas_demo_"
+EIGER_PREFIX = "thas_eiger"
 INFO_NAME = "sweep_info.json"
 
 
-def _generator_version(path: Path = GENERATOR) -> str:
+def preset_for(detector: str, size: str) -> str:
+    """The preset of ``--detector`` and ``--preset`` ("eiger", "small" -> "eiger-small")."""
+    return size if detector == "pilatus" else f"{detector}-{size}"
+
+
+def is_eiger(preset: str) -> bool:
+    """True for the presets written as an NXmx master file and data files."""
+    return preset.startswith("eiger-")
+
+
+def _generator_version(path: Path = GENERATOR, *more: Path) -> str:
     # A digest of the script itself rather than a hand-bumped number: any change to the
     # generator makes a new cache directory, so a stale sweep is never reused by mistake.
+    digest = hashlib.sha256()
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for p in (path, *more):
+            digest.update(p.read_bytes())
     except OSError:
         return "unknown"
+    return digest.hexdigest()[:12]
+
+
+def _version_of(preset: str) -> str:
+    # The EIGER generator imports the CBF one's crystal and physics: both make its sweep.
+    return (
+        _generator_version(EIGER_GENERATOR, GENERATOR) if is_eiger(preset) else _generator_version()
+    )
 
 
 def cache_root() -> Path:
@@ -41,7 +66,7 @@ def _check_preset(preset: str) -> None:
 def demo_cache_dir(preset: str) -> Path:
     """Directory holding the complete sweep of ``preset`` for this generator version."""
     _check_preset(preset)
-    return cache_root() / f"demo-{preset}-{_generator_version()}"
+    return cache_root() / f"demo-{preset}-{_version_of(preset)}"
 
 
 def read_info(preset: str) -> dict | None:
@@ -54,23 +79,39 @@ def read_info(preset: str) -> dict | None:
 
 
 def image_paths(preset: str) -> list[Path]:
-    """The cached images of ``preset`` in order (empty when the sweep is not cached)."""
+    """The cached images of ``preset`` in order (empty when the sweep is not cached): the
+    master file alone for an EIGER preset, which is what dials.import is given."""
     info = read_info(preset)
     n = info.get("n_images") if info else None
     if not isinstance(n, int) or n < 1:
         return []
     directory = demo_cache_dir(preset)
+    if is_eiger(preset):
+        return [directory / f"{EIGER_PREFIX}_master.h5"]
     return [directory / f"{IMAGE_PREFIX}{i:05d}.cbf" for i in range(1, n + 1)]
 
 
 def template(preset: str) -> str:
-    """The images as a DIALS template (``.../thas_demo_#####.cbf``)."""
+    """The images as a DIALS template (``.../thas_demo_#####.cbf``), or the master file."""
+    if is_eiger(preset):
+        return str(demo_cache_dir(preset) / f"{EIGER_PREFIX}_master.h5")
     return str(demo_cache_dir(preset) / f"{IMAGE_PREFIX}#####.cbf")
 
 
-def is_cached(preset: str) -> bool:
-    """True when the cache holds ``sweep_info.json`` and every image it lists, none empty."""
+def _all_files(preset: str) -> list[Path]:
+    """Every file the sweep needs: the images, or the master file and its data files."""
     paths = image_paths(preset)
+    if paths and is_eiger(preset):
+        data = (read_info(preset) or {}).get("data_files")
+        if not isinstance(data, list) or not data:
+            return []
+        paths += [demo_cache_dir(preset) / str(name) for name in data]
+    return paths
+
+
+def is_cached(preset: str) -> bool:
+    """True when the cache holds ``sweep_info.json`` and every file it lists, none empty."""
+    paths = _all_files(preset)
     if not paths:
         return False
     try:
@@ -88,4 +129,7 @@ def generation_argv(python: str, preset: str, out_dir: Path | None = None) -> li
     """
     _check_preset(preset)
     out = Path(out_dir) if out_dir is not None else demo_cache_dir(preset)
+    if is_eiger(preset):
+        size = preset.removeprefix("eiger-")
+        return [python, str(EIGER_GENERATOR), "--out", str(out), "--preset", size, "--atomic"]
     return [python, str(GENERATOR), "--out", str(out), "--preset", preset, "--atomic"]

@@ -34,6 +34,8 @@ class Attempt:
     cancelled: bool = False
     peak_rss_mb: float | None = None
     key_result: str = ""
+    # Set when the end was recorded afterwards by whoever continued the run: how it was learnt.
+    unobserved: str = ""
 
 
 class Journal:
@@ -95,6 +97,23 @@ class Journal:
                 "peak_rss_mb": peak_rss_mb,
                 "key_result": key_result,
                 "time": time.time(),
+            }
+        )
+
+    def ended_unobserved(
+        self, stage: str, attempt: int, when: float, exit_code: int | None, note: str
+    ) -> None:
+        """The end of an attempt that finished while no one watched, learnt afterwards."""
+        self._append(
+            {
+                "event": "end",
+                "stage": stage,
+                "attempt": attempt,
+                "exit_code": exit_code,
+                "cancelled": False,
+                "unobserved": note,
+                "time": when,
+                "recorded": time.time(),
             }
         )
 
@@ -176,6 +195,7 @@ class Journal:
                 a.cancelled = bool(rec.get("cancelled"))
                 a.peak_rss_mb = rec.get("peak_rss_mb")
                 a.key_result = str(rec.get("key_result") or "")
+                a.unobserved = str(rec.get("unobserved") or "")
         return list(by_key.values())
 
     def next_attempt(self, stage: str) -> int:

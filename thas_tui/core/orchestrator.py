@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from thas_tui.core import stage_info
+from thas_tui.core import warnings as expert
 from thas_tui.core.commands import RunConfig, split_chain, stage_argv
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.errors import ThasError
@@ -245,6 +246,8 @@ class Orchestrator:
         self.journal.choice(chosen.solution, chosen.cb_op)
         run.state = State.DONE
         run.key_result = f"{chosen.bravais} chosen (#{chosen.solution})"
+        concern = expert.bravais_concern(solutions, chosen.solution)
+        run.concerns = [concern] if concern is not None else []
         self.emit(StageFinished(run.name, run))
         self.emit(BravaisChosen(chosen.solution, chosen.cb_op, auto, chosen.bravais))
         return True
@@ -275,6 +278,10 @@ class Orchestrator:
         run = self.pipeline[name]
         # find_spots and index read masked.expt whenever this pipeline has a Mask stage.
         self.config.mask = self.pipeline.has_mask
+        if name == "import":
+            problem = await self._check_masters()
+            if problem is not None:
+                return self._bad_input(run, problem)
         argv = stage_argv(
             name,
             self.config,
@@ -282,6 +289,10 @@ class Orchestrator:
             self.pipeline.bravais_choice,
             self.pipeline.cb_op,
         )
+        if name == "find_spots" and self.pipeline["import"].state is State.DONE:
+            still = expert.not_a_rotation_sweep(self.workdir)
+            if still is not None:  # resumed after import stopped on it: stop again, same words
+                return self._not_a_sweep(run, still)
         commands = split_chain(argv)
         attempt = self.journal.next_attempt(name)
         log_path = thas_dir(self.workdir) / "logs" / f"{name}.{attempt}.log"
@@ -298,6 +309,7 @@ class Orchestrator:
         run.started = time.time()
         run.ended = run.exit_code = run.signal_name = run.error = None
         run.key_result = ""
+        run.concerns = []
         self._last_failure = None
         tracker = stage_info.progress_tracker(name)
         self.emit(StageStarted(name, attempt, argv, str(log_path)))
@@ -357,6 +369,10 @@ class Orchestrator:
             failure = mask_failure(program, failure, result.log_tail, self.workdir)
         if failure is None and name == "simulate":
             failure = self._take_simulated_images(result.log_tail)
+        if failure is None and name == "import":
+            still = expert.not_a_rotation_sweep(self.workdir)
+            if still is not None:
+                failure = Failure("input", f"Not a rotation sweep: {still}", [], expert.STILLS_HINT)
         if failure is None:
             try:
                 run.key_result = stage_info.key_result(name, self.workdir, self.config)
@@ -390,6 +406,7 @@ class Orchestrator:
             pass  # disk full: the failure (or the files) tell the story
         if run.state is State.DONE:
             self.pipeline.invalidate_downstream(name)
+            run.concerns = expert.for_stage(name, self.workdir)
         self.emit(StageFinished(name, run, failure))
         return run.state is State.DONE
 
@@ -415,6 +432,14 @@ class Orchestrator:
         self.emit(StageFinished(run.name, run, failure))
         return False
 
+    def _not_a_sweep(self, run: StageRun, still: str) -> bool:
+        failure = Failure("input", f"Not a rotation sweep: {still}", [], expert.STILLS_HINT)
+        run.state = State.FAILED
+        run.error = failure.text()
+        self._last_failure = failure
+        self.emit(StageFinished(run.name, run, failure))
+        return False
+
     def _no_mask_phil(self, run: StageRun) -> bool:
         """The Mask stage without its input: say where mask.phil should be and how to make it."""
         run.state = State.FAILED
@@ -425,6 +450,40 @@ class Orchestrator:
             [],
             "Draw a mask in the image view and save it, or run with --mask FILE.",
         )
+        run.error = failure.text()
+        self._last_failure = failure
+        self.emit(StageFinished(run.name, run, failure))
+        return False
+
+    async def _check_masters(self) -> Failure | None:
+        """HDF5 inputs checked under DIALS's Python before import: a missing data file, a
+        compression DIALS cannot decode or a file still being written fails here, by name,
+        rather than as a traceback in find_spots (or zeros read from a missing file)."""
+        from thas_tui.core import master_check
+
+        masters = master_check.hdf5_inputs(self.config.images)
+        if not masters:
+            return None
+        reports = await master_check.run_check(
+            self.dials.python, masters, self.dials.subprocess_env()
+        )
+        if reports is None:
+            return None  # the check could not run: DIALS's own errors will have to do
+        try:
+            master_check.save(self.workdir, reports)
+        except OSError:
+            pass  # only the header's detector name is lost
+        texts = master_check.problem_texts(reports)
+        if not texts:
+            return None
+        first, *rest = "\n".join(texts).splitlines()
+        return Failure("input", first, rest)
+
+    def _bad_input(self, run: StageRun, failure: Failure) -> bool:
+        """A stage not started because its inputs cannot work (said by ``failure``)."""
+        run.state = State.FAILED
+        run.started = run.ended = time.time()
+        run.exit_code = None
         run.error = failure.text()
         self._last_failure = failure
         self.emit(StageFinished(run.name, run, failure))

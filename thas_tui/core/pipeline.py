@@ -139,6 +139,10 @@ class StageRun:
     pid: int | None = None
     peak_rss_mb: float | None = None
     argv: list[str] = field(default_factory=list)
+    # what an expert would distrust in the result (thas_tui.core.warnings.Concern)
+    concerns: list = field(default_factory=list)
+    # how its end was learnt when it ended while no dashboard watched (journal.Attempt)
+    unobserved: str = ""
 
     @property
     def name(self) -> str:

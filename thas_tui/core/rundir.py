@@ -280,6 +280,9 @@ def _decide(
     if spec.primary_output in st.outputs:
         st.state, st.mtime = State.DONE, _mtime(primary)
         return
+    if last is not None and last.unobserved and last.exit_code is None:
+        st.state, st.failure = State.FAILED, last.unobserved
+        return
     if last is not None and last.ended is None:
         st.state, st.failure = (
             State.FAILED,

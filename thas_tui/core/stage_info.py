@@ -110,6 +110,17 @@ def _import(workdir: Path, config) -> str:
     return text
 
 
+def _master_report(workdir: Path, template: str):
+    """The pre-import check's report on the master file ``template``, if it is one."""
+    from thas_tui.core import master_check
+
+    if not template.lower().endswith(master_check.HDF5_SUFFIXES):
+        return None
+    reports = master_check.load(workdir)
+    by_name = {Path(r.master).name: r for r in reports}
+    return by_name.get(Path(template).name, master_check.MasterReport(template))
+
+
 def dataset_label(workdir: Path) -> str | None:
     """'thas_demo_#####.cbf 1–36 · λ 1.2820 Å · 2463×2527 px at 550 mm', from imported.expt."""
     path = Path(workdir) / "imported.expt"
@@ -125,9 +136,19 @@ def dataset_label(workdir: Path) -> str | None:
     parts = []
     if e.imageset is not None and e.imageset.template:
         name = Path(e.imageset.template).name
-        if e.scan is not None:
-            name += f" {e.scan.image_range[0]}–{e.scan.image_range[1]}"
-        parts.append(name)
+        master = _master_report(workdir, e.imageset.template_path or e.imageset.template)
+        if master is not None:
+            # A master file: its detector, and the image count rather than a range.
+            parts.append(name)
+            if e.scan is not None:
+                parts.append(f"{e.scan.image_range[1] - e.scan.image_range[0] + 1} images")
+            if master.detector:
+                # "Dectris EIGER2 X 16M": the model says it; the header is short of room.
+                parts.append(re.sub(r"^dectris\s+", "", master.detector, flags=re.I))
+        else:
+            if e.scan is not None:
+                name += f" {e.scan.image_range[0]}–{e.scan.image_range[1]}"
+            parts.append(name)
     elif e.imageset is not None and e.imageset.images:
         parts.append(f"{Path(e.imageset.images[0]).name} (+{len(e.imageset.images) - 1})")
     if len(expts.experiments) > 1:

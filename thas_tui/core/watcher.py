@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from thas_tui.core import stage_info
+from thas_tui.core import warnings as expert
 from thas_tui.core.errors import ThasError
 from thas_tui.core.orchestrator import (
     Emit,
@@ -76,6 +77,7 @@ def apply_state(
             run.attempt = last.attempt
             run.started, run.ended = last.started, last.ended
             run.exit_code, run.pid = last.exit_code, last.pid
+            run.unobserved = last.unobserved
             run.argv = list(last.argv)
         elif new_state is State.RUNNING:
             run.started = _mtime(st.log)
@@ -85,6 +87,7 @@ def apply_state(
                 run.key_result = stage_info.key_result(name, workdir)
             except Exception as exc:  # one unreadable file must not stop the watch
                 run.key_result = f"(could not read result: {exc})"
+            run.concerns = expert.for_stage(name, workdir)
         elif new_state is State.STALE:
             run.key_result = st.note or ""
         changed.append(name)

@@ -66,6 +66,7 @@ class DashboardScreen(Screen):
         Binding("i", "show_tab('integration')", "Integration", show=False),
         Binding("y", "show_tab('symmetry')", "Symmetry", show=False),
         Binding("m", "show_tab('merging')", "Merging"),
+        Binding("L", "show_tab('lattice')", "Lattice", show=False),
         Binding("c", "cancel_stage", "Cancel stage"),
         Binding("question_mark", "help", "Help"),
         Binding("R", "resume", "Resume"),
@@ -74,6 +75,7 @@ class DashboardScreen(Screen):
         Binding("a", "attempts", "Attempts"),
         Binding("v", "show_tab('image')", "Image"),
         Binding("z", "full_screen", "Full screen"),
+        Binding("C", "compare", "Compare", show=False),
     ]
 
     def __init__(
@@ -585,6 +587,17 @@ class DashboardScreen(Screen):
         for name in ["mask", *marked]:
             tree.refresh_stage(name)
         return marked
+
+    def action_compare(self) -> None:
+        """This directory and its earlier scale attempts side by side (screens/compare.py)."""
+        from thas_tui.core.compare_inputs import directory_inputs
+        from thas_tui.screens.compare import CompareScreen
+
+        self.app.push_screen(
+            CompareScreen(
+                directory_inputs(self.workdir), workdir=self.workdir, ascii_only=self.ascii_only
+            )
+        )
 
     def action_attempts(self) -> None:
         """The selected stage's attempts from the journal; Enter shows one's log."""

@@ -19,9 +19,11 @@ HELP = """\
 | `l` `s` `r` `p` `i` `y` `m` | log, spots, RMSD, cell plots, integration, symmetry, merging |
 | `v` | the diffraction images (keys below) |
 | `z` | the shown pane takes the whole terminal, and back |
+| `L` | the reciprocal lattice (from strong.refl on): its keys below |
 | `f` | follow the running stage again |
 | `e` | edit the selected stage's DIALS parameters and re-run it (later stages become stale) |
 | `a` | the selected stage's attempts: command, result, log and archived outputs of each |
+| `C` | compare this directory with its earlier scale attempts, other runs, xia2 or aimless results |
 | `R` | resume: run from the first unfinished stage (when watching a directory) |
 | `c` | cancel the running stage (its process group is stopped; its log is kept) |
 | `q` / `Ctrl+C` | quit; while a stage runs it asks: stop it, or leave DIALS running |
@@ -38,6 +40,12 @@ brightness, `k` colours, `o` resolution rings, `x` beam centre, `d` spots, `D` p
 In the **Bravais picker**: `↑` `↓` / `j` `k` move, `Enter` confirms the solution, `Esc`
 stops the pipeline before reindexing. ★ marks DIALS's recommended solution: the highest
 symmetry whose metric fit, rmsd and cc are all acceptable.
+
+In the **Lattice** view: `←` `→` `↑` `↓` turn (with `Shift`: fine), `,` `.` roll, `+` `-`
+zoom, `0` reset, `1` along the rotation axis, `2` along the beam, `3` `4` `5` along a*, b*, c*
+(after indexing), `[` `]` Max Z (images 1..N; `{` `}` by a tenth), `Space` play the sweep,
+`d` / `D` raise / lower the resolution cut, `x` the cell's reciprocal axes, `t` strong.refl ↔
+indexed.refl, `u` unindexed spots by resolution, `o` all / indexed / unindexed only.
 
 Each stage is a real DIALS process; its full output is in `thas-tui/logs/<stage>.<attempt>.log`
 of the processing directory, and `thas-tui/journal.jsonl` records each attempt's command, pid,

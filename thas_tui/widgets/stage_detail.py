@@ -39,8 +39,14 @@ class StageDetail(Static):
             if run.exit_code not in (None, 0):
                 t.append(f", exit code {run.exit_code}")
             t.append("\n")
+            if run.unobserved:
+                t.append(run.unobserved + "\n", style="italic")
         if run.key_result and run.state is State.DONE:
             t.append(run.key_result + "\n")
+        if run.state is State.DONE:
+            for c in run.concerns:
+                t.append(f"⚠ {c.what}\n", style="bold")
+                t.append(f"  {c.why}. Try: {c.try_}\n")
         if run.error and run.state in (State.FAILED, State.CANCELLED, State.STALE):
             t.append(run.error + "\n", style="bold")
         if run.log_path:

@@ -98,14 +98,17 @@ class StageTree(DataTable):
             result = "choose a Bravais solution"
         elif run.state is State.STALE:
             result = f"stale: {result}" if result else "stale"
+        result_style = style if run.state is not State.DONE else ""
+        if run.concerns and run.state is State.DONE:
+            # the result stands, but an expert would look twice: the detail says why
+            n = len(run.concerns)
+            result = f"⚠{n if n > 1 else ''} {result}"
+            result_style = self.app.current_theme.warning or "yellow"
         return (
             Text(self.glyphs[run.state], style=style),
             Text(run.spec.title, style="bold" if run.state is State.RUNNING else ""),
             Text(format_seconds(elapsed) if elapsed is not None else "", justify="right"),
-            Text(
-                _truncate(result, self._result_width()),
-                style=style if run.state is not State.DONE else "",
-            ),
+            Text(_truncate(result, self._result_width()), style=result_style),
         )
 
     def sync_rows(self) -> None:
