@@ -44,7 +44,9 @@ def image_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("DIALS is not installed (dials.import not on PATH)")
     root = tmp_path_factory.mktemp("images")
     images = root / "images"
-    shutil.copytree(IMAGES, images)
+    images.mkdir()
+    for n in (1, 2, 3):  # the first three of the vendored sweep: seconds of DIALS, not minutes
+        shutil.copy(IMAGES / f"l-cyst_01_{n:05d}.cbf.gz", images)
     work = root / "proc"
     work.mkdir()
     for argv in (
