@@ -31,6 +31,8 @@ UNSUPPORTED_MODES = ("kitty", "sixel")
 OUTSIDE = (24, 24, 24)
 HEADER_STYLE = Style(bold=True)
 STATUS_STYLE = Style(reverse=True)
+# Spots are ringed (their pixels left visible) from this zoom (pixels per bin) in.
+RING_BIN = 4
 # Miller indices are printed beside spots from this zoom (pixels per bin) in.
 HKL_BIN = 2
 DEFAULT_THRESHOLD = {
@@ -429,7 +431,9 @@ class ImageView(Widget, can_focus=True):
                         "indexed" if spots.indexed is not None and spots.indexed[i] else "unindexed"
                     )
                 colour = ir.SPOT_COLOURS[kind]
-                if kind == "predicted":
+                if kind == "predicted" or view.bin > RING_BIN:
+                    # Zoomed out a spot is a bin or two: its mark replaces it, or a ring of
+                    # marks round every spot would cover the image.
                     rgb[rr, cc] = colour
                     continue
                 # A ring of the spot's colour round the centroid, its pixels left visible.
@@ -616,7 +620,7 @@ class ImageView(Widget, can_focus=True):
         self.app.push_screen(GotoImage(self.state.index + 1, self.n_images), chosen)
 
     def action_zoom(self, direction: int) -> None:
-        view = self.view
+        view = self._make_view() if self.view is not None else None
         det = self.detector
         if view is None or det is None:
             return
@@ -642,7 +646,7 @@ class ImageView(Widget, can_focus=True):
         self.request()
 
     def action_fit(self) -> None:
-        view = self.view
+        view = self._make_view() if self.view is not None else None
         if view is not None:
             px, py = view.pixel(*self.cursor)
         self.state.bin = 0
@@ -655,7 +659,7 @@ class ImageView(Widget, can_focus=True):
         self.request()
 
     def action_move(self, dc: int, dr: int) -> None:
-        view = self.view
+        view = self._make_view() if self.view is not None else None
         if view is None:
             return
         c, r = self.cursor
@@ -681,7 +685,7 @@ class ImageView(Widget, can_focus=True):
         self._recompose()
 
     def action_pan(self, dx: int, dy: int) -> None:
-        view = self.view
+        view = self._make_view() if self.view is not None else None
         if view is None or not self.state.bin:
             return
         self.state.x0 = view.x0 + dx * max(1, view.cols // 4) * view.bin
