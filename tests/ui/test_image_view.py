@@ -262,6 +262,11 @@ async def test_mask_editor_keys_and_save(workdir: Path) -> None:
         saved = MaskSpec.from_phil((workdir / "mask.phil").read_text())
         assert saved.untrusted == view.editor.spec.untrusted
         assert saved.border == 1 and saved.ice_rings and saved.d_min == 0.9
+        # The Mask stage joins the pipeline before Find spots; running it is offered.
+        assert app.dashboard.pipeline.has_mask
+        assert "Run Mask" in str(app.screen.query_one("Label").render())
+        await pilot.press("escape")  # not now
+        await pilot.pause()
         await pilot.press("escape")
         assert not view.editor.active
 
