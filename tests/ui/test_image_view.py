@@ -349,3 +349,16 @@ def test_pick_mode(monkeypatch) -> None:
     monkeypatch.setenv("THAS_IMAGE_MODE", "halfblock")
     assert pick_mode(None, no_color=True) == ("halfblock", "forced")
     assert pick_mode("kitty", no_color=False) == ("halfblock", "kitty not available")
+
+
+async def test_ascii_mode_draws_density_characters(workdir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("THAS_IMAGE_MODE", "ascii")
+    app = attach_app(workdir, None, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await opened(pilot)
+        assert view.mode == "ascii"
+        assert "characters (NO_COLOR) (forced)" in view._header()
+        lines = [view._image_line(r, view.size.width).text for r in range(view.size.height - 2)]
+        text = "".join(lines)
+        assert set(text) <= set(" .:-=+*#%@")
+        assert "%" in text  # the module gaps (masked, dark red) are the darkest marks

@@ -29,6 +29,8 @@ MODE_ENV = "THAS_IMAGE_MODE"
 # Terminal graphics protocols asked for by name: not drawn by this build (half-block instead).
 UNSUPPORTED_MODES = ("kitty", "sixel")
 OUTSIDE = (24, 24, 24)
+# Every segment has a style: Textual's NO_COLOR filter reads each one's colours.
+PLAIN = Style()
 HEADER_STYLE = Style(bold=True)
 STATUS_STYLE = Style(reverse=True)
 # Spots are ringed (their pixels left visible) from this zoom (pixels per bin) in.
@@ -502,9 +504,13 @@ class ImageView(Widget, can_focus=True):
         labels = {c: v for (r, c), v in self._labels.items() if r == row}
         if self.mode == "ascii":
             chars = ir.density(rgb[2 * row], rgb[2 * row + 1])
+            beyond = (rgb[2 * row] == OUTSIDE).all(axis=-1) & (rgb[2 * row + 1] == OUTSIDE).all(
+                axis=-1
+            )
+            chars[beyond] = " "  # off the detector: blank, not the darkest character
             text = "".join(chars[:width])
             text = _put_labels(text, labels)
-            return Strip([Segment(text)], width)
+            return Strip([Segment(text, PLAIN)], width)
         t = (top[:, 0] << 16) | (top[:, 1] << 8) | top[:, 2]
         b = (bottom[:, 0] << 16) | (bottom[:, 1] << 8) | bottom[:, 2]
         key = (t << 24) | b
@@ -517,7 +523,7 @@ class ImageView(Widget, can_focus=True):
         if labels:
             segments = _label_segments(segments, labels)
         if n < width:
-            segments.append(Segment(" " * (width - n)))
+            segments.append(Segment(" " * (width - n), PLAIN))
         return Strip(segments, width)
 
     def _header(self) -> str:
