@@ -45,8 +45,8 @@ def image_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("images")
     images = root / "images"
     images.mkdir()
-    for n in (1, 2, 3):  # the first three of the vendored sweep: seconds of DIALS, not minutes
-        shutil.copy(IMAGES / f"l-cyst_01_{n:05d}.cbf.gz", images)
+    for path in sorted(IMAGES.glob("l-cyst_01_*.cbf.gz"))[:3]:  # the folder holds sweep 1
+        shutil.copy(path, images)
     work = root / "proc"
     work.mkdir()
     for argv in (

@@ -142,7 +142,7 @@ def test_eiger_presets_run_the_eiger_generator(cache: Path) -> None:
     ]
     # Keyed by both generators: the EIGER one imports the CBF one's crystal and physics.
     assert demo.demo_cache_dir("eiger-small").name == (
-        "demo-eiger-small-" + demo._generator_version(demo.EIGER_GENERATOR, demo.GENERATOR)
+        "demo-eiger-small-" + demo._eiger_generator_version()
     )
 
 

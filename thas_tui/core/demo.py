@@ -7,18 +7,36 @@ import json
 import os
 from pathlib import Path
 
-PRESETS = ("demo", "small", "eiger-demo", "eiger-small")
-#: ``--detector`` of ``thas-tui demo``: the PILATUS (CBF) sweep, or an EIGER (NeXus) one.
-DETECTORS = ("pilatus", "eiger")
+PRESETS = ("demo", "small")
+#: The EIGER (NXmx) sweeps of ``thas-tui demo --detector eiger``: "eiger-" and the size.
+EIGER_PRESETS = ("eiger-demo", "eiger-small")
 
-_SIM = Path(__file__).resolve().parent.parent / "sim"
-#: The generators, run under DIALS's Python (never imported here: they need dxtbx).
-GENERATOR = _SIM / "simulate_sweep.py"
-EIGER_GENERATOR = _SIM / "simulate_eiger.py"
+#: The generator, run under DIALS's Python (never imported here: it needs dxtbx).
+GENERATOR = Path(__file__).resolve().parent.parent / "sim" / "simulate_sweep.py"
+EIGER_GENERATOR = GENERATOR.with_name("simulate_eiger.py")
 
 IMAGE_PREFIX = "thas_demo_"
 EIGER_PREFIX = "thas_eiger"
 INFO_NAME = "sweep_info.json"
+
+
+def _generator_version(path: Path = GENERATOR) -> str:
+    # A digest of the script itself rather than a hand-bumped number: any change to the
+    # generator makes a new cache directory, so a stale sweep is never reused by mistake.
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return "unknown"
+
+
+def _eiger_generator_version() -> str:
+    # The EIGER generator imports the CBF one's crystal and physics: both make its sweep.
+    try:
+        digest = hashlib.sha256(EIGER_GENERATOR.read_bytes())
+        digest.update(GENERATOR.read_bytes())
+    except OSError:
+        return "unknown"
+    return digest.hexdigest()[:12]
 
 
 def preset_for(detector: str, size: str) -> str:
@@ -28,26 +46,7 @@ def preset_for(detector: str, size: str) -> str:
 
 def is_eiger(preset: str) -> bool:
     """True for the presets written as an NXmx master file and data files."""
-    return preset.startswith("eiger-")
-
-
-def _generator_version(path: Path = GENERATOR, *more: Path) -> str:
-    # A digest of the script itself rather than a hand-bumped number: any change to the
-    # generator makes a new cache directory, so a stale sweep is never reused by mistake.
-    digest = hashlib.sha256()
-    try:
-        for p in (path, *more):
-            digest.update(p.read_bytes())
-    except OSError:
-        return "unknown"
-    return digest.hexdigest()[:12]
-
-
-def _version_of(preset: str) -> str:
-    # The EIGER generator imports the CBF one's crystal and physics: both make its sweep.
-    return (
-        _generator_version(EIGER_GENERATOR, GENERATOR) if is_eiger(preset) else _generator_version()
-    )
+    return preset in EIGER_PRESETS
 
 
 def cache_root() -> Path:
@@ -59,14 +58,16 @@ def cache_root() -> Path:
 
 
 def _check_preset(preset: str) -> None:
-    if preset not in PRESETS:
+    if preset not in PRESETS and not is_eiger(preset):
         raise ValueError(f"unknown demo preset {preset!r} (choose one of {', '.join(PRESETS)})")
 
 
 def demo_cache_dir(preset: str) -> Path:
     """Directory holding the complete sweep of ``preset`` for this generator version."""
     _check_preset(preset)
-    return cache_root() / f"demo-{preset}-{_version_of(preset)}"
+    if is_eiger(preset):
+        return cache_root() / f"demo-{preset}-{_eiger_generator_version()}"
+    return cache_root() / f"demo-{preset}-{_generator_version()}"
 
 
 def read_info(preset: str) -> dict | None:

@@ -72,6 +72,12 @@ class DashboardScreen(Screen):
         Binding("R", "resume", "Resume"),
         Binding("f", "follow", "Follow running"),
         Binding("e", "edit_rerun", "Edit & re-run"),
+        # j/k move in the stage tree (what e, a and Enter act on) from wherever the focus is
+        # (the image view keeps its own k); the arrows move in the focused part. S (no pane
+        # uses it) takes the focus back to the tree.
+        Binding("S", "focus_tree", "Stages"),
+        Binding("j", "tree_move('down')", "Next stage", show=False),
+        Binding("k", "tree_move('up')", "Previous stage", show=False),
         Binding("a", "attempts", "Attempts"),
         Binding("v", "show_tab('image')", "Image"),
         Binding("z", "full_screen", "Full screen"),
@@ -371,6 +377,16 @@ class DashboardScreen(Screen):
         if message.opened:
             panels = PANELS_OF_STAGE.get(message.stage)
             self.action_show_tab(panels[-1] if panels and run.state is State.DONE else "log")
+
+    def action_focus_tree(self) -> None:
+        self.query_one(StageTree).focus()
+
+    def action_tree_move(self, direction: str) -> None:
+        tree = self.query_one(StageTree)
+        if direction == "down":
+            tree.action_cursor_down()
+        else:
+            tree.action_cursor_up()
 
     def action_show_tab(self, tab: str) -> None:
         self.auto_tabs = False

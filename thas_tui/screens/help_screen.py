@@ -13,7 +13,9 @@ HELP = """\
 
 | key | does |
 |---|---|
-| `↑` `↓` / `j` `k` | move in the stage tree (its log is shown) and in tables |
+| `j` `k` | move in the stage tree (its log is shown), wherever the focus is (in the image view `k` is its colours) |
+| `↑` `↓` | move in the focused part (its border is highlighted): the tree, a table, the log |
+| `S` | back to the stage tree (focus), from anywhere |
 | `Enter` | open the selected stage's panel (spots, RMSD, cell, …) |
 | `Tab` / `Shift+Tab` | move between the stage tree, the tabs and the panels |
 | `l` `s` `r` `p` `i` `y` `m` | log, spots, RMSD, cell plots, integration, symmetry, merging |
@@ -21,8 +23,8 @@ HELP = """\
 | `z` | the shown pane takes the whole terminal, and back |
 | `L` | the reciprocal lattice (from strong.refl on): its keys below |
 | `f` | follow the running stage again |
-| `e` | edit the selected stage's DIALS parameters and re-run it (later stages become stale) |
-| `a` | the selected stage's attempts: command, result, log and archived outputs of each |
+| `e` | edit the stage tree's selected stage's DIALS parameters and re-run it (later stages become stale) |
+| `a` | the stage tree's selected stage's attempts: command, result, log and archived outputs of each |
 | `C` | compare this directory with its earlier scale attempts, other runs, xia2 or aimless results |
 | `R` | resume: run from the first unfinished stage (when watching a directory) |
 | `c` | cancel the running stage (its process group is stopped; its log is kept) |
