@@ -64,6 +64,7 @@ class ThasApp(App[int]):
         watch: bool = False,
         read_only: str | None = None,
         keeper: bool = False,
+        executor=None,
     ) -> None:
         super().__init__()
         # Over SSH every animation frame is bytes on the wire and a delay before the next key;
@@ -82,6 +83,7 @@ class ThasApp(App[int]):
             watch=watch,
             read_only=read_only,
             keeper=keeper,
+            executor=executor,
         )
 
     def on_mount(self) -> None:

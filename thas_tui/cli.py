@@ -14,6 +14,7 @@ examples:
   thas-tui run /data/thas1/*.cbf --dir proc
   thas-tui run /data/x_master.h5 --no-tui --auto-bravais
   thas-tui run /data/thas1/*.cbf --mask mask.phil   (backstop shadow masked first)
+  thas-tui run /data/thas1/*.cbf --executor slurm --partition short --auto-bravais
   thas-tui summary proc --json
   thas-tui attach proc                  (or just: thas-tui proc)
   thas-tui compare proc proc@scale.1 xia2-run/   side by side, statistics recomputed alike
@@ -54,6 +55,7 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         metavar="STAGE",
         help="stop after this stage (e.g. --until index)",
     )
+    _executor_options(p)
     p.add_argument(
         "--phil",
         action="append",
@@ -66,6 +68,30 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="MASK.PHIL",
         help="mask these pixels (dials.generate_mask's mask.phil): adds the Mask stage after import",
+    )
+
+
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    slurm = p.add_argument_group(
+        "where the stages run",
+        "local (default): processes on this machine. slurm: each stage a batch job, the whole "
+        "pipeline submitted at once as dependent jobs (site defaults from "
+        "~/.config/thas-tui/config.toml or DIR/thas-tui.toml)",
+    )
+    slurm.add_argument("--executor", choices=("local", "slurm"), default=None)
+    slurm.add_argument("--partition", default=None, help="Slurm partition")
+    slurm.add_argument("--account", default=None, help="Slurm account")
+    slurm.add_argument("--time", default=None, help="time limit per job (minutes or H:MM:SS)")
+    slurm.add_argument("--mem", default=None, help="memory per job (e.g. 8G)")
+    slurm.add_argument(
+        "--cpus", default=None, help="CPUs per job (default: --nproc); DIALS's nproc follows"
+    )
+    slurm.add_argument(
+        "--slurm",
+        action="append",
+        default=[],
+        metavar="STAGE:name=value,...",
+        help="one stage's resources, e.g. --slurm integrate:cpus=16,mem=32G,time=2:00:00",
     )
 
 
@@ -123,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--auto-bravais", action="store_true", help="take the recommended solution")
     resume.add_argument("--nproc", type=int, default=None, help="processes per DIALS program")
     resume.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
+    resume.add_argument("--until", default=None, metavar="STAGE", help="stop after this stage")
+    _executor_options(resume)
 
     summary = sub.add_parser(
         "summary", help="report what a processing directory holds, without the UI"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -17,14 +18,17 @@ from thas_tui.core import stage_info
 from thas_tui.core.commands import BadParameter, RunConfig
 from thas_tui.core.dials_env import NO_DIALS, VERSION_PENDING, DialsEnv, with_version
 from thas_tui.core.errors import ThasError
+from thas_tui.core.executor import ExecutorSettings
 from thas_tui.core.orchestrator import (
     BravaisChosen,
     Event,
     Orchestrator,
     PipelineFinished,
     StageFinished,
+    StageOnNode,
     StageOutput,
     StageProgress,
+    StageQueued,
     StagesChanged,
     StageStarted,
 )
@@ -96,9 +100,11 @@ class DashboardScreen(Screen):
         watch: bool = False,
         read_only: str | None = None,
         keeper: bool = False,
+        executor: ExecutorSettings | None = None,
     ) -> None:
         super().__init__()
         self.read_only = read_only
+        self.executor = executor or ExecutorSettings()
         # A detached keeper finishes the run should this dashboard be killed (launch sets it).
         self.keeper = keeper
         self.autostart = autostart
@@ -222,9 +228,9 @@ class DashboardScreen(Screen):
     async def run_pipeline(self, start: str | None = None) -> None:
         self.query_one(RunHeader).started = time.time()
         if self.keeper and not self.read_only:
-            from thas_tui.keeper import spawn_keeper
+            from thas_tui.core.run_control import keep_going
 
-            spawn_keeper(self.workdir, self.dials)
+            keep_going(self.workdir, self.dials, self.executor)
         self.orchestrator = Orchestrator(
             self.workdir,
             self.config,
@@ -232,8 +238,14 @@ class DashboardScreen(Screen):
             self._emit,
             None if self.auto_bravais else self._choose_bravais,
             self.pipeline,
+            self.executor,
         )
-        await self.orchestrator.run(start=start, stop_after=self.config.until)
+        try:
+            await self.orchestrator.run(start=start, stop_after=self.config.until)
+        except ThasError as exc:  # Slurm down, or a job refused at submit: Slurm's own words
+            self._status(f"[b]Not submitted[/b]: {exc}")
+            self.notify(str(exc), title="Slurm", severity="error", timeout=15)
+            self.exit_code = 1
         if self.watch:
             # Back to watching: later changes (a stage re-run by hand) still show up.
             self.watch_directory()
@@ -250,8 +262,17 @@ class DashboardScreen(Screen):
     @work(exclusive=True, group="watch")
     async def watch_directory(self) -> None:
         """Follow a directory processed by someone else (a shell, a cluster node, a detached run)."""
+        from thas_tui.core.slurm_chain import open_chain
+
+        # Slurm jobs of this directory still queued or running: their state from squeue.
+        self.slurm = await asyncio.to_thread(open_chain, self.workdir, self.pipeline, self._emit)
+        if self.slurm is not None:
+            await self.slurm.follow()
+            self.slurm = None
         self.watcher = DirectoryWatcher(self.workdir, self.pipeline, self._emit)
         await self.watcher.run()
+
+    slurm = None
 
     def action_resume(self) -> None:
         """Continue a watched directory from its first unfinished stage, as its controller."""
@@ -302,6 +323,20 @@ class DashboardScreen(Screen):
                 self.query_one(ResultsTabs).feed_live_spots(event.lines)
         elif isinstance(event, StageProgress):
             self.query_one(ProgressWidget).update_progress(event.stage, event.progress)
+        elif isinstance(event, StageOnNode):
+            tree.refresh_stage(event.stage)
+            self._refresh_detail(event.stage)
+        elif isinstance(event, StageQueued):
+            tree.refresh_stage(event.stage)
+            self._refresh_detail(event.stage)
+            if event.never_clears:
+                self.notify(
+                    f"Slurm job {event.job_id} will never start: {event.reason}. "
+                    "Press c to cancel it.",
+                    title=f"{event.stage} queued",
+                    severity="warning",
+                    timeout=10,
+                )
         elif isinstance(event, StageStarted):
             tree.refresh_stage(event.stage)
             self._refresh_detail(event.stage)
@@ -325,11 +360,12 @@ class DashboardScreen(Screen):
             self._refresh_detail(event.stage)
             self.query_one(ProgressWidget).finish()
             self.query_one(RunHeader).running = ""
-            if event.failure is not None and event.run.state is State.FAILED:
-                self._status(f"[b]{event.stage} failed[/b]: {event.failure.text()}")
+            if event.failure is not None and event.run.state in (State.FAILED, State.CANCELLED):
+                word = "failed" if event.run.state is State.FAILED else "cancelled"
+                self._status(f"[b]{event.stage} {word}[/b]: {event.failure.text()}")
                 self.notify(
                     event.failure.reason,
-                    title=f"{event.stage} failed",
+                    title=f"{event.stage} {word}",
                     severity="error",
                     timeout=10,
                 )
@@ -467,7 +503,7 @@ class DashboardScreen(Screen):
 
     def leave_running(self) -> None:
         """The running stage goes on; a detached `thas-tui resume` runs the stages after it."""
-        from thas_tui.launch import spawn_resume
+        from thas_tui.core.run_control import spawn_resume
 
         running = self.pipeline.running
         if running is None or running.pid is None or self.read_only:
@@ -487,6 +523,16 @@ class DashboardScreen(Screen):
 
     async def action_cancel_stage(self) -> None:
         running = self.pipeline.running
+        chain = self.orchestrator.chain if self.orchestrator is not None else self.slurm
+        if chain is not None and chain.open_jobs:
+            # scancel of the running (or first queued) stage's job and every job after it.
+            if self.read_only:
+                self.notify(f"This dashboard is {self.read_only}.", severity="warning")
+                return
+            stage = running.name if running else chain.open_jobs[0].stage
+            ids = await asyncio.to_thread(chain.cancel_from, stage)
+            self.notify(f"scancel {' '.join(ids)}: {stage} and the stages after it.")
+            return
         if running is None or self.orchestrator is None:
             self.notify("No stage is running.")
             return
