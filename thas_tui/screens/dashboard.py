@@ -377,6 +377,8 @@ class DashboardScreen(Screen):
                     self.query_one(RunHeader).dataset = label
             if event.run.state is State.DONE and event.stage in PANELS_OF_STAGE:
                 self.load_panels(PANELS_OF_STAGE[event.stage])
+            if event.run.state is State.DONE:
+                self.query_one(ImageView).files_changed(event.stage)
         elif isinstance(event, StagesChanged):
             tree.sync_rows()
         elif isinstance(event, BravaisChosen):

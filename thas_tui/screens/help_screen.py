@@ -19,6 +19,8 @@ HELP = """\
 | `Enter` | open the selected stage's panel (spots, RMSD, cell, …) |
 | `Tab` / `Shift+Tab` | move between the stage tree, the tabs and the panels |
 | `l` `s` `r` `p` `i` `y` `m` | log, spots, RMSD, cell plots, integration, symmetry, merging |
+| `v` | the diffraction images (keys below) |
+| `z` | the shown pane takes the whole terminal, and back |
 | `L` | the reciprocal lattice (from strong.refl on): its keys below |
 | `f` | follow the running stage again |
 | `e` | edit the stage tree's selected stage's DIALS parameters and re-run it (later stages become stale) |
@@ -29,6 +31,13 @@ HELP = """\
 | `q` / `Ctrl+C` | quit; while a stage runs it asks: stop it, or leave DIALS running |
 | `Ctrl+P` | command palette: every command by name |
 | `?` | this help; `Esc` closes it |
+
+In the **image view**: `n` `N` next/previous image, `g` go to image N, `Home` `End` first/last,
+arrows move the cursor, `+` `-` zoom around it, `Shift+arrows` pan, `0` fit, `b` `B`
+brightness, `k` colours, `o` resolution rings, `x` beam centre, `d` spots, `D` predictions,
+`t` threshold pixels, `T` threshold parameters, `M` mask editor: `1` rectangle, `2` circle,
+`3` polygon, `Enter` places a point, `4` resolution limits, `5` ice rings, `[` `]` border,
+`u` undo, `Esc` drop the shape, `w` save mask.phil.
 
 In the **Bravais picker**: `↑` `↓` / `j` `k` move, `Enter` confirms the solution, `Esc`
 stops the pipeline before reindexing. ★ marks DIALS's recommended solution: the highest
