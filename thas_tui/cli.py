@@ -15,6 +15,8 @@ examples:
   thas-tui run /data/x_master.h5 --no-tui --auto-bravais
   thas-tui summary proc --json
   thas-tui attach proc                  (or just: thas-tui proc)
+  thas-tui session /data/visit --proc /scratch/visit   every sweep, processed as it arrives
+  thas-tui collect-demo /tmp/visit      a simulated collection of two sweeps into a folder
 """
 
 
@@ -103,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("dir", help="processing directory")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
 
+    from thas_tui.session_launch import add_parser as add_session_parser
+
+    add_session_parser(sub)
+    from thas_tui.collect_demo import add_parser as add_collect_parser
+
+    add_collect_parser(sub)
+
     attach = sub.add_parser("attach", help="open a processing directory and show its state, live")
     attach.add_argument("dir", help="processing directory")
     attach.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
@@ -134,7 +143,19 @@ def _os_error_text(exc: OSError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"demo", "run", "resume", "summary", "attach", "keep", "-h", "--help", "--version"}
+    commands = {
+        "demo",
+        "run",
+        "resume",
+        "summary",
+        "attach",
+        "keep",
+        "session",
+        "collect-demo",
+        "-h",
+        "--help",
+        "--version",
+    }
     # `thas-tui DIR` is short for `thas-tui attach DIR`.
     if argv and argv[0] not in commands and not argv[0].startswith("-"):
         argv = ["attach", *argv]
@@ -154,6 +175,14 @@ def main(argv: list[str] | None = None) -> int:
             from thas_tui.launch import attach
 
             return attach(args)
+        if args.command == "session":
+            from thas_tui.session_launch import session
+
+            return session(args)
+        if args.command == "collect-demo":
+            from thas_tui.collect_demo import collect_demo
+
+            return collect_demo(args)
         if args.command == "keep":
             from pathlib import Path
 
