@@ -106,6 +106,8 @@ class SessionScreen(Screen):
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("j", "move(1)", "Down", show=False),
+        Binding("k", "move(-1)", "Up", show=False),
     ]
 
     def __init__(self, engine: SessionEngine, ascii_only: bool = False) -> None:
@@ -209,6 +211,14 @@ class SessionScreen(Screen):
 
     def on_data_table_row_highlighted(self, _event) -> None:
         self._draw_detail()
+
+    async def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
+        # The table takes Enter for itself: a selected row opens its dataset.
+        await self.action_open()
+
+    def action_move(self, step: int) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=max(0, table.cursor_row + step))
 
     # ----- selection -----
     def selected_key(self) -> str | None:
