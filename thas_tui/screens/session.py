@@ -119,6 +119,7 @@ class SessionScreen(Screen):
         self._shown_version = -1
         self._away = False  # a dataset's dashboard has the terminal
         self._rows: list[str] = []
+        self._drawn: dict[str, int] = {}  # row key -> the dataset's rev drawn
 
     def compose(self) -> ComposeResult:
         yield Static(id="session-header")
@@ -162,11 +163,15 @@ class SessionScreen(Screen):
             table.clear()
             for d in datasets:
                 table.add_row(*cells(d, self.ascii_only), key=d.files.key)
+                self._drawn[d.files.key] = d.rev
             self._rows = keys
             if selected in keys:
                 table.move_cursor(row=keys.index(selected))
         else:
             for d in datasets:
+                if self._drawn.get(d.files.key) == d.rev:
+                    continue  # unchanged since drawn: no cell work for the other 99 rows
+                self._drawn[d.files.key] = d.rev
                 for (col, _), value in zip(COLUMNS, cells(d, self.ascii_only), strict=True):
                     table.update_cell(d.files.key, col, value, update_width=True)
         self._draw_header()

@@ -21,6 +21,7 @@ from thas_tui.core.session.spot_server import ImageStats, SpotServer
 
 STATE_DIR = ".thas-session"  # under the processing root: the session's own memory
 TICK = 0.5  # s between completeness checks of files seen growing
+OLD_S = 120.0  # s since its last write after which a file found at start is complete
 
 
 @dataclass
@@ -66,9 +67,11 @@ class SessionEngine:
         self._to_read: list[str] = []
 
     # ----- commands (from a view or the keyboard) -----
-    def changed(self) -> None:
+    def changed(self, ds: Dataset | None = None) -> None:
         self.version += 1
         self._dirty = True
+        if ds is not None:
+            ds.rev += 1
 
     def skip(self, key: str) -> None:
         ds = self.datasets[key]
@@ -77,7 +80,7 @@ class SessionEngine:
             ds.state = DState.COLLECTING
         decide(ds, time.time(), self.config.idle)
         self.say(f"{ds.name}: {'skipped' if ds.skipped else 'no longer skipped'}")
-        self.changed()
+        self.changed(ds)
 
     def force(self, key: str) -> None:
         """Process a held dataset anyway (images missing in the middle), or again if it failed."""
@@ -86,7 +89,7 @@ class SessionEngine:
             ds.state, ds.reason = DState.QUEUED, ""
         ds.force = True
         decide(ds, time.time(), 0.0)
-        self.changed()
+        self.changed(ds)
         self._wake.set()
 
     def set_paused(self, paused: bool) -> None:
@@ -112,7 +115,7 @@ class SessionEngine:
             self.datasets[sweep.key] = ds
             self.say(f"new dataset {sweep.name}: {sweep.master or sweep.template.pattern}")
             self._adopt_existing(ds)
-            self.changed()
+            self.changed(ds)
         return ds
 
     def _adopt_existing(self, ds: Dataset) -> None:
@@ -153,7 +156,7 @@ class SessionEngine:
         key, _, number, _ = discovery.classify(path)
         if number is not None and number in ds.ready:
             ds.ready.discard(number)
-            self.changed()
+            self.changed(ds)
 
     def initial_scan(self) -> None:
         """Every image present at start (a walk, once)."""
@@ -166,11 +169,29 @@ class SessionEngine:
         now = time.time()
         for sweep in found.values():
             self.sweeps[sweep.key] = sweep
-            self._dataset_for(sweep, now)
-            for n in sorted(sweep.numbers):
-                self.pending[sweep.template.path(n)] = Pending(-1, now)
-            if sweep.master:
-                self.pending[sweep.master] = Pending(-1, now)
+            ds = self._dataset_for(sweep, now)
+            paths = (
+                [sweep.master]
+                if sweep.master
+                else [sweep.template.path(n) for n in sorted(sweep.numbers)]
+            )
+            for path in paths:
+                try:
+                    mtime = os.stat(path).st_mtime
+                except OSError:
+                    continue
+                if now - mtime < OLD_S:
+                    self.pending[path] = Pending(-1, now)
+                    continue
+                # Untouched for minutes: written long ago, no detector is writing it now.
+                ds.last_new = max(ds.last_new, mtime)
+                if sweep.master:
+                    ds.master_ready = True
+                else:
+                    number = discovery.classify(path)[2]
+                    ds.ready.add(number)
+                    if self.config.live_spots and number not in ds.spots:
+                        self._to_analyse.append((sweep.key, number))
 
     # ----- completeness -----
     def check_pending(self, now: float) -> None:
@@ -195,7 +216,7 @@ class SessionEngine:
                 ds.last_new = max(ds.last_new, os.stat(path).st_mtime)
             except OSError:
                 ds.last_new = max(ds.last_new, now)
-            self.changed()
+            self.changed(ds)
         for ds in self.datasets.values():
             before = (ds.state, ds.reason)
             decide(ds, now, self.config.idle)
@@ -204,7 +225,7 @@ class SessionEngine:
                     self.say(
                         f"{ds.name}: {ds.state.value}" + (f": {ds.reason}" if ds.reason else "")
                     )
-                self.changed()
+                self.changed(ds)
 
     # ----- live spot finding -----
     async def _analyse_loop(self) -> None:
@@ -238,7 +259,7 @@ class SessionEngine:
             ds.spots[number] = stats
             if stats.error:
                 self.say(f"{ds.name}: image {number}: {stats.error}")
-            self.changed()
+            self.changed(ds)
 
     # ----- processing -----
     def _run_argv(self, ds: Dataset) -> list[str]:
@@ -256,7 +277,7 @@ class SessionEngine:
         ds.pid = spawn_detached(ds.proc_dir, self._run_argv(ds))
         ds.state, ds.reason, ds.stage, ds.stage_n = DState.PROCESSING, "", None, 0
         self.say(f"{ds.name}: processing {ds.n_present} images in {ds.proc_dir}")
-        self.changed()
+        self.changed(ds)
 
     async def _follow(self, ds: Dataset) -> None:
         """A processing dataset: which stage it is at, and whether its run has ended."""
@@ -268,7 +289,7 @@ class SessionEngine:
         if stage and stage != ds.stage:
             ds.stage = stage
             ds.stage_n = STAGE_NAMES.index(stage) + 1 if stage in STAGE_NAMES else 0
-            self.changed()
+            self.changed(ds)
         if ds.pid and not pid_alive(ds.pid):
             await self._finish(ds)
 
@@ -281,7 +302,7 @@ class SessionEngine:
             facts = await asyncio.to_thread(collect, ds.proc_dir)
         except (ThasError, OSError) as exc:
             ds.state, ds.reason = DState.FAILED, str(exc).splitlines()[0]
-            self.changed()
+            self.changed(ds)
             return
         ds.results.update(result_fields(facts))
         failed = next(
@@ -300,7 +321,7 @@ class SessionEngine:
             )
             ds.state, ds.reason = DState.FAILED, f"stopped before {unfinished}"
         self.say(f"{ds.name}: {ds.state.value}" + (f": {ds.reason}" if ds.reason else ""))
-        self.changed()
+        self.changed(ds)
 
     def schedule(self) -> None:
         """Start the newest queued datasets while slots are free and the queue runs."""
@@ -315,7 +336,7 @@ class SessionEngine:
                 self.start_processing(ds)
             except OSError as exc:
                 ds.state, ds.reason = DState.FAILED, f"could not start: {exc.strerror or exc}"
-                self.changed()
+                self.changed(ds)
                 continue
             running += 1
 

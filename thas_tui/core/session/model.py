@@ -47,6 +47,7 @@ class Dataset:
     stage: str | None = None  # the processing stage running now
     stage_n: int = 0  # its place among the run's stages (1-based)
     results: dict = field(default_factory=dict)  # space_group, unit_cell, d_min, cc_half, ...
+    rev: int = 0  # grows with every change of this dataset: a view redraws only changed rows
 
     @property
     def name(self) -> str:
@@ -70,7 +71,15 @@ class Dataset:
         if self.is_nexus or not self.ready:
             return []
         lo, hi = min(self.ready), max(self.ready)
+        if hi - lo + 1 == len(self.ready):
+            return []  # the common case, without walking a thousand image numbers
         return [n for n in range(lo, hi + 1) if n not in self.ready]
+
+    def unreadable(self) -> str | None:
+        """DIALS's error when every image analysed so far failed (not diffraction images?)."""
+        if len(self.spots) < 3 or any(s.error is None for s in self.spots.values()):
+            return None
+        return next(iter(self.spots.values())).error
 
     def image_paths(self) -> list[str]:
         """The complete images, in order, as ``thas-tui run`` takes them."""
@@ -161,6 +170,11 @@ def decide(ds: Dataset, now: float, idle: float) -> None:
     if gaps and not ds.force:
         ds.state = DState.WAITING
         ds.reason = f"images {describe_gaps(gaps)} missing: waiting (press P to process anyway)"
+        return
+    bad = ds.unreadable()
+    if bad and not ds.force:
+        ds.state = DState.WAITING
+        ds.reason = f"DIALS cannot read these images ({bad}): not processed (P to try anyway)"
         return
     if ds.n_present < 2 and not ds.is_nexus:
         ds.state = DState.WAITING
