@@ -65,7 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--dir", default="thas-demo", help="processing directory (default: ./thas-demo)"
     )
     demo.add_argument(
-        "--preset", default="demo", choices=("demo", "small"), help="size of the simulated sweep"
+        "--preset",
+        default="demo",
+        choices=("demo", "small", "session"),
+        help="size of the simulated sweep",
     )
     _common_run_options(demo)
 

@@ -15,7 +15,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("data_dir", help="folder to write the images into (made if needed)")
     p.add_argument(
-        "--preset", default="demo", choices=("demo", "small"), help="size of each simulated sweep"
+        "--preset",
+        default="demo",
+        choices=("demo", "small", "session"),
+        help="size of each simulated sweep",
     )
     p.add_argument(
         "--seeds",

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-PRESETS = ("demo", "small")
+PRESETS = ("demo", "small", "session")
 
 #: The generator, run under DIALS's Python (never imported here: it needs dxtbx).
 GENERATOR = Path(__file__).resolve().parent.parent / "sim" / "simulate_sweep.py"

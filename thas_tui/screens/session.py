@@ -182,7 +182,9 @@ class SessionScreen(Screen):
         counts: dict[str, int] = {}
         for d in e.datasets.values():
             counts[d.state.value] = counts.get(d.state.value, 0) + 1
-        summary = " · ".join(f"{n} {s}" for s, n in counts.items()) or "no dataset yet"
+        summary = " · ".join(f"{n} {s}" for s, n in counts.items()) or (
+            "looking for images…" if e.scanning else "no dataset yet"
+        )
         queue = "queue PAUSED" if e.paused else f"queue running ({e.config.jobs} at a time)"
         if not e.config.autoprocess:
             queue = "processing off"

@@ -35,7 +35,8 @@ def test_templates_tell_sweeps_apart(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "x_001.cbf.gz").write_bytes(b"x")
-    sweeps = discovery.scan(tmp_path)
+    sweeps, folders = discovery.scan(tmp_path)
+    assert folders == [str(tmp_path), str(tmp_path / "sub")]
     by_name = {s.name: s for s in sweeps.values()}
     assert sorted(by_name) == ["lyso", "sub_x", "xtal1_1", "xtal1_1-2", "xtal1_2"]
     assert by_name["xtal1_1"].numbers == {1, 2}
@@ -63,10 +64,10 @@ def test_a_half_written_cbf_is_never_complete(tmp_path: Path) -> None:
     assert not file_complete(str(path), pending, 0.5, t + 10)
     with open(path, "ab") as fh:
         fh.write(CBF_TAIL)
-    # The size changed: the settle clock starts again.
+    # The size changed: the settle clock starts again; a closed CBF needs only a moment.
     assert not file_complete(str(path), pending, 0.5, t + 11)
-    assert not file_complete(str(path), pending, 0.5, t + 11.2)
-    assert file_complete(str(path), pending, 0.5, t + 11.6)
+    assert not file_complete(str(path), pending, 0.5, t + 11.05)
+    assert file_complete(str(path), pending, 0.5, t + 11.15)
     assert str(path) not in pending
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass, field
 
 # A numbered image: prefix, the image number, and the extension (compressed CBFs included).
@@ -44,19 +45,8 @@ class SweepFiles:
     master: str | None = None
     numbers: set[int] = field(default_factory=set)
 
-    @property
-    def first(self) -> int | None:
-        return min(self.numbers) if self.numbers else None
-
-    @property
-    def last(self) -> int | None:
-        return max(self.numbers) if self.numbers else None
-
-    def gaps(self) -> list[int]:
-        """Image numbers missing between the first and the last present."""
-        if not self.numbers:
-            return []
-        return [n for n in range(self.first, self.last + 1) if n not in self.numbers]
+    # Image number (0 for a master file) -> mtime, of files the start-up scan looked at.
+    found: dict[int, float] = field(default_factory=dict)
 
 
 def classify(path: str) -> tuple[str, Template | None, int | None, str | None]:
@@ -86,15 +76,86 @@ def dataset_name(template: Template | None, master: str | None, data_root: str) 
     return re.sub(r"[^A-Za-z0-9_.+-]", "_", name)
 
 
-def scan(data_root: str | os.PathLike[str]) -> dict[str, SweepFiles]:
-    """Every sweep under ``data_root`` now (a walk: used once at start, then watchfiles)."""
+def scan(
+    data_root: str | os.PathLike[str], now: float | None = None, old_s: float = 120.0
+) -> tuple[dict[str, SweepFiles], list[str]]:
+    """Every sweep under ``data_root`` now, and every folder walked.
+
+    Once, at start (watchfiles reports what comes later), and a visit can hold 100,000 images:
+    one ``scandir`` per folder, one match per name, and a ``stat`` only where a sweep's newest
+    image was written less than ``old_s`` seconds ago (a sweep being collected: each file's
+    mtime is then in ``found``). A sweep whose newest image is older is complete on disk: its
+    newest mtime stands for all (``found`` holds just that image).
+    """
+    now = time.time() if now is None else now
     root = str(data_root)
     sweeps: dict[str, SweepFiles] = {}
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            add(sweeps, os.path.join(directory, name), root)
-    return sweeps
+    folders: list[str] = []
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                entries = [(e.name, e.is_dir(follow_symlinks=False), e.path) for e in it]
+        except OSError:
+            continue
+        folders.append(directory)
+        groups: dict[tuple[str, int, str], set[int]] = {}
+        masters: list[str] = []
+        for name, is_dir, path in entries:
+            if is_dir:
+                if not name.startswith("."):
+                    stack.append(path)
+                continue
+            m = _NUMBERED.match(name)
+            if m is not None:
+                groups.setdefault((m["prefix"], len(m["number"]), m["ext"]), set()).add(
+                    int(m["number"])
+                )
+            elif _MASTER.match(name):
+                masters.append(path)
+        for master in sorted(masters):
+            sweep = _new_sweep(sweeps, None, master, root)
+            sweep.found[0] = _mtime(master)
+        for k in sorted(groups, key=lambda k: (k[0], k[2], k[1])):
+            sweep = _new_sweep(sweeps, Template(directory, *k), None, root)
+            sweep.numbers.update(groups[k])
+            top = max(groups[k])
+            newest = _mtime(sweep.template.path(top))  # type: ignore[union-attr]
+            if now - newest >= old_s:
+                sweep.found[top] = newest
+            else:
+                for n in groups[k]:
+                    sweep.found[n] = _mtime(sweep.template.path(n))  # type: ignore[union-attr]
+        stack.sort(reverse=True)  # folders in name order
+    return sweeps, folders
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def _new_sweep(
+    sweeps: dict[str, SweepFiles], template: Template | None, master: str | None, data_root: str
+) -> SweepFiles:
+    key = master if master is not None else template.pattern  # type: ignore[union-attr]
+    sweep = sweeps.get(key)
+    if sweep is not None:
+        return sweep
+    # A name is kept for the sweep's life (it names the processing directory): a second
+    # series with the same stem (x.cbf and x.img in one folder) gets a suffix.
+    base = dataset_name(template, master, data_root)
+    taken = {s.name for s in sweeps.values()}
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    sweep = SweepFiles(key, name, template, master)
+    sweeps[key] = sweep
+    return sweep
 
 
 def add(sweeps: dict[str, SweepFiles], path: str, data_root: str) -> SweepFiles | None:
@@ -102,18 +163,7 @@ def add(sweeps: dict[str, SweepFiles], path: str, data_root: str) -> SweepFiles 
     key, template, number, master = classify(path)
     if not key:
         return None
-    sweep = sweeps.get(key)
-    if sweep is None:
-        # A name is kept for the sweep's life (it names the processing directory): a second
-        # series with the same stem (x.cbf and x.img in one folder) gets a suffix.
-        base = dataset_name(template, master, data_root)
-        taken = {s.name for s in sweeps.values()}
-        name, n = base, 1
-        while name in taken:
-            n += 1
-            name = f"{base}-{n}"
-        sweep = SweepFiles(key, name, template, master)
-        sweeps[key] = sweep
+    sweep = _new_sweep(sweeps, template, master, data_root)
     if number is not None:
         sweep.numbers.add(number)
     return sweep

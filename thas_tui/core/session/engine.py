@@ -16,7 +16,15 @@ from thas_tui.core.errors import ThasError
 from thas_tui.core.pipeline import STAGE_NAMES
 from thas_tui.core.procs import pid_alive
 from thas_tui.core.session import discovery
-from thas_tui.core.session.model import Dataset, DState, Pending, decide, file_complete, pick_next
+from thas_tui.core.session.model import (
+    CBF_SETTLE,
+    Dataset,
+    DState,
+    Pending,
+    decide,
+    file_complete,
+    pick_next,
+)
 from thas_tui.core.session.spot_server import ImageStats, SpotServer
 
 STATE_DIR = ".thas-session"  # under the processing root: the session's own memory
@@ -63,6 +71,8 @@ class SessionEngine:
         self._dirty = False
         self._last_save = 0.0
         self._remembered: dict = {}
+        self.folders: list[str] = []  # watched, one by one
+        self.scanning = False
         # Processing directories whose results are still to be read (off the event loop).
         self._to_read: list[str] = []
 
@@ -159,39 +169,32 @@ class SessionEngine:
             self.changed(ds)
 
     def initial_scan(self) -> None:
-        """Every image present at start (a walk, once)."""
+        """Every image present at start (one walk); the folders to watch."""
         self._remembered = self._load_memory()
-        try:
-            found = discovery.scan(self.config.data_dir)
-        except OSError as exc:
-            self._note(f"cannot read {self.config.data_dir}: {exc.strerror or exc}")
-            return
         now = time.time()
+        self._adopt_scan(discovery.scan(self.config.data_dir, now, OLD_S), now)
+
+    def _adopt_scan(self, scanned: tuple[dict, list[str]], now: float) -> None:
+        found, self.folders = scanned
         for sweep in found.values():
             self.sweeps[sweep.key] = sweep
             ds = self._dataset_for(sweep, now)
-            paths = (
-                [sweep.master]
-                if sweep.master
-                else [sweep.template.path(n) for n in sorted(sweep.numbers)]
-            )
-            for path in paths:
-                try:
-                    mtime = os.stat(path).st_mtime
-                except OSError:
-                    continue
-                if now - mtime < OLD_S:
-                    self.pending[path] = Pending(-1, now)
-                    continue
-                # Untouched for minutes: written long ago, no detector is writing it now.
-                ds.last_new = max(ds.last_new, mtime)
+            recent = {n: t for n, t in sweep.found.items() if now - t < OLD_S}
+            for number in recent:
+                self.pending[sweep.master or sweep.template.path(number)] = Pending(-1, now)
+            # Untouched for minutes: written long ago, no detector is writing them now.
+            old = [t for t in sweep.found.values() if now - t >= OLD_S]
+            if old:
+                ds.last_new = max(old)
                 if sweep.master:
                     ds.master_ready = True
                 else:
-                    number = discovery.classify(path)[2]
-                    ds.ready.add(number)
-                    if self.config.live_spots and number not in ds.spots:
-                        self._to_analyse.append((sweep.key, number))
+                    ds.ready.update(n for n in sweep.numbers if n not in recent)
+            if self.config.live_spots:
+                self._to_analyse.extend(
+                    (sweep.key, n) for n in sorted(ds.ready) if n not in ds.spots
+                )
+            sweep.found = {}
 
     # ----- completeness -----
     def check_pending(self, now: float) -> None:
@@ -349,7 +352,12 @@ class SessionEngine:
         self._wake.clear()
 
     async def _watch_loop(self) -> None:
-        """New and deleted files, batched by watchfiles (no polling of thousands of files)."""
+        """New and deleted files, batched by watchfiles (no polling of thousands of files).
+
+        Each folder is watched on its own, not recursively: a recursive watch walks every file
+        under the root at its start (seconds for a visit of 100,000 images, in the event loop).
+        A new folder restarts the watch with it.
+        """
         import watchfiles
 
         root = str(self.config.data_dir)
@@ -358,24 +366,56 @@ class SessionEngine:
                 self._note(f"data directory {root} is not reachable: retrying every 5 s")
                 await self._sleep(5.0)
                 continue
+            restart = asyncio.Event()
+            folders = [f for f in self.folders if os.path.isdir(f)] or [root]
             try:
                 async for changes in watchfiles.awatch(
-                    root, stop_event=self._stop, debounce=200, step=50, recursive=True
+                    *folders,
+                    stop_event=_Either(self._stop, restart),
+                    debounce=200,
+                    step=50,
+                    recursive=False,
                 ):
                     now = time.time()
                     for change, path in changes:
                         if change == watchfiles.Change.deleted:
                             self._remove_path(path)
+                        elif os.path.isdir(path):
+                            if path not in self.folders and not os.path.basename(path).startswith(
+                                "."
+                            ):
+                                self._new_folder(path, now)
+                                restart.set()
                         else:
                             self._add_path(path, now)
                     self._wake.set()
             except (OSError, RuntimeError) as exc:
                 self._note(f"watching {root} failed ({exc}): retrying in 5 s")
                 await self._sleep(5.0)
-                # Files that came while nobody watched.
-                for sweep in discovery.scan(root).values():
-                    for n in sweep.numbers:
-                        self._add_path(sweep.template.path(n), time.time())
+                self._rescan()
+
+    def _new_folder(self, path: str, now: float) -> None:
+        """A folder made during the session (a new sample): watched from now, and what it holds
+        already is taken, since files written before its watch starts send no event."""
+        found, folders = discovery.scan(path, now, OLD_S)
+        for folder in folders:
+            if folder not in self.folders:
+                self.folders.append(folder)
+        for sweep in found.values():
+            for n in sweep.numbers:
+                self._add_path(sweep.template.path(n), now)
+            if sweep.master:
+                self._add_path(sweep.master, now)
+
+    def _rescan(self) -> None:
+        """After a lost watch: files that came while nobody watched."""
+        now = time.time()
+        found, self.folders = discovery.scan(self.config.data_dir, now, OLD_S)
+        for sweep in found.values():
+            for n in sweep.numbers:
+                path = sweep.template.path(n)
+                if n not in self.datasets.get(sweep.key, _NO_DATASET).ready:
+                    self._add_path(path, now)
 
     async def _tick_loop(self) -> None:
         while not self._stop.is_set():
@@ -390,12 +430,21 @@ class SessionEngine:
                     await self._follow(ds)
             self.schedule()
             self._save_memory(now)
-            await self._sleep(TICK)
+            # Files just seen are checked again soon: their second look makes them usable.
+            await self._sleep(CBF_SETTLE + 0.05 if self.pending else TICK)
 
     async def run(self) -> None:
         """Until ``stop()``: discovery, completeness, live spots and the processing queue."""
         self.config.proc_root.mkdir(parents=True, exist_ok=True)
-        self.initial_scan()
+        self._remembered = self._load_memory()
+        now = time.time()
+        # The walk of a large visit takes a while: off the event loop, so the screen shows.
+        self.scanning = True
+        self._adopt_scan(
+            await asyncio.to_thread(discovery.scan, self.config.data_dir, now, OLD_S), now
+        )
+        self.scanning = False
+        self.changed()
         tasks = [
             asyncio.create_task(self._watch_loop()),
             asyncio.create_task(self._tick_loop()),
@@ -480,3 +529,23 @@ def result_fields(facts: dict) -> dict:
     if fs.get("n_spots") is not None:
         out["n_spots"] = fs["n_spots"]
     return out
+
+
+class _Either:
+    """Set when either event is: stops watchfiles on a stop or on a new folder to watch."""
+
+    def __init__(self, a: asyncio.Event, b: asyncio.Event) -> None:
+        self.a, self.b = a, b
+
+    def is_set(self) -> bool:
+        return self.a.is_set() or self.b.is_set()
+
+    def set(self) -> None:  # watchfiles sets its stop event when it is cancelled
+        self.b.set()
+
+
+class _NoDataset:
+    ready: frozenset[int] = frozenset()
+
+
+_NO_DATASET = _NoDataset()

@@ -119,6 +119,9 @@ def describe_gaps(gaps: list[int]) -> str:
     return ", ".join(parts)
 
 
+CBF_SETTLE = 0.1  # s; a CBF also shows its own end
+
+
 @dataclass
 class Pending:
     """A file seen but not yet complete: its size and since when it has had that size."""
@@ -128,8 +131,9 @@ class Pending:
 
 
 def file_complete(path: str, pending: dict[str, Pending], settle: float, now: float) -> bool:
-    """Whether ``path`` is complete: its size unchanged for ``settle`` seconds and, for a CBF,
-    its binary section closed. Updates ``pending``; never reads a file still growing."""
+    """Whether ``path`` is complete: its size unchanged for ``settle`` seconds or, for a CBF,
+    its binary section closed and its size unchanged a moment later. Updates ``pending``; never
+    reads a file still growing."""
     try:
         size = os.stat(path).st_size
     except OSError:
@@ -139,10 +143,14 @@ def file_complete(path: str, pending: dict[str, Pending], settle: float, now: fl
     if p is None or p.size != size:
         pending[path] = Pending(size, now)
         return False
-    if size == 0 or now - p.since < settle:
+    if size == 0:
         return False
-    low = path.lower()
-    if low.endswith(".cbf") and not cbf_complete(path):
+    if path.lower().endswith(".cbf"):
+        # A closed binary section proves the write is over: two equal sizes a moment apart
+        # are enough, which keeps a new image's spot count within ~2 s of its last byte.
+        if now - p.since < min(settle, CBF_SETTLE) or not cbf_complete(path):
+            return False
+    elif now - p.since < settle:
         return False
     pending.pop(path, None)
     return True
