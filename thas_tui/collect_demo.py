@@ -35,6 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=0.5,
         help="seconds each image stays half-written, as a detector writing it (default 0.5)",
     )
+    p.add_argument(
+        "--start", type=int, default=1, help="number of the first crystal's files (xtalK_1_...)"
+    )
     p.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
 
 
@@ -87,7 +90,7 @@ def collect_demo(args: argparse.Namespace) -> int:
     sources = [sweep_dir(dials.python, args.preset, s) for s in seeds]
     data = Path(args.data_dir).expanduser()
     data.mkdir(parents=True, exist_ok=True)
-    for k, src in enumerate(sources, start=1):
+    for k, src in enumerate(sources, start=args.start):
         images = sorted(src.glob(f"{demo.IMAGE_PREFIX}*.cbf"))
         name = f"xtal{k}_1_"
         print(
@@ -103,7 +106,7 @@ def collect_demo(args: argparse.Namespace) -> int:
             t0 = time.monotonic()
             write_slowly(image, dest, args.partial)
             time.sleep(max(0.0, 1.0 / args.rate - (time.monotonic() - t0)))
-        if k < len(seeds):
+        if k < args.start + len(seeds) - 1:
             time.sleep(args.pause)
     print("collect-demo: collection finished", flush=True)
     return 0

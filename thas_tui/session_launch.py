@@ -59,6 +59,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="headless: exit once every dataset is done, failed, skipped or held",
     )
+    p.add_argument(
+        "--run-arg",
+        action="append",
+        default=[],
+        metavar="OPTION",
+        help="an option for each dataset's `thas-tui run` (repeatable), e.g. --run-arg=--until=index",
+    )
     p.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
 
 
@@ -95,6 +102,7 @@ def _config(args: argparse.Namespace) -> SessionConfig:
         nproc=args.nproc,
         live_spots=not args.no_live_spots,
         autoprocess=not args.no_process,
+        run_args=list(args.run_arg),
     )
 
 
