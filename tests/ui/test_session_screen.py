@@ -91,3 +91,36 @@ async def test_open_says_when_a_dataset_is_not_processed_yet(tmp_path: Path) -> 
         await pilot.pause(0.1)
         notes = [str(n.message) for n in app._notifications]
         assert any("not processed yet" in n for n in notes)
+
+
+async def test_a_dashboard_opened_from_the_session_goes_back_on_escape(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import shutil
+
+    from thas_tui.app import ThasApp
+    from thas_tui.core.commands import RunConfig
+    from thas_tui.core.dials_env import DialsEnv
+    from thas_tui.core.watcher import pipeline_from_dir
+
+    workdir = tmp_path / "proc"
+    shutil.copytree(Path(__file__).parents[1] / "data" / "dials-3.12_thas_demo", workdir)
+    pipeline, _ = pipeline_from_dir(workdir)
+    dials = DialsEnv(bin_dir=Path("/usr/bin"), version="3.12", python="python3")
+    # As the session starts it (SessionScreen.action_open): Esc leaves, as q does.
+    monkeypatch.setenv("THAS_ESCAPE_BACK", "1")
+    app = ThasApp(workdir, RunConfig(), dials, pipeline, autostart=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        assert app.return_code is None
+        await pilot.press("escape")
+        await pilot.pause(0.5)
+        assert app.return_code == 0  # set by exit(): the dashboard is leaving
+    # Without the session, Esc does nothing to the dashboard.
+    monkeypatch.delenv("THAS_ESCAPE_BACK")
+    app = ThasApp(workdir, RunConfig(), dials, pipeline, autostart=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        await pilot.press("escape")
+        await pilot.pause(0.5)
+        assert app.return_code is None
