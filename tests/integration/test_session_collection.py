@@ -71,7 +71,7 @@ def session_run(tmp_path_factory: pytest.TempPathFactory):
         timeout=900,
     )
     assert collect.returncode == 0, collect.stdout + collect.stderr
-    out, _ = session.communicate(timeout=1800)
+    out, _ = session.communicate(timeout=3600)
     summary = subprocess.run(
         [sys.executable, "-m", "thas_tui", "session", str(data), "--proc", str(proc)]
         + ["--summary", "--json"],
