@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-FIXTURES = Path("/work/shared/fixtures/dials-logs")
-# Real DIALS logs, first the shared fixtures, then the repository's own test data.
+FIXTURES = ROOT / "tests" / "data" / "dials-logs"
+# Real DIALS logs: the documentation build's 720-image run, then a small 3.12 run of our own.
 INTEGRATE_LOGS = [
     FIXTURES / "dials-2.2.11_betalactamase" / "dials.integrate.log",
     ROOT / "tests" / "data" / "dials-3.12_l_cysteine_logs" / "dials.integrate.log",

@@ -24,6 +24,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out", type=Path, help="folder for images/ and proc/")
     parser.add_argument("--nproc", type=int, default=1)
+    parser.add_argument(
+        "--until", metavar="STAGE", help="stop after this stage (bench_lattice.py: index)"
+    )
     args = parser.parse_args()
     dials = find_dials()
     images = args.out / "images"
@@ -38,6 +41,7 @@ def main() -> int:
         [sys.executable, "-m", "thas_tui", "run", str(images), "--dir", str(args.out / "proc")]
         + ["--no-tui", "--auto-bravais", "--nproc", str(args.nproc)]
         + ["--phil", "find_spots:spotfinder.threshold.dispersion.sigma_strong=2.8"]
+        + (["--until", args.until] if args.until else [])
     ).returncode
 
 

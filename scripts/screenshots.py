@@ -22,6 +22,38 @@ OUT = ROOT / "screenshots"
 TABS = ("log", "spots", "rmsd", "cell", "integration", "symmetry", "merging")
 
 
+async def lattice_shots(app: ThasApp, pilot) -> None:
+    """The Lattice view after indexing (along c*) and before (strong.refl, along the beam)."""
+    screen = app.dashboard
+    screen.action_show_tab("lattice")
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.5)
+    await pilot.press("5", "plus", "plus")
+    await pilot.pause(0.5)
+    _save(app, "lattice-indexed")
+    await pilot.press("t")
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.5)
+    await pilot.press("0")
+    await pilot.pause(0.5)
+    _save(app, "lattice-strong")
+
+
+async def lattice_only(workdir: Path, size: tuple[int, int]) -> int:
+    """Only the Lattice screenshots, from an existing processed directory."""
+    from thas_tui.core.watcher import pipeline_from_dir
+
+    pipeline, _ = pipeline_from_dir(workdir)
+    app = ThasApp(workdir, RunConfig(), find_dials(), pipeline, autostart=False, watch=False)
+    OUT.mkdir(exist_ok=True)
+    async with app.run_test(size=size) as pilot:
+        await app.workers.wait_for_complete()
+        await lattice_shots(app, pilot)
+    return 0
+
+
 def _save(app: ThasApp, name: str) -> None:
     app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
     print(f"saved screenshots/{name}.svg", flush=True)
@@ -66,6 +98,7 @@ async def main(workdir: Path, preset: str, size: tuple[int, int]) -> int:
             screen.action_show_tab(tab)
             await pilot.pause(0.5)
             _save(app, f"panel-{tab}")
+        await lattice_shots(app, pilot)
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.5)
         screen.action_show_tab("log")
@@ -76,14 +109,39 @@ async def main(workdir: Path, preset: str, size: tuple[int, int]) -> int:
     return 0 if ok else 1
 
 
+async def attached(workdir: Path, name: str, tab: str, size: tuple[int, int]) -> int:
+    """One screenshot of a processed directory as ``thas-tui attach`` shows it (e.g. the EIGER
+    demo: ``--attach thas-demo-eiger --name dashboard-eiger``)."""
+    from thas_tui.launch import attach_app
+
+    app = attach_app(workdir.resolve(), None, watch=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(2.0)
+        app.dashboard.action_show_tab(tab)
+        await pilot.pause(1.0)
+        _save(app, name)
+    return 0
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dir", default="/tmp/thas-screenshots-run", help="processing directory")
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--size", default="160x50")
+    parser.add_argument(
+        "--lattice", metavar="DIR", help="only the Lattice screenshots, from a processed DIR"
+    )
+    parser.add_argument("--attach", type=Path, help="screenshot this processed directory only")
+    parser.add_argument("--name", default="dashboard-attached", help="with --attach: file name")
+    parser.add_argument("--tab", default="spots", help="with --attach: the tab shown")
     a = parser.parse_args()
     w, h = (int(x) for x in a.size.split("x"))
     t0 = time.time()
-    code = asyncio.run(main(Path(a.dir), a.preset, (w, h)))
+    if a.lattice:
+        code = asyncio.run(lattice_only(Path(a.lattice), (w, h)))
+    elif a.attach:
+        code = asyncio.run(attached(a.attach, a.name, a.tab, (w, h)))
+    else:
+        code = asyncio.run(main(Path(a.dir), a.preset, (w, h)))
     print(f"{time.time() - t0:.0f} s", flush=True)
     sys.exit(code)

@@ -28,3 +28,31 @@ def fake_dials_bin(tmp_path: Path) -> FakeDials:
         return bin_dir
 
     return make
+
+
+IMAGES = Path(__file__).parent / "data" / "images" / "l_cysteine"
+
+
+@pytest.fixture(scope="session")
+def image_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A processing directory of three real L-cysteine images (tests/data/images): imported and
+    spot-found by real DIALS (find_spots' log holds the per-image strong pixel counts)."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("dials.import"):
+        pytest.skip("DIALS is not installed (dials.import not on PATH)")
+    root = tmp_path_factory.mktemp("images")
+    images = root / "images"
+    images.mkdir()
+    for path in sorted(IMAGES.glob("l-cyst_01_*.cbf.gz"))[:3]:  # the folder holds sweep 1
+        shutil.copy(path, images)
+    work = root / "proc"
+    work.mkdir()
+    for argv in (
+        ["dials.import", *sorted(str(p) for p in images.glob("*.cbf.gz"))],
+        ["dials.find_spots", "imported.expt", "nproc=1"],
+    ):
+        res = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    return work

@@ -64,6 +64,7 @@ class ThasApp(App[int]):
         watch: bool = False,
         read_only: str | None = None,
         keeper: bool = False,
+        executor=None,
     ) -> None:
         super().__init__()
         # Over SSH every animation frame is bytes on the wire and a delay before the next key;
@@ -82,6 +83,7 @@ class ThasApp(App[int]):
             watch=watch,
             read_only=read_only,
             keeper=keeper,
+            executor=executor,
         )
 
     def on_mount(self) -> None:
@@ -119,10 +121,25 @@ class ThasApp(App[int]):
             ("integration", "Integration: sigma b, sigma m"),
             ("symmetry", "Symmetry: Laue groups, screw axes"),
             ("merging", "Merging statistics and Table 1"),
+            ("lattice", "Lattice: spots in reciprocal space"),
         ):
             yield SystemCommand(
                 f"Show {title}", f"Switch to the {title} panel", lambda t=tab: d.action_show_tab(t)
             )
+        yield SystemCommand(
+            "Image", "Show the diffraction images", lambda: d.action_show_tab("image")
+        )
+        yield SystemCommand(
+            "Threshold pixels",
+            "Toggle the strong pixels find_spots would find on the shown image",
+            lambda: d.action_image_toggle("threshold"),
+        )
+        yield SystemCommand(
+            "Mask", "Toggle the mask editor on the image", lambda: d.action_image_toggle("mask")
+        )
+        yield SystemCommand(
+            "Full screen", "The shown pane takes the whole terminal, and back", d.action_full_screen
+        )
         yield SystemCommand(
             "Follow running stage", "Show the running stage's log live", d.action_follow
         )
@@ -140,6 +157,11 @@ class ThasApp(App[int]):
             "Attempts of stage",
             "Earlier runs of the selected stage, and their logs",
             d.action_attempts,
+        )
+        yield SystemCommand(
+            "Compare",
+            "This directory's attempts, other runs, xia2 or aimless results side by side",
+            d.action_compare,
         )
         yield SystemCommand("Help", "Every key binding", d.action_help)
         yield SystemCommand("Quit", "Quit thas-tui", d.action_request_quit)

@@ -13,14 +13,30 @@ examples:
   thas-tui demo                         process a simulated THAS1-like sweep, live
   thas-tui run /data/thas1/*.cbf --dir proc
   thas-tui run /data/x_master.h5 --no-tui --auto-bravais
+  thas-tui run /data/thas1/*.cbf --mask mask.phil   (backstop shadow masked first)
+  thas-tui run /data/thas1/*.cbf --executor slurm --partition short --auto-bravais
   thas-tui summary proc --json
   thas-tui attach proc                  (or just: thas-tui proc)
+  thas-tui compare proc proc@scale.1 xia2-run/   side by side, statistics recomputed alike
   thas-tui session /data/visit --proc /scratch/visit   every sweep, processed as it arrives
   thas-tui collect-demo /tmp/visit      a simulated collection of two sweeps into a folder
 """
 
 
+IMAGE_MODES = ("halfblock", "ascii", "kitty", "sixel")
+
+
+def _image_mode_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--image-mode",
+        choices=IMAGE_MODES,
+        default=None,
+        help="how the image view draws pixels (default: $THAS_IMAGE_MODE, then the terminal's best)",
+    )
+
+
 def _common_run_options(p: argparse.ArgumentParser) -> None:
+    _image_mode_option(p)
     p.add_argument("--no-tui", action="store_true", help="run headless, printing progress as lines")
     p.add_argument(
         "--auto-bravais",
@@ -41,12 +57,43 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         metavar="STAGE",
         help="stop after this stage (e.g. --until index)",
     )
+    _executor_options(p)
     p.add_argument(
         "--phil",
         action="append",
         default=[],
         metavar="STAGE:NAME=VALUE",
         help="extra DIALS parameter for one stage, e.g. --phil index:max_cell=150 (repeatable)",
+    )
+    p.add_argument(
+        "--mask",
+        default=None,
+        metavar="MASK.PHIL",
+        help="mask these pixels (dials.generate_mask's mask.phil): adds the Mask stage after import",
+    )
+
+
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    slurm = p.add_argument_group(
+        "where the stages run",
+        "local (default): processes on this machine. slurm: each stage a batch job, the whole "
+        "pipeline submitted at once as dependent jobs (site defaults from "
+        "~/.config/thas-tui/config.toml or DIR/thas-tui.toml)",
+    )
+    slurm.add_argument("--executor", choices=("local", "slurm"), default=None)
+    slurm.add_argument("--partition", default=None, help="Slurm partition")
+    slurm.add_argument("--account", default=None, help="Slurm account")
+    slurm.add_argument("--time", default=None, help="time limit per job (minutes or H:MM:SS)")
+    slurm.add_argument("--mem", default=None, help="memory per job (e.g. 8G)")
+    slurm.add_argument(
+        "--cpus", default=None, help="CPUs per job (default: --nproc); DIALS's nproc follows"
+    )
+    slurm.add_argument(
+        "--slurm",
+        action="append",
+        default=[],
+        metavar="STAGE:name=value,...",
+        help="one stage's resources, e.g. --slurm integrate:cpus=16,mem=32G,time=2:00:00",
     )
 
 
@@ -69,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="demo",
         choices=("demo", "small", "session"),
         help="size of the simulated sweep",
+    )
+    demo.add_argument(
+        "--detector",
+        default="pilatus",
+        choices=("pilatus", "eiger"),
+        help="pilatus: a PILATUS 6M CBF sweep; eiger: an EIGER 4M NXmx master file and data files",
     )
     _common_run_options(demo)
 
@@ -101,12 +154,33 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--auto-bravais", action="store_true", help="take the recommended solution")
     resume.add_argument("--nproc", type=int, default=None, help="processes per DIALS program")
     resume.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
+    resume.add_argument("--until", default=None, metavar="STAGE", help="stop after this stage")
+    _executor_options(resume)
 
     summary = sub.add_parser(
         "summary", help="report what a processing directory holds, without the UI"
     )
     summary.add_argument("dir", help="processing directory")
     summary.add_argument("--json", action="store_true", help="print one JSON object")
+
+    compare = sub.add_parser(
+        "compare",
+        help="runs, attempts (DIR@scale.1), xia2 or aimless results and MTZ files side by side",
+    )
+    compare.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="a processing directory, DIR@STAGE.N (an earlier attempt), a xia2 directory or "
+        "file, an aimless log or XML, or an unmerged scaled MTZ",
+    )
+    compare.add_argument("--json", action="store_true", help='print {"inputs": [...]} as JSON')
+    compare.add_argument("--tui", action="store_true", help="show the comparison in the dashboard")
+    compare.add_argument(
+        "--no-recompute",
+        action="store_true",
+        help="only the reported numbers (skip recomputing with iotbx.merging_statistics)",
+    )
 
     from thas_tui.session_launch import add_parser as add_session_parser
 
@@ -118,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     attach = sub.add_parser("attach", help="open a processing directory and show its state, live")
     attach.add_argument("dir", help="processing directory")
     attach.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
+    _image_mode_option(attach)
     # Not listed: started by a dashboard to finish its run should the dashboard be killed.
     keep = sub.add_parser("keep")
     keep.add_argument("dir")
@@ -147,17 +222,8 @@ def _os_error_text(exc: OSError) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {
-        "demo",
-        "run",
-        "resume",
-        "summary",
-        "attach",
-        "keep",
-        "session",
-        "collect-demo",
-        "-h",
-        "--help",
-        "--version",
+        *("demo", "run", "resume", "summary", "compare", "attach", "keep"),
+        *("session", "collect-demo", "-h", "--help", "--version"),
     }
     # `thas-tui DIR` is short for `thas-tui attach DIR`.
     if argv and argv[0] not in commands and not argv[0].startswith("-"):
@@ -169,11 +235,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from thas_tui.core.errors import ThasError
 
+    if getattr(args, "image_mode", None):
+        # Read by the image view (thas_tui/widgets/image_view.py) as the user's choice.
+        os.environ["THAS_IMAGE_MODE"] = args.image_mode
     try:
         if args.command == "summary":
             from thas_tui.core.summary import run_summary
 
             return run_summary(args.dir, as_json=args.json)
+        if args.command == "compare":
+            from thas_tui.compare_cmd import compare
+
+            return compare(args)
         if args.command == "attach":
             from thas_tui.launch import attach
 

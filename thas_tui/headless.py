@@ -8,6 +8,7 @@ import sys
 import time
 from typing import TextIO
 
+from thas_tui.core.commands import CHAIN
 from thas_tui.core.orchestrator import (
     BravaisChosen,
     Event,
@@ -16,6 +17,7 @@ from thas_tui.core.orchestrator import (
     StageFinished,
     StageOutput,
     StageProgress,
+    StageQueued,
     StageStarted,
 )
 from thas_tui.core.pipeline import State
@@ -58,13 +60,27 @@ class LinePrinter:
             for line in lines:
                 print(f"  {line}", file=self.err, flush=True)
 
+    def _concerns(self, run) -> None:
+        """What an expert would distrust in the result, under its done line."""
+        for c in run.concerns:
+            self._print(f"check  {run.name:<24} {c.what}")
+            print(f"         why: {c.why}", file=self.out, flush=True)
+            print(f"         try: {c.try_}", file=self.out, flush=True)
+
     def __call__(self, event: Event) -> None:
         if isinstance(event, StageStarted):
             self._reported_done.discard(event.stage)
             self._eta[event.stage] = EtaClock()
-            shown = " ".join(event.argv[:4])
-            more = f" … (+{len(event.argv) - 4} args)" if len(event.argv) > 4 else ""
+            if CHAIN in event.argv:
+                # Mask's two commands, in full: they are short and the tutorial's own.
+                shown, more = " ".join(event.argv), ""
+            else:
+                shown = " ".join(event.argv[:4])
+                more = f" … (+{len(event.argv) - 4} args)" if len(event.argv) > 4 else ""
             self._print(f"start  {event.stage:<24} {shown}{more}")
+        elif isinstance(event, StageQueued):
+            never = "  (will never start)" if event.never_clears else ""
+            self._print(f"queued {event.stage:<24} job {event.job_id}: {event.reason}{never}")
         elif isinstance(event, StageProgress):
             now = time.monotonic()
             p = event.progress
@@ -90,6 +106,7 @@ class LinePrinter:
                     return
                 self._reported_done.add(run.name)
                 self._print(f"done   {run.name:<24} {took_text:>7}  {run.key_result}")
+                self._concerns(run)
             elif run.state is State.WAITING:
                 self._print(f"wait   {run.name:<24} choose a Bravais solution")
             elif run.state in (State.FAILED, State.CANCELLED):

@@ -14,7 +14,7 @@ from thas_tui.core.commands import RunConfig
 from thas_tui.core.dials_env import NO_DIALS, DialsEnv, find_dials, locate_dials
 from thas_tui.core.errors import ThasError
 from thas_tui.core.orchestrator import Orchestrator
-from thas_tui.core.pipeline import DEMO_STAGE_NAMES, STAGE_NAMES, Pipeline, State
+from thas_tui.core.pipeline import DEMO_STAGE_NAMES, STAGE_NAMES, Pipeline, State, with_mask
 from thas_tui.core.readers.bravais import BravaisSolution
 
 _GLOB_CHARS = set("*?[")
@@ -77,7 +77,9 @@ def demo_config(dials: DialsEnv, preset: str, config: RunConfig, pipeline: Pipel
         config.images = [str(p) for p in demo.image_paths(preset)]
         sim = pipeline["simulate"]
         sim.state = State.DONE
-        sim.key_result = f"cached: {len(config.images)} images"
+        # An EIGER sweep is one master file: count the images its generator wrote.
+        n = (demo.read_info(preset) or {}).get("n_images", len(config.images))
+        sim.key_result = f"cached: {n} images"
     else:
         config.simulate_argv = demo.generation_argv(dials.python, preset)
 
@@ -85,25 +87,93 @@ def demo_config(dials: DialsEnv, preset: str, config: RunConfig, pipeline: Pipel
 def build_run(
     args: argparse.Namespace,
 ) -> tuple[Orchestrator | None, RunConfig, Pipeline, DialsEnv, Path]:
-    """Everything a run needs, checked; the orchestrator is made by the caller (its emit differs)."""
+    """Everything a run needs, checked; the orchestrator is made by the caller (its emit differs).
+    The executor's settings are left in ``args.executor_settings``."""
     dials = find_dials(getattr(args, "dials_dir", None))
     nproc = args.nproc if args.nproc is not None else (os.cpu_count() or 1)
     if nproc < 1:
         raise ThasError(f"--nproc must be at least 1 (got {nproc}).")
     config = RunConfig(nproc=nproc)
+    mask_file = getattr(args, "mask", None)
+    mask_text = read_mask_file(mask_file) if mask_file else None
+    names = DEMO_STAGE_NAMES if args.command == "demo" else STAGE_NAMES
+    if mask_text is not None:
+        names = with_mask(names)
+    pipeline = Pipeline(names)
     if args.command == "demo":
-        pipeline = Pipeline(DEMO_STAGE_NAMES)
-        demo_config(dials, args.preset, config, pipeline)
+        from thas_tui.core.demo import preset_for
+
+        preset = preset_for(getattr(args, "detector", "pilatus"), args.preset)
+        demo_config(dials, preset, config, pipeline)
     else:
-        pipeline = Pipeline(STAGE_NAMES)
         config.images = resolve_images(args.images)
     _apply_phil(config, pipeline, getattr(args, "phil", []))
     until = getattr(args, "until", None)
     if until is not None and until not in pipeline.names:
         raise ThasError(f"--until {until!r} is not a stage. Stages: {', '.join(pipeline.names)}.")
     config.until = until
+    config.mask = pipeline.has_mask
     workdir = prepare_workdir(args.dir)
+    if mask_text is not None:
+        install_mask(workdir, mask_text)
+    from thas_tui.core.executor import settings_from_args
+
+    stages = [n for n in pipeline.names if n != "simulate"]
+    args.executor_settings = settings_from_args(args, workdir, stages)
+    if args.executor_settings.kind == "slurm":
+        from thas_tui.core.slurm import SlurmClient
+
+        SlurmClient().check()
     return None, config, pipeline, dials, workdir
+
+
+def read_mask_file(path: str) -> str:
+    """The text of ``--mask FILE``, checked as far as it can be before import: readable, and a
+    mask.phil (DIALS's own generate_mask judges the geometry and says what it refuses)."""
+    from thas_tui.core.mask_spec import MaskSpec
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ThasError(
+            f"--mask {path}: no such file.\n"
+            "Give a mask.phil as the image viewer's mask tool saves it (untrusted { rectangle = "
+            "x0 x1 y0 y1 }, border = N, d_min = ...)."
+        )
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ThasError(f"--mask {p}: cannot read it ({exc.strerror}).") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ThasError(
+            f"--mask {p}: not a text file: give a mask.phil (PHIL text, as dials.generate_mask "
+            "reads)."
+        ) from None
+    if not text.strip():
+        raise ThasError(f"--mask {p}: the file is empty: it would mask nothing.")
+    spec = MaskSpec.from_phil(text)
+    if spec.is_empty() and not spec.errors:
+        raise ThasError(f"--mask {p}: it masks nothing (only comments or defaults).")
+    return text
+
+
+def install_mask(workdir: Path, text: str) -> Path:
+    """Put the given mask into the processing directory as mask.phil, the Mask stage's input;
+    a different mask.phil already there is archived to thas-tui/masks/, never overwritten."""
+    from thas_tui.core.mask_spec import MASK_PHIL, archive_mask_phil
+
+    path = workdir / MASK_PHIL
+    try:
+        if path.exists() and path.read_text(errors="replace") == text:
+            return path
+        archive_mask_phil(workdir)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ThasError(
+            f"Cannot write {path}: {exc.strerror or exc}.\nChoose a --dir where you can write."
+        ) from None
+    return path
 
 
 def _apply_phil(config: RunConfig, pipeline: Pipeline, specs: list[str]) -> None:
@@ -198,10 +268,11 @@ def _launch(args, config: RunConfig, pipeline: Pipeline, dials: DialsEnv, workdi
             f"thas-tui: DIALS {dials.version} ({dials.bin_dir}); processing in {workdir}",
             flush=True,
         )
-        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline)
-        from thas_tui.keeper import spawn_keeper
+        executor = args.executor_settings
+        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline, executor)
+        from thas_tui.core.run_control import keep_going
 
-        spawn_keeper(workdir, dials)
+        keep_going(workdir, dials, executor)
         return run_headless(orch, config.until)
     hold_garbage()
     from thas_tui.app import ThasApp
@@ -212,7 +283,8 @@ def _launch(args, config: RunConfig, pipeline: Pipeline, dials: DialsEnv, workdi
         dials=dials,
         pipeline=pipeline,
         auto_bravais=args.auto_bravais,
-        keeper=True,
+        keeper=args.executor_settings.kind == "local",
+        executor=args.executor_settings,
     )
     app.run()
     return app.return_code or 0
@@ -235,6 +307,10 @@ def attach(args: argparse.Namespace) -> int:
     if not res.acquired:
         h = res.holder
         read_only = f"read-only: controlled by pid {h.pid} on {h.host}" if h else "read-only"
+    else:
+        from thas_tui.core.unobserved import close_unobserved
+
+        close_unobserved(workdir)  # a stage that ended while no one watched gets its end
     try:
         app = attach_app(workdir, getattr(args, "dials_dir", None), read_only)
         if res.took_over is not None:
@@ -259,7 +335,11 @@ def attach_app(workdir: Path, dials_dir: str | None, read_only: str | None = Non
     from thas_tui.app import ThasApp
 
     config = RunConfig(nproc=os.cpu_count() or 1)
-    _apply_settings(config, workdir, pipeline)
+    settings = _apply_settings(config, workdir, pipeline)
+    from thas_tui.core.executor import ExecutorSettings
+
+    # Resume (R) and re-run (e) go on with the executor the run was started with.
+    executor = ExecutorSettings.from_json(settings.get("executor"))
     return ThasApp(
         workdir,
         config,
@@ -268,7 +348,8 @@ def attach_app(workdir: Path, dials_dir: str | None, read_only: str | None = Non
         autostart=False,
         watch=watch,
         read_only=read_only,
-        keeper=True,
+        keeper=executor.kind == "local",
+        executor=executor,
     )
 
 
@@ -304,20 +385,16 @@ def _dials_or_none(dials_dir: str | None) -> DialsEnv:
         return NO_DIALS
 
 
-def _wait_for_pid(pid: int, poll: float = 1.0) -> None:
-    import time
-
-    from thas_tui.core.procs import pid_alive
-
-    while pid_alive(pid):
-        time.sleep(poll)
-
-
 def resume(args: argparse.Namespace) -> int:
     """``thas-tui resume DIR``: run the remaining stages headless (also what 'leave running' starts)."""
     from thas_tui.core.rundir import check_directory
 
     workdir = check_directory(args.dir)
+    executor = None
+    if getattr(args, "executor", None) is not None:
+        from thas_tui.core.executor import settings_from_args
+
+        executor = settings_from_args(args, workdir, list(STAGE_NAMES))
     return resume_dir(
         workdir,
         args.dials_dir,
@@ -325,32 +402,9 @@ def resume(args: argparse.Namespace) -> int:
         auto_bravais=args.auto_bravais,
         nproc=args.nproc,
         continue_run=args.continue_run,
+        executor=executor,
+        until=getattr(args, "until", None),
     )
-
-
-def _running_attempt_pid(workdir: Path) -> int | None:
-    """The pid of a stage started here and still running (a dashboard left or lost it)."""
-    import socket
-    import time
-
-    from thas_tui.core.journal import Journal
-    from thas_tui.core.procs import pid_alive
-
-    attempt = Journal(workdir).unfinished_attempt()
-    if attempt is None or not attempt.pid:
-        return None
-    if attempt.host and attempt.host != socket.gethostname():
-        try:
-            recent = time.time() - os.stat(attempt.log).st_mtime < 300
-        except OSError:
-            recent = False
-        if recent:
-            raise ThasError(
-                f"{attempt.stage} was started on {attempt.host} and has not ended: "
-                f"resume it there, or watch it with thas-tui attach {workdir}"
-            )
-        return None
-    return attempt.pid if pid_alive(attempt.pid) else None
 
 
 def resume_dir(
@@ -360,8 +414,11 @@ def resume_dir(
     auto_bravais: bool = False,
     nproc: int | None = None,
     continue_run: bool = False,
+    executor=None,
+    until: str | None = None,
 ) -> int:
-    """Continue ``workdir`` from its first unfinished stage, with the run's PHIL settings.
+    """Continue ``workdir`` from its first unfinished stage, with the run's PHIL settings
+    and executor (``executor``, from --executor, wins over the run's).
 
     ``continue_run`` (the keeper and 'leave running') also keeps the interrupted run's
     ``--until``, ``--auto-bravais`` and ``--nproc``; a resume typed by hand goes to the end.
@@ -369,14 +426,15 @@ def resume_dir(
     import time
 
     from thas_tui.core.lock import DirectoryLock
+    from thas_tui.core.run_control import running_attempt_pid, wait_for_pid
     from thas_tui.core.watcher import pipeline_from_dir
     from thas_tui.headless import LinePrinter, run_headless
 
     dials = find_dials(dials_dir)
-    after_pid = after_pid or _running_attempt_pid(workdir)
+    after_pid = after_pid or running_attempt_pid(workdir)
     if after_pid:
         print(f"thas-tui: waiting for pid {after_pid} to finish its stage", flush=True)
-        _wait_for_pid(after_pid)
+        wait_for_pid(after_pid)
     lock = DirectoryLock(workdir)
     # The dashboard that started us releases the lock as it exits: give it a moment.
     for _ in range(20):
@@ -388,6 +446,11 @@ def resume_dir(
         h = res.holder
         raise ThasError(f"{workdir} is controlled by pid {h.pid} on {h.host}: not resuming.")
     try:
+        from thas_tui.core.unobserved import close_unobserved
+
+        closed = close_unobserved(workdir)
+        if closed is not None:
+            print(f"thas-tui: {closed.stage}: {closed.unobserved}", flush=True)
         pipeline, _ = pipeline_from_dir(workdir)
         first = pipeline.first_unfinished()
         if first is None:
@@ -399,9 +462,8 @@ def resume_dir(
             )
         config = RunConfig()
         settings = _apply_settings(config, workdir, pipeline)
-        until = None
         if continue_run:
-            until = settings.get("until")
+            until = until or settings.get("until")
             auto_bravais = auto_bravais or bool(settings.get("auto_bravais"))
             nproc = nproc or settings.get("nproc")
         if until is not None and until in pipeline.names:
@@ -412,8 +474,16 @@ def resume_dir(
                 return 0
         config.nproc = int(nproc or os.cpu_count() or 1)
         chooser = None if auto_bravais else _stop_at_choice
-        print(f"thas-tui: resuming {workdir} at {first.name} (DIALS {dials.version})", flush=True)
-        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline)
+        from thas_tui.core.executor import ExecutorSettings
+
+        if executor is None:
+            executor = ExecutorSettings.from_json(settings.get("executor"))
+        print(
+            f"thas-tui: resuming {workdir} at {first.name} (DIALS {dials.version}, "
+            f"{executor.kind} executor)",
+            flush=True,
+        )
+        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline, executor)
         return run_headless(orch, until)
     finally:
         lock.release()
@@ -427,23 +497,3 @@ async def _stop_at_choice(solutions: list[BravaisSolution]) -> int | None:
         flush=True,
     )
     return None
-
-
-def spawn_resume(workdir: Path, after_pid: int | None, auto_bravais: bool, dials: DialsEnv) -> int:
-    """Start ``thas-tui resume`` detached (own session, output to thas-tui/driver.log)."""
-    argv = [
-        sys.executable,
-        "-m",
-        "thas_tui",
-        "resume",
-        str(workdir),
-        "--dials-dir",
-        str(dials.bin_dir),
-    ]
-    if after_pid:
-        argv += ["--after-pid", str(after_pid), "--continue-run"]
-    if auto_bravais:
-        argv.append("--auto-bravais")
-    from thas_tui.keeper import spawn_detached
-
-    return spawn_detached(workdir, argv)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -30,33 +29,6 @@ STAGES = (
     "export",
     "merge",
 )
-
-
-@pytest.fixture(scope="module")
-def demo_run(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Path, subprocess.CompletedProcess[str], float]:
-    root = tmp_path_factory.mktemp("demo")
-    env = {**os.environ, "XDG_CACHE_HOME": str(root / "cache"), "PYTHONUNBUFFERED": "1"}
-    t0 = time.monotonic()
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "thas_tui",
-            "demo",
-            "--no-tui",
-            "--auto-bravais",
-            "--dir",
-            str(root / "proc"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
-    return root / "proc", res, time.monotonic() - t0
 
 
 def test_demo_reaches_merged_mtz(demo_run) -> None:

@@ -93,8 +93,23 @@ def test_killed_headless_run_is_finished_by_its_keeper(
     # The keeper kept the run's settings: the user's PHIL for index, and --until index.
     assert "max_cell=40" in index_starts[0]["argv"]
     assert "continuing it" in _driver_log(proc_dir)
+    # find_spots ended while no one watched: the keeper recorded its end, from its logs' last
+    # write (not from when the keeper noticed), with the outputs checked.
+    ends = [r for r in recs if r["event"] == "end" and r["stage"] == "find_spots"]
+    assert len(ends) == 1 and ends[0]["unobserved"].startswith("ended unobserved")
+    last_write = max(
+        (proc_dir / "thas-tui" / "logs" / "find_spots.1.log").stat().st_mtime,
+        (proc_dir / "dials.find_spots.log").stat().st_mtime,
+    )
+    assert ends[0]["time"] == last_write and ends[0]["exit_code"] == 0
+    assert ends[0]["recorded"] >= last_write
+    assert "outputs written, exit status inferred" in ends[0]["unobserved"]
+    assert recs.index(ends[0]) < recs.index(index_starts[0])
     summary = thas_summary(proc_dir)
     assert summary["stages"]["index"]["state"] == "done"
+    assert summary["stages"]["find_spots"]["state"] == "done"
+    assert summary["stages"]["find_spots"]["ended_unobserved"] == ends[0]["unobserved"]
+    assert "ended_unobserved" not in summary["stages"]["index"]
     assert summary["stages"]["refine_bravais_settings"]["state"] == "pending"
 
 

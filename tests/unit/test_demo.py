@@ -126,3 +126,35 @@ def test_partial_temporary_sibling_is_not_the_cache(cache: Path) -> None:
     final = demo.demo_cache_dir("small")
     _fill(final.parent / f".{final.name}.part-abc", 3, write=1, info=False)
     assert not demo.is_cached("small")
+
+
+def test_eiger_presets_run_the_eiger_generator(cache: Path) -> None:
+    assert demo.preset_for("pilatus", "small") == "small"
+    assert demo.preset_for("eiger", "demo") == "eiger-demo"
+    argv = demo.generation_argv("/usr/bin/python3", "eiger-small")
+    assert Path(argv[1]).name == "simulate_eiger.py" and Path(argv[1]).is_file()
+    assert argv[2:] == [
+        "--out",
+        str(demo.demo_cache_dir("eiger-small")),
+        "--preset",
+        "small",
+        "--atomic",
+    ]
+    # Keyed by both generators: the EIGER one imports the CBF one's crystal and physics.
+    assert demo.demo_cache_dir("eiger-small").name == (
+        "demo-eiger-small-" + demo._eiger_generator_version()
+    )
+
+
+def test_eiger_sweep_is_cached_with_its_master_and_every_data_file(cache: Path) -> None:
+    d = demo.demo_cache_dir("eiger-small")
+    d.mkdir(parents=True)
+    data = ["thas_eiger_data_000001.h5", "thas_eiger_data_000002.h5"]
+    (d / "sweep_info.json").write_text(json.dumps({"n_images": 20, "data_files": data}))
+    for name in ["thas_eiger_master.h5", data[0]]:
+        (d / name).write_bytes(b"\x89HDF")
+    assert demo.image_paths("eiger-small") == [d / "thas_eiger_master.h5"]
+    assert demo.template("eiger-small") == str(d / "thas_eiger_master.h5")
+    assert not demo.is_cached("eiger-small")  # a data file is missing
+    (d / data[1]).write_bytes(b"\x89HDF")
+    assert demo.is_cached("eiger-small")

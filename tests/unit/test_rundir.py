@@ -15,19 +15,15 @@ from thas_tui.core.journal import Journal
 from thas_tui.core.pipeline import STAGE_NAMES, State
 from thas_tui.core.rundir import check_directory, output_issue, read_rundir
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
-LOGS = FIXTURES / "dials-logs"
-QUARTZ = FIXTURES / "dials-files" / "quartz_processed"
 DATA = Path(__file__).resolve().parents[1] / "data"
-
-needs_fixtures = pytest.mark.skipif(not LOGS.is_dir(), reason="shared fixtures not present")
+LOGS = DATA / "dials-logs"
+QUARTZ = DATA / "dials-files" / "quartz_processed"
 
 
 def states(rd) -> dict[str, str]:
     return {n: s.state.value for n, s in rd.stages.items()}
 
 
-@needs_fixtures
 def test_logs_only_betalactamase_prefers_main_logs():
     rd = read_rundir(LOGS / "dials-3.dev.832_betalactamase")
     assert rd.kind == "logs-only"
@@ -41,7 +37,6 @@ def test_logs_only_betalactamase_prefers_main_logs():
     assert rd.issues == []
 
 
-@needs_fixtures
 def test_logs_only_thaumatin_and_multi_crystal():
     s = states(read_rundir(LOGS / "dials-3.dev.832_thaumatin"))
     assert s["integrate"] == "done" and s["symmetry"] == "pending" and s["scale"] == "pending"
@@ -49,7 +44,6 @@ def test_logs_only_thaumatin_and_multi_crystal():
     assert [n for n, v in s.items() if v == "done"] == ["symmetry", "scale", "merge"]
 
 
-@needs_fixtures
 def test_structured_quartz():
     rd = read_rundir(QUARTZ)
     assert rd.kind == "manual"
@@ -66,7 +60,6 @@ def _copy(src: Path, dst: Path, names: list[str]) -> None:
         shutil.copy(src / n, dst / n)
 
 
-@needs_fixtures
 def test_stale_when_upstream_output_is_newer(tmp_path):
     _copy(QUARTZ, tmp_path, ["imported.expt", "strong.refl", "indexed.expt", "indexed.refl"])
     old = time.time() - 100
@@ -79,7 +72,6 @@ def test_stale_when_upstream_output_is_newer(tmp_path):
     assert "find_spots" in rd.stages["index"].note
 
 
-@needs_fixtures
 def test_corrupt_outputs_are_issues_not_errors(tmp_path):
     _copy(QUARTZ, tmp_path, ["imported.expt", "integrated.expt"])
     text = (QUARTZ / "indexed.expt").read_text()
@@ -136,8 +128,6 @@ def test_journal_states(tmp_path):
 
 def test_failed_log_without_output(tmp_path):
     src = DATA / "dials-3.12_l_cysteine_logs" / "failures" / "index_max_cell4.stdout"
-    if not src.is_file():
-        pytest.skip("3.12 failure logs not present")
     (tmp_path / "imported.expt").write_text("{}")
     shutil.copy(src, tmp_path / "dials.index.log")
     st = read_rundir(tmp_path).stages["index"]

@@ -13,13 +13,10 @@ import pytest
 from thas_tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT.parent / "shared" / "fixtures"
-LOGS = FIXTURES / "dials-logs"
-QUARTZ = FIXTURES / "dials-files" / "quartz_processed"
 DATA = ROOT / "tests" / "data"
+LOGS = DATA / "dials-logs"
+QUARTZ = DATA / "dials-files" / "quartz_processed"
 THAS = Path(sys.executable).parent / "thas-tui"
-
-needs_fixtures = pytest.mark.skipif(not LOGS.is_dir(), reason="shared fixtures not present")
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -34,7 +31,6 @@ def as_json(capsys, path: Path) -> dict:
     return json.loads(out)  # exactly one JSON object
 
 
-@needs_fixtures
 def test_betalactamase_3dev832_json(capsys):
     d = as_json(capsys, LOGS / "dials-3.dev.832_betalactamase")
     assert d["dials_version"] == "3.dev.832-g6a7ada41e"
@@ -100,7 +96,6 @@ def test_betalactamase_3dev832_json(capsys):
     assert d["issues"] == []
 
 
-@needs_fixtures
 def test_betalactamase_3dev832_text(capsys):
     code, out, err = run(capsys, LOGS / "dials-3.dev.832_betalactamase")
     assert code == 0 and err == ""
@@ -123,7 +118,6 @@ def test_betalactamase_3dev832_text(capsys):
     assert "  merge                    pending" in out
 
 
-@needs_fixtures
 def test_betalactamase_2_2_11(capsys):
     d = as_json(capsys, LOGS / "dials-2.2.11_betalactamase")
     assert d["dials_version"] == "2.2.11-gad03a188b-release"
@@ -140,7 +134,6 @@ def test_betalactamase_2_2_11(capsys):
     )
 
 
-@needs_fixtures
 def test_betalactamase_3dev1460(capsys):
     d = as_json(capsys, LOGS / "dials-3.dev.1460_betalactamase")
     assert d["dials_version"] == "3.dev.1460-g45cb58d0ee-release"
@@ -153,7 +146,6 @@ def test_betalactamase_3dev1460(capsys):
     assert d["stages"]["export"]["state"] == "done"
 
 
-@needs_fixtures
 def test_thaumatin(capsys):
     d = as_json(capsys, LOGS / "dials-3.dev.832_thaumatin")
     assert d["find_spots"]["n_spots"] == 126786 and d["find_spots"]["n_images"] == 540
@@ -169,7 +161,6 @@ def test_thaumatin(capsys):
     }
 
 
-@needs_fixtures
 def test_multi_crystal(capsys):
     d = as_json(capsys, LOGS / "dials-3.dev.1460_multi_crystal")
     assert d["symmetry"]["space_group"] == "P 41 21 2"
@@ -184,7 +175,6 @@ def test_multi_crystal(capsys):
     assert "find_spots" not in d and "bravais" not in d
 
 
-@needs_fixtures
 def test_quartz_structured(capsys):
     d = as_json(capsys, QUARTZ)
     assert d["dials_version"] is None
@@ -208,9 +198,6 @@ def test_quartz_structured(capsys):
     assert "DIALS version unknown (no log banner)" in out
 
 
-@pytest.mark.skipif(
-    not (DATA / "dials-3.12_l_cysteine").is_dir(), reason="3.12 outputs not present"
-)
 def test_l_cysteine_312_structured(capsys):
     d = as_json(capsys, DATA / "dials-3.12_l_cysteine")
     fs = d["find_spots"]
@@ -223,9 +210,6 @@ def test_l_cysteine_312_structured(capsys):
     assert round(d["integrate"]["sigma_m"], 6) == 0.073958
 
 
-@pytest.mark.skipif(
-    not (DATA / "dials-3.12_l_cysteine_logs").is_dir(), reason="3.12 logs not present"
-)
 def test_l_cysteine_312_logs(capsys):
     d = as_json(capsys, DATA / "dials-3.12_l_cysteine_logs")
     assert d["dials_version"] == "3.12"
@@ -245,7 +229,6 @@ def test_missing_dir_and_file_exit_2(capsys, tmp_path):
     assert code == 2 and "is a file, not a processing directory" in err
 
 
-@needs_fixtures
 def test_damaged_directory(capsys, tmp_path):
     for n in ("imported.expt", "integrated.expt", "integrated.refl"):
         shutil.copy(QUARTZ / n, tmp_path / n)
@@ -265,7 +248,6 @@ def test_damaged_directory(capsys, tmp_path):
     )
 
 
-@needs_fixtures
 def test_subprocess_exit_codes(tmp_path):
     if not THAS.exists():
         pytest.skip("console script not installed")

@@ -52,10 +52,28 @@ class RunConfig:
     demo_preset: str | None = None
     # Stop after this stage (None: run to the end).
     until: str | None = None
+    # A Mask stage runs: find_spots and index read masked.expt instead of imported.expt.
+    mask: bool = False
 
     def set_extra(self, stage: str, tokens: list[str]) -> None:
         """Replace the user's extra PHIL for ``stage`` (each token validated)."""
         self.extra[stage] = [validate_phil(t) for t in tokens]
+
+
+# Between the commands of a stage that runs more than one (Mask): shown as a shell would show
+# the sequence, split by the orchestrator, never given to a shell.
+CHAIN = "&&"
+
+
+def split_chain(argv: list[str]) -> list[list[str]]:
+    """The separate commands of a stage's argv (one for every stage but Mask)."""
+    out: list[list[str]] = [[]]
+    for token in argv:
+        if token == CHAIN:
+            out.append([])
+        else:
+            out[-1].append(token)
+    return [cmd for cmd in out if cmd]
 
 
 def bravais_expt(solution: int) -> str:
@@ -70,16 +88,21 @@ def stage_args(
 ) -> list[str]:
     """Arguments (after the program name) for ``stage``, with the tutorial's file names."""
     nproc = f"nproc={config.nproc}"
+    experiments = "masked.expt" if config.mask else "imported.expt"
     if stage == "simulate":
         return list(config.simulate_argv)
     if stage == "import":
         if not config.images:
             raise ThasError("No images given to import.")
         args = [str(Path(p).expanduser().resolve()) for p in config.images]
+    elif stage == "mask":
+        # The user's extra PHIL belongs to generate_mask; apply_mask is given by stage_argv.
+        args = ["imported.expt", "mask.phil"]
     elif stage == "find_spots":
-        args = ["imported.expt", nproc, f"spotfinder.mp.chunksize={config.find_spots_chunksize}"]
+        args = [experiments, nproc, f"spotfinder.mp.chunksize={config.find_spots_chunksize}"]
     elif stage == "index":
-        args = ["imported.expt", "strong.refl"]
+        # indexed.expt carries the mask on to refinement and integration.
+        args = [experiments, "strong.refl"]
     elif stage == "refine_bravais_settings":
         args = ["indexed.expt", "indexed.refl", nproc]
     elif stage == "reindex":
@@ -120,4 +143,13 @@ def stage_argv(
     if stage == "simulate":
         return stage_args(stage, config)
     program = program_path or SPECS[stage].program
-    return [program, *stage_args(stage, config, bravais_choice, cb_op)]
+    argv = [program, *stage_args(stage, config, bravais_choice, cb_op)]
+    if stage == "mask":
+        # dials.apply_mask sits beside dials.generate_mask (same bin directory or bundle).
+        apply = (
+            str(Path(program).with_name("dials.apply_mask"))
+            if "/" in program
+            else "dials.apply_mask"
+        )
+        argv += [CHAIN, apply, "imported.expt", "mask=pixels.mask"]
+    return argv

@@ -8,11 +8,15 @@ import os
 from pathlib import Path
 
 PRESETS = ("demo", "small", "session")
+#: The EIGER (NXmx) sweeps of ``thas-tui demo --detector eiger``: "eiger-" and the size.
+EIGER_PRESETS = ("eiger-demo", "eiger-small")
 
 #: The generator, run under DIALS's Python (never imported here: it needs dxtbx).
 GENERATOR = Path(__file__).resolve().parent.parent / "sim" / "simulate_sweep.py"
+EIGER_GENERATOR = GENERATOR.with_name("simulate_eiger.py")
 
 IMAGE_PREFIX = "thas_demo_"
+EIGER_PREFIX = "thas_eiger"
 INFO_NAME = "sweep_info.json"
 
 
@@ -25,6 +29,26 @@ def _generator_version(path: Path = GENERATOR) -> str:
         return "unknown"
 
 
+def _eiger_generator_version() -> str:
+    # The EIGER generator imports the CBF one's crystal and physics: both make its sweep.
+    try:
+        digest = hashlib.sha256(EIGER_GENERATOR.read_bytes())
+        digest.update(GENERATOR.read_bytes())
+    except OSError:
+        return "unknown"
+    return digest.hexdigest()[:12]
+
+
+def preset_for(detector: str, size: str) -> str:
+    """The preset of ``--detector`` and ``--preset`` ("eiger", "small" -> "eiger-small")."""
+    return size if detector == "pilatus" else f"{detector}-{size}"
+
+
+def is_eiger(preset: str) -> bool:
+    """True for the presets written as an NXmx master file and data files."""
+    return preset in EIGER_PRESETS
+
+
 def cache_root() -> Path:
     """``$XDG_CACHE_HOME/thas-tui`` (or ``~/.cache/thas-tui`` when it is unset or empty)."""
     base = os.environ.get("XDG_CACHE_HOME", "")
@@ -34,13 +58,15 @@ def cache_root() -> Path:
 
 
 def _check_preset(preset: str) -> None:
-    if preset not in PRESETS:
+    if preset not in PRESETS and not is_eiger(preset):
         raise ValueError(f"unknown demo preset {preset!r} (choose one of {', '.join(PRESETS)})")
 
 
 def demo_cache_dir(preset: str) -> Path:
     """Directory holding the complete sweep of ``preset`` for this generator version."""
     _check_preset(preset)
+    if is_eiger(preset):
+        return cache_root() / f"demo-{preset}-{_eiger_generator_version()}"
     return cache_root() / f"demo-{preset}-{_generator_version()}"
 
 
@@ -54,23 +80,39 @@ def read_info(preset: str) -> dict | None:
 
 
 def image_paths(preset: str) -> list[Path]:
-    """The cached images of ``preset`` in order (empty when the sweep is not cached)."""
+    """The cached images of ``preset`` in order (empty when the sweep is not cached): the
+    master file alone for an EIGER preset, which is what dials.import is given."""
     info = read_info(preset)
     n = info.get("n_images") if info else None
     if not isinstance(n, int) or n < 1:
         return []
     directory = demo_cache_dir(preset)
+    if is_eiger(preset):
+        return [directory / f"{EIGER_PREFIX}_master.h5"]
     return [directory / f"{IMAGE_PREFIX}{i:05d}.cbf" for i in range(1, n + 1)]
 
 
 def template(preset: str) -> str:
-    """The images as a DIALS template (``.../thas_demo_#####.cbf``)."""
+    """The images as a DIALS template (``.../thas_demo_#####.cbf``), or the master file."""
+    if is_eiger(preset):
+        return str(demo_cache_dir(preset) / f"{EIGER_PREFIX}_master.h5")
     return str(demo_cache_dir(preset) / f"{IMAGE_PREFIX}#####.cbf")
 
 
-def is_cached(preset: str) -> bool:
-    """True when the cache holds ``sweep_info.json`` and every image it lists, none empty."""
+def _all_files(preset: str) -> list[Path]:
+    """Every file the sweep needs: the images, or the master file and its data files."""
     paths = image_paths(preset)
+    if paths and is_eiger(preset):
+        data = (read_info(preset) or {}).get("data_files")
+        if not isinstance(data, list) or not data:
+            return []
+        paths += [demo_cache_dir(preset) / str(name) for name in data]
+    return paths
+
+
+def is_cached(preset: str) -> bool:
+    """True when the cache holds ``sweep_info.json`` and every file it lists, none empty."""
+    paths = _all_files(preset)
     if not paths:
         return False
     try:
@@ -88,4 +130,7 @@ def generation_argv(python: str, preset: str, out_dir: Path | None = None) -> li
     """
     _check_preset(preset)
     out = Path(out_dir) if out_dir is not None else demo_cache_dir(preset)
+    if is_eiger(preset):
+        size = preset.removeprefix("eiger-")
+        return [python, str(EIGER_GENERATOR), "--out", str(out), "--preset", size, "--atomic"]
     return [python, str(GENERATOR), "--out", str(out), "--preset", preset, "--atomic"]

@@ -14,7 +14,7 @@ from thas_tui.core.parsers.common import find_failure
 class Failure:
     """A failed stage explained: one-line reason, detail lines, and what to try."""
 
-    kind: str  # "signal", "oom", "disk", "traceback", "sorry", "exit", "cancelled"
+    kind: str  # "signal", "oom", "disk", "traceback", "sorry", "exit", "cancelled", "input"
     reason: str
     detail: list[str]
     hint: str = ""
@@ -80,6 +80,106 @@ _IMPORT_HINT = (
 )
 
 
+# What DIALS 3.12 prints when HDF5 cannot read an EIGER/NeXus sweep (EIGER-NOTES.md): the
+# exception lines end a traceback, which would otherwise be shown as a bare crash.
+_NO_PLUGIN_DIR = re.compile(r"can't open directory: ?([^)]*)\)")
+_UNREGISTERED = re.compile(
+    r"required filter (?:'([^';]*)[^']*'|\(name unavailable\)) is not registered"
+)
+_DLOPEN = re.compile(r"can't dlopen:? ?([^:]+\.so)")
+_EXTERNAL = re.compile(r"unable to open external file, external link file name = '([^']+)'")
+_DANGLING = re.compile(
+    r"KeyError: .Please report this error to dials-support@lists\.sourceforge\.net: (data_\d+)"
+)
+_LOCKED = re.compile(r"unable to lock file")
+_TRUNCATED = re.compile(r"truncated file: eof = (\d+).*stored_eof = (\d+)")
+_PLUGIN_HINT = (
+    "EIGER data are usually bitshuffle/LZ4 compressed (HDF5 filter 32008): install Debian's "
+    "bitshuffle package (apt-get install bitshuffle), or set HDF5_PLUGIN_PATH to a folder "
+    "holding the filter's plugin; then re-run the stage."
+)
+_DATA_FILE_HINT = (
+    "Copy the master file's data files (NAME_data_NNNNNN.h5) beside it, or wait for the "
+    "collection to end; then re-run import."
+)
+
+
+def _hdf5_failure(program: str, exit_code: int, log_tail: list[str]) -> Failure | None:
+    """An HDF5 read that failed: filter plugin, missing data file, file still being written."""
+    for line in reversed(log_tail):
+        if (
+            "Please report this error" not in line
+            and "Unable to" not in line
+            and ("Can't read data" not in line)
+        ):
+            continue
+        text = line.strip()
+        m = _DLOPEN.search(text)
+        if m:
+            return Failure(
+                "exit",
+                f"{program} could not decode the images: the HDF5 plugin {m[1]} fails to load, "
+                "and HDF5 then gives up on every compression filter.",
+                [text],
+                "Remove the package that installed it (on Debian: hdf5-plugin-lzf). "
+                + _PLUGIN_HINT,
+            )
+        m = _UNREGISTERED.search(text)
+        if m:
+            name = m[1] or "a filter HDF5 does not know by name"
+            return Failure(
+                "exit",
+                f"{program} could not decode the images: they are compressed with {name}, "
+                "and no HDF5 plugin for it is installed.",
+                [text],
+                _PLUGIN_HINT,
+            )
+        m = _NO_PLUGIN_DIR.search(text)
+        if m:
+            return Failure(
+                "exit",
+                f"{program} could not decode the images: they are compressed with a filter "
+                f"that needs an HDF5 plugin, and none is installed ({m[1].strip()} does not exist).",
+                [text],
+                _PLUGIN_HINT,
+            )
+        m = _EXTERNAL.search(text)
+        if m:
+            return Failure(
+                "exit",
+                f"{program} could not open the data file {m[1]} that the master file links to.",
+                [text],
+                _DATA_FILE_HINT,
+            )
+        m = _DANGLING.search(text)
+        if m:
+            return Failure(
+                "exit",
+                f"{program} could not follow the master file's link {m[1]}: its data file is "
+                "missing.",
+                [text],
+                _DATA_FILE_HINT,
+            )
+        m = _TRUNCATED.search(text)
+        if m:
+            return Failure(
+                "exit",
+                f"{program} read an HDF5 file shorter than its header says ({m[1]} of {m[2]} "
+                "bytes): it is still being written or was copied incompletely.",
+                [text],
+                "Wait for the collection or copy to end, then re-run the stage.",
+            )
+        if _LOCKED.search(text):
+            return Failure(
+                "exit",
+                f"{program} could not open an HDF5 file: another program holds its lock "
+                "(the collection or a copy is still writing it).",
+                [text],
+                "Wait for the collection or copy to end, then re-run the stage.",
+            )
+    return None
+
+
 def signal_name(code: int | None) -> str | None:
     """Name of the signal for a negative returncode (or 128+N shell style)."""
     if code is None:
@@ -117,7 +217,9 @@ def classify(
     if sig is not None:
         mem = f" after reaching {peak_rss_mb:.0f} MB" if peak_rss_mb else ""
         return Failure("signal", f"{program} was stopped by {sig}{mem}.", log_tail[-3:])
-    resource = _disk_or_memory(program, exit_code, log_tail)
+    resource = _disk_or_memory(program, exit_code, log_tail) or _hdf5_failure(
+        program, exit_code, log_tail
+    )
     if resource is not None:
         return resource
     # A Python traceback: show its last lines, where the exception is.
@@ -172,4 +274,46 @@ def missing_output(program: str, missing: list[str], log_head: list[str], log_ta
         "exit",
         f"{program} exited 0 but did not write {', '.join(missing)}.",
         [ln for ln in log_tail if ln.strip()][-5:],
+    )
+
+
+_REPORT_PREAMBLE = "Please report this error to dials-support@lists.sourceforge.net: "
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception)|Sorry): (.*)$")
+
+
+def mask_failure(program: str, failure: Failure, log_tail: list[str], workdir) -> Failure:
+    """A failed Mask stage: DIALS's own message in full (an exception line and the lines it
+    continues on, without the 'report this error' preamble), and what is wrong in mask.phil."""
+    from pathlib import Path
+
+    from thas_tui.core.mask_spec import MaskSpec
+    from thas_tui.core.stage_info import panel_sizes
+
+    message: list[str] = []
+    for i in range(len(log_tail) - 1, -1, -1):
+        m = _EXCEPTION_LINE.match(log_tail[i].strip())
+        if m:
+            message = [m.group(1).replace(_REPORT_PREAMBLE, "").strip()]
+            message += [ln.rstrip() for ln in log_tail[i + 1 :] if ln.strip()]
+            break
+    if not message or failure.kind in ("oom", "disk", "signal"):
+        return failure
+    workdir = Path(workdir)
+    problems: list[str] = []
+    try:
+        spec = MaskSpec.from_phil((workdir / "mask.phil").read_text(errors="replace"))
+        problems = list(spec.errors)
+        sizes = panel_sizes(workdir / "imported.expt")
+        if sizes:
+            problems += spec.validate(sizes)
+    except Exception:  # noqa: BLE001 - the check only adds a hint to DIALS's own message
+        pass
+    hint = "Fix mask.phil (or draw the mask again in the image view), then run Mask again."
+    if problems:
+        hint = "In mask.phil: " + " ".join(problems) + "\n" + hint
+    return Failure(
+        failure.kind,
+        f"{program} refused mask.phil: {message[0]}",
+        message[1:6],
+        hint,
     )

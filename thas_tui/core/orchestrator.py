@@ -11,21 +11,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from thas_tui.core import stage_info
-from thas_tui.core.commands import RunConfig, stage_argv
+from thas_tui.core import warnings as expert
+from thas_tui.core.commands import RunConfig, split_chain, stage_argv
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.errors import ThasError
+from thas_tui.core.executor import ExecutorSettings
 from thas_tui.core.failures import (
     DISK_HINT,
     Failure,
     classify,
     disk_full,
+    mask_failure,
     missing_output,
     signal_name,
 )
 from thas_tui.core.journal import Journal, thas_dir
 from thas_tui.core.parsers.common import Progress
 from thas_tui.core.parsers.registry import latest_progress
-from thas_tui.core.pipeline import Pipeline, StageRun, State
+from thas_tui.core.pipeline import MASK_INPUT, Pipeline, StageRun, State
 from thas_tui.core.readers.bravais import BravaisSolution
 
 
@@ -35,6 +38,26 @@ class StageStarted:
     attempt: int
     argv: list[str]
     log_path: str
+
+
+@dataclass
+class StageQueued:
+    """A stage's Slurm job waits in the queue (Slurm's reason, and whether it can ever clear)."""
+
+    stage: str
+    job_id: str
+    reason: str
+    never_clears: bool = False
+
+
+@dataclass
+class StageOnNode:
+    """A stage's Slurm job runs: on which node, with how many CPUs."""
+
+    stage: str
+    job_id: str
+    node: str | None
+    cpus: int | None
 
 
 @dataclass
@@ -65,6 +88,13 @@ class BravaisChosen:
 
 
 @dataclass
+class StagesChanged:
+    """The pipeline gained a stage (Mask, once a mask.phil is saved): redraw the stage list."""
+
+    stale: list[str] = field(default_factory=list)
+
+
+@dataclass
 class PipelineFinished:
     ok: bool
     stopped_at: str | None = None
@@ -74,7 +104,15 @@ class PipelineFinished:
 
 
 Event = (
-    StageStarted | StageOutput | StageProgress | StageFinished | BravaisChosen | PipelineFinished
+    StageStarted
+    | StageQueued
+    | StageOnNode
+    | StageOutput
+    | StageProgress
+    | StageFinished
+    | BravaisChosen
+    | StagesChanged
+    | PipelineFinished
 )
 Emit = Callable[[Event], None]
 Chooser = Callable[[list[BravaisSolution]], Awaitable[int | None]]
@@ -91,6 +129,7 @@ class Orchestrator:
         emit: Emit,
         choose_bravais: Chooser | None = None,
         pipeline: Pipeline | None = None,
+        executor: ExecutorSettings | None = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.config = config
@@ -101,10 +140,13 @@ class Orchestrator:
         self.journal = Journal(self.workdir)
         self._handle = None
         self._stop_requested = False
+        self.executor = executor or ExecutorSettings()
+        # A Slurm run: the jobs submitted and followed (None for the local executor).
+        self.chain = None
 
     @property
     def busy(self) -> bool:
-        """A stage of ours is running now."""
+        """A stage of ours is running now (a local process; Slurm jobs run on without us)."""
         return self._handle is not None
 
     # -- control -----------------------------------------------------------------------------
@@ -113,6 +155,9 @@ class Orchestrator:
         self._stop_requested = True
         if self._handle is not None:
             await self._handle.terminate()
+        if self.chain is not None:
+            running = self.pipeline.running
+            await asyncio.to_thread(self.chain.cancel_from, running.name if running else None)
 
     # -- running -----------------------------------------------------------------------------
     async def run(self, start: str | None = None, stop_after: str | None = None) -> bool:
@@ -125,6 +170,7 @@ class Orchestrator:
                     "auto_bravais": self.choose_bravais is None,
                     "nproc": self.config.nproc,
                     "extra": self.config.extra,
+                    "executor": self.executor.to_json(),
                 }
             )
         except OSError as exc:
@@ -139,6 +185,8 @@ class Orchestrator:
         # A dashboard that dies (SIGKILL) never writes run_end: its keeper then finishes the run.
         self._outcome = "closed"
         try:
+            if self.executor.kind == "slurm":
+                return await self._run_slurm(start, stop_after)
             return await self._run(start, stop_after)
         finally:
             self.journal.run_ended(self._outcome)
@@ -189,6 +237,79 @@ class Orchestrator:
         )
         return ok
 
+    async def _run_slurm(self, start: str | None, stop_after: str | None) -> bool:
+        """The remaining stages submitted at once as afterok jobs, then followed to the end.
+
+        Without a chooser (--auto-bravais) the chain reaches the end: the reindex and refine jobs
+        pick the recommended solution themselves. With one, it stops after
+        refine_bravais_settings, and the user's choice submits the rest."""
+        from thas_tui.core.executor import SlurmExecutor
+        from thas_tui.core.slurm_chain import SlurmChain
+
+        t0 = time.time()
+        names = self.pipeline.names
+        first = names.index(start) if start else self._first_to_run()
+        if "simulate" in names[first:] and self.pipeline["simulate"].state is not State.DONE:
+            # The demo's images must exist before import is submitted: made here, not a job.
+            if not await self.run_stage("simulate"):
+                self._finish(PipelineFinished(False, "simulate", self._last_failure, 0.0))
+                return False
+        todo = [n for n in names[first:] if n != "simulate"]
+        if stop_after in todo:
+            todo = todo[: todo.index(stop_after) + 1]
+        executor = SlurmExecutor(self.executor)
+        await asyncio.to_thread(executor.client.check)
+        self.chain = SlurmChain(self.workdir, self.pipeline, self.emit, executor)
+        # A re-run replaces the jobs of these stages still queued or running from before.
+        stale = [a.job_id for a in self.journal.open_slurm_jobs() if a.stage in todo]
+        if stale:
+            self.journal.cancel_requested(stale, "thas-tui: replaced by a re-run")
+            await asyncio.to_thread(executor.client.cancel, stale)
+        if "refine_bravais_settings" in todo:
+            self.pipeline.bravais_choice = self.pipeline.cb_op = None
+        else:
+            self._restore_choice()
+        ok = True
+        while todo and ok and not self._stop_requested:
+            auto = self.choose_bravais is None
+            needs = self.pipeline.bravais_choice is None and any(
+                n in todo for n in ("reindex", "refine")
+            )
+            segment = todo
+            if needs and not auto and "refine_bravais_settings" in todo:
+                segment = todo[: todo.index("refine_bravais_settings") + 1]
+            elif needs and not auto:
+                if not await self._pick_bravais():
+                    break
+            await asyncio.to_thread(self.chain.submit, segment, self, needs and auto)
+            ok = await self.chain.follow()
+            todo = todo[len(segment) :]
+            if ok and todo and segment[-1] == "refine_bravais_settings":
+                if not await self._pick_bravais():
+                    self._finish(
+                        PipelineFinished(
+                            False, segment[-1], None, time.time() - t0, self._durations()
+                        )
+                    )
+                    return False
+        failed = next(
+            (r for r in self.pipeline if r.state in (State.FAILED, State.CANCELLED)), None
+        )
+        ok = ok and failed is None and not self._stop_requested
+        failure = None
+        if failed is not None and failed.error:
+            failure = Failure("slurm", failed.error.splitlines()[0], failed.error.splitlines()[1:])
+        self._finish(
+            PipelineFinished(
+                ok,
+                None if ok else (failed.name if failed else "cancelled"),
+                failure,
+                time.time() - t0,
+                self._durations(),
+            )
+        )
+        return ok
+
     def _durations(self) -> dict[str, float]:
         return {
             r.name: r.ended - r.started
@@ -231,6 +352,8 @@ class Orchestrator:
         self.journal.choice(chosen.solution, chosen.cb_op)
         run.state = State.DONE
         run.key_result = f"{chosen.bravais} chosen (#{chosen.solution})"
+        concern = expert.bravais_concern(solutions, chosen.solution)
+        run.concerns = [concern] if concern is not None else []
         self.emit(StageFinished(run.name, run))
         self.emit(BravaisChosen(chosen.solution, chosen.cb_op, auto, chosen.bravais))
         return True
@@ -256,9 +379,15 @@ class Orchestrator:
 
     async def run_stage(self, name: str) -> bool:
         """Run one stage to its end; True when it succeeded."""
-        from thas_tui.core.runner import run_process
+        from thas_tui.core.runner import run_commands, run_process
 
         run = self.pipeline[name]
+        # find_spots and index read masked.expt whenever this pipeline has a Mask stage.
+        self.config.mask = self.pipeline.has_mask
+        if name == "import":
+            problem = await self._check_masters()
+            if problem is not None:
+                return self._bad_input(run, problem)
         argv = stage_argv(
             name,
             self.config,
@@ -266,12 +395,19 @@ class Orchestrator:
             self.pipeline.bravais_choice,
             self.pipeline.cb_op,
         )
+        if name == "find_spots" and self.pipeline["import"].state is State.DONE:
+            still = expert.not_a_rotation_sweep(self.workdir)
+            if still is not None:  # resumed after import stopped on it: stop again, same words
+                return self._not_a_sweep(run, still)
+        commands = split_chain(argv)
         attempt = self.journal.next_attempt(name)
         log_path = thas_dir(self.workdir) / "logs" / f"{name}.{attempt}.log"
         try:
             self._archive_outputs(run, attempt)
         except OSError as exc:
             return self._could_not_prepare(run, exc)
+        if name == "mask" and not (self.workdir / MASK_INPUT).is_file():
+            return self._no_mask_phil(run)
         run.state = State.RUNNING
         run.attempt = attempt
         run.argv = argv
@@ -279,6 +415,7 @@ class Orchestrator:
         run.started = time.time()
         run.ended = run.exit_code = run.signal_name = run.error = None
         run.key_result = ""
+        run.concerns = []
         self._last_failure = None
         tracker = stage_info.progress_tracker(name)
         self.emit(StageStarted(name, attempt, argv, str(log_path)))
@@ -291,18 +428,33 @@ class Orchestrator:
             if latest is not None:
                 self.emit(StageProgress(name, latest))
 
-        def on_start(handle) -> None:
+        def on_start(handle, step: int = 0) -> None:
             self._handle = handle
             run.pid = handle.pid
             try:
-                self.journal.started(name, attempt, argv, str(log_path), handle.pid)
+                if step == 0:
+                    self.journal.started(name, attempt, argv, str(log_path), handle.pid)
+                else:
+                    self.journal.step(name, attempt, commands[step], handle.pid)
             except OSError:
                 pass  # disk full: the stage itself will fail and say so
 
+        last = 0
         try:
-            result = await run_process(
-                argv, self.workdir, log_path, on_lines, self.dials.subprocess_env(), on_start
-            )
+            if len(commands) == 1:
+                result = await run_process(
+                    argv, self.workdir, log_path, on_lines, self.dials.subprocess_env(), on_start
+                )
+            else:
+                result, last = await run_commands(
+                    commands,
+                    self.workdir,
+                    log_path,
+                    on_lines,
+                    self.dials.subprocess_env(),
+                    on_start,
+                    lambda: self._stop_requested,
+                )
         except OSError as exc:
             return self._could_not_prepare(run, exc)
         finally:
@@ -311,15 +463,22 @@ class Orchestrator:
         run.exit_code = result.exit_code
         run.signal_name = signal_name(result.exit_code)
         run.peak_rss_mb = result.peak_rss_mb
+        program = Path(commands[last][0]).name if len(commands) > 1 else run.spec.program
         failure = classify(
-            run.spec.program,
+            program,
             result.exit_code,
             result.log_tail,
             result.peak_rss_mb,
             result.cancelled,
         )
+        if failure is not None and name == "mask" and failure.kind != "cancelled":
+            failure = mask_failure(program, failure, result.log_tail, self.workdir)
         if failure is None and name == "simulate":
             failure = self._take_simulated_images(result.log_tail)
+        if failure is None and name == "import":
+            still = expert.not_a_rotation_sweep(self.workdir)
+            if still is not None:
+                failure = Failure("input", f"Not a rotation sweep: {still}", [], expert.STILLS_HINT)
         if failure is None:
             try:
                 run.key_result = stage_info.key_result(name, self.workdir, self.config)
@@ -353,6 +512,7 @@ class Orchestrator:
             pass  # disk full: the failure (or the files) tell the story
         if run.state is State.DONE:
             self.pipeline.invalidate_downstream(name)
+            run.concerns = expert.for_stage(name, self.workdir)
         self.emit(StageFinished(name, run, failure))
         return run.state is State.DONE
 
@@ -373,6 +533,63 @@ class Orchestrator:
                 f"Could not start {run.spec.program}: {exc.strerror or exc} ({where}).",
                 [],
             )
+        run.error = failure.text()
+        self._last_failure = failure
+        self.emit(StageFinished(run.name, run, failure))
+        return False
+
+    def _not_a_sweep(self, run: StageRun, still: str) -> bool:
+        failure = Failure("input", f"Not a rotation sweep: {still}", [], expert.STILLS_HINT)
+        run.state = State.FAILED
+        run.error = failure.text()
+        self._last_failure = failure
+        self.emit(StageFinished(run.name, run, failure))
+        return False
+
+    def _no_mask_phil(self, run: StageRun) -> bool:
+        """The Mask stage without its input: say where mask.phil should be and how to make it."""
+        run.state = State.FAILED
+        run.ended = time.time()
+        failure = Failure(
+            "exit",
+            f"No {MASK_INPUT} in {self.workdir}: the Mask stage has nothing to apply.",
+            [],
+            "Draw a mask in the image view and save it, or run with --mask FILE.",
+        )
+        run.error = failure.text()
+        self._last_failure = failure
+        self.emit(StageFinished(run.name, run, failure))
+        return False
+
+    async def _check_masters(self) -> Failure | None:
+        """HDF5 inputs checked under DIALS's Python before import: a missing data file, a
+        compression DIALS cannot decode or a file still being written fails here, by name,
+        rather than as a traceback in find_spots (or zeros read from a missing file)."""
+        from thas_tui.core import master_check
+
+        masters = master_check.hdf5_inputs(self.config.images)
+        if not masters:
+            return None
+        reports = await master_check.run_check(
+            self.dials.python, masters, self.dials.subprocess_env()
+        )
+        if reports is None:
+            return None  # the check could not run: DIALS's own errors will have to do
+        try:
+            master_check.save(self.workdir, reports)
+        except OSError:
+            pass  # only the header's detector name is lost
+        texts = master_check.problem_texts(reports)
+        if not texts:
+            return None
+        first, *rest = "\n".join(texts).splitlines()
+        return Failure("input", first, rest)
+
+    def _bad_input(self, run: StageRun, failure: Failure) -> bool:
+        """A stage not started because its inputs cannot work (said by ``failure``)."""
+        run.state = State.FAILED
+        run.started = run.ended = time.time()
+        run.exit_code = None
         run.error = failure.text()
         self._last_failure = failure
         self.emit(StageFinished(run.name, run, failure))

@@ -97,9 +97,29 @@ STAGES: tuple[StageSpec, ...] = (
     ),
 )
 
+# Optional, between import and find_spots when a mask.phil is used: two DIALS commands,
+# dials.generate_mask imported.expt mask.phil then dials.apply_mask imported.expt mask=pixels.mask.
+MASK = StageSpec(
+    "mask",
+    "dials.generate_mask",
+    "Mask",
+    ("masked.expt", "pixels.mask"),
+    "dials.generate_mask.log",
+)
+MASK_INPUT = "mask.phil"
+
 STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
-SPECS: dict[str, StageSpec] = {s.name: s for s in (SIMULATE, *STAGES)}
+SPECS: dict[str, StageSpec] = {s.name: s for s in (SIMULATE, *STAGES, MASK)}
 DEMO_STAGE_NAMES: tuple[str, ...] = ("simulate", *STAGE_NAMES)
+
+
+def with_mask(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The stage names with the Mask stage after import (unchanged when it is there)."""
+    names = tuple(names)
+    if MASK.name in names:
+        return names
+    at = names.index("import") + 1
+    return (*names[:at], MASK.name, *names[at:])
 
 
 @dataclass
@@ -119,6 +139,16 @@ class StageRun:
     pid: int | None = None
     peak_rss_mb: float | None = None
     argv: list[str] = field(default_factory=list)
+    # A Slurm job: its id, node, CPUs and where it is in the queue ("queued: Priority ...").
+    job_id: str | None = None
+    node: str | None = None
+    cpus: int | None = None
+    queue_note: str = ""
+    slurm_reason: str | None = None  # a queued job's reason, explained
+    # what an expert would distrust in the result (thas_tui.core.warnings.Concern)
+    concerns: list = field(default_factory=list)
+    # how its end was learnt when it ended while no dashboard watched (journal.Attempt)
+    unobserved: str = ""
 
     @property
     def name(self) -> str:
@@ -139,6 +169,21 @@ class Pipeline:
         self.runs: dict[str, StageRun] = {n: StageRun(SPECS[n]) for n in names}
         self.bravais_choice: int | None = None
         self.cb_op: str | None = None
+
+    @property
+    def has_mask(self) -> bool:
+        return MASK.name in self.runs
+
+    def mask_changed(self) -> list[str]:
+        """A new or edited mask.phil: the Mask stage (added if absent) is to run again, and
+        find_spots and every finished stage after it are stale. Returns the stale stages."""
+        if not self.has_mask:
+            runs = self.runs
+            self.runs = {n: runs.get(n) or StageRun(MASK) for n in with_mask(tuple(runs))}
+        mask = self.runs[MASK.name]
+        if mask.state in (State.DONE, State.FAILED, State.CANCELLED):
+            mask.state = State.STALE
+        return self.invalidate_downstream(MASK.name)
 
     def __iter__(self) -> Iterator[StageRun]:
         return iter(self.runs.values())

@@ -11,13 +11,14 @@ from thas_tui.core.errors import ThasError
 from thas_tui.core.journal import Attempt, Journal
 from thas_tui.core.parsers import registry
 from thas_tui.core.parsers.common import find_failure, iter_lines
-from thas_tui.core.pipeline import STAGES, StageSpec, State
+from thas_tui.core.pipeline import MASK, MASK_INPUT, STAGES, StageSpec, State
 from thas_tui.core.procs import pid_alive
 
 # The stages whose outputs each stage reads (the tutorial's command lines), for staleness.
 UPSTREAM: dict[str, tuple[str, ...]] = {
     "import": (),
-    "find_spots": ("import",),
+    "mask": ("import",),
+    "find_spots": ("import", "mask"),
     "index": ("import", "find_spots"),
     "refine_bravais_settings": ("index",),
     "reindex": ("index", "refine_bravais_settings"),
@@ -36,6 +37,8 @@ ALT_LOGS: dict[str, tuple[str, ...]] = {
     "scale": ("dials.scale_cut.log",),
     # dials.reindex 3.12 writes no log, but older versions did.
     "reindex": ("dials.reindex.log",),
+    # dials.apply_mask 3.12 writes none either; our attempt log holds both commands.
+    "mask": ("dials.apply_mask.log",),
 }
 
 # Copies (git checkouts, cp -r) write a whole directory within a second in arbitrary order, while
@@ -197,6 +200,21 @@ def log_failure(stage: str, path: Path) -> tuple[bool, str | None]:
     return True, find_failure(list(iter_lines(text)))
 
 
+def uses_mask(workdir: Path, attempts: list[Attempt]) -> bool:
+    """The directory has the optional Mask stage: a mask.phil, its outputs, or an attempt."""
+    names = (MASK_INPUT, *MASK.outputs)
+    return any((workdir / n).is_file() for n in names) or any(
+        a.stage == MASK.name for a in attempts
+    )
+
+
+def stage_specs(workdir: Path, attempts: list[Attempt]) -> tuple[StageSpec, ...]:
+    """The directory's stages in order: the tutorial's, with Mask after import when used."""
+    if not uses_mask(workdir, attempts):
+        return STAGES
+    return (STAGES[0], MASK, *STAGES[1:])
+
+
 def read_rundir(path: str | os.PathLike[str]) -> RunDirState:
     """Read a processing directory's state from its files; never raises on corrupt files."""
     workdir = check_directory(path)
@@ -205,7 +223,8 @@ def read_rundir(path: str | os.PathLike[str]) -> RunDirState:
     issues: list[str] = []
     stages: dict[str, StageState] = {}
     any_output = False
-    for spec in STAGES:
+    specs = stage_specs(workdir, all_attempts)
+    for spec in specs:
         st = StageState(spec.name, attempts=[a for a in all_attempts if a.stage == spec.name])
         for name in spec.outputs:
             if (workdir / name).is_file():
@@ -214,10 +233,12 @@ def read_rundir(path: str | os.PathLike[str]) -> RunDirState:
         st.log = _stage_logs(workdir, spec, st.attempts)
         stages[spec.name] = st
 
-    for spec in STAGES:
+    for spec in specs:
         st = stages[spec.name]
         _decide(workdir, spec, st, any_output, issues)
 
+    if MASK.name in stages:
+        _mask_edited(workdir, stages)
     _mark_stale(stages)
     has_journal = journal.path.is_file()
     any_log = any(s.log is not None for s in stages.values())
@@ -259,6 +280,15 @@ def _decide(
     if spec.primary_output in st.outputs:
         st.state, st.mtime = State.DONE, _mtime(primary)
         return
+    if last is not None and last.unobserved and last.exit_code is None:
+        st.state, st.failure = State.FAILED, last.unobserved
+        return
+    if last is not None and last.ended is None and last.job_id:
+        # A Slurm job runs on without anyone watching: squeue knows more than the files.
+        seen = last.slurm_state or "submitted"
+        st.state = State.RUNNING if seen == "RUNNING" else State.PENDING
+        st.note = f"Slurm job {last.job_id}: {seen} when last seen"
+        return
     if last is not None and last.ended is None:
         st.state, st.failure = (
             State.FAILED,
@@ -277,13 +307,32 @@ def _decide(
         st.note = f"{st.log.name} present but no {spec.primary_output}: still running elsewhere, or stopped"
 
 
+def _mask_edited(workdir: Path, stages: dict[str, StageState]) -> None:
+    """mask.phil saved after the mask was applied (Mask stale), or after find_spots ran
+    without it (find_spots stale; what follows it is marked by _mark_stale)."""
+    edited = _mtime(workdir / MASK_INPUT)
+    if edited is None:
+        return
+    mask, spots = stages[MASK.name], stages["find_spots"]
+    if mask.state is State.DONE and mask.mtime is not None:
+        if edited > mask.mtime + STALE_TOLERANCE_S:
+            mask.state = State.STALE
+            mask.note = f"{MASK_INPUT} changed since {MASK.primary_output}: run Mask again"
+    elif mask.state is State.PENDING and spots.state is State.DONE and spots.mtime is not None:
+        if edited > spots.mtime + STALE_TOLERANCE_S:
+            spots.state = State.STALE
+            spots.note = f"{MASK_INPUT} saved since strong.refl: run Mask, then find_spots"
+
+
 def _mark_stale(stages: dict[str, StageState]) -> None:
     """A done stage is stale when an upstream output is newer than its own, or upstream is stale."""
     for name, st in stages.items():
         if st.state is not State.DONE or st.mtime is None:
             continue
         for up_name in UPSTREAM.get(name, ()):
-            up = stages[up_name]
+            up = stages.get(up_name)
+            if up is None:
+                continue  # the optional Mask stage, not used here
             if up.state is State.STALE:
                 st.state, st.note = State.STALE, f"upstream {up_name} is stale"
                 break

@@ -99,16 +99,17 @@ async def start_process(
     cwd: str | os.PathLike[str],
     log_path: str | os.PathLike[str],
     env: dict[str, str] | None = None,
+    append: bool = False,
 ) -> ProcessHandle:
     """Start ``argv`` in its own session, stdout and stderr to ``log_path`` (never a shell).
 
     Its own session and a file rather than a pipe let the program run on when the dashboard
-    exits, is killed or loses its terminal.
+    exits, is killed or loses its terminal. ``append``: a later command of the same attempt.
     """
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # 'x': never overwrite an earlier attempt's log.
-    with open(log_path, "xb") as log:
+    with open(log_path, "ab" if append else "xb") as log:
         proc = await asyncio.create_subprocess_exec(
             *argv,
             cwd=str(cwd),
@@ -127,9 +128,11 @@ async def follow_process(
     on_lines: LinesCallback | None = None,
     poll: float = 0.1,
     tail_n: int = 40,
+    start_offset: int = 0,
 ) -> ProcessResult:
     """Stream the log's new lines to ``on_lines`` in batches until the process ends."""
     tailer = LineTailer(log_path, max_bytes=BATCH_BYTES)
+    tailer.offset = start_offset
     started = time.time()
     peak = 0.0
     last_rss = 0.0
@@ -181,3 +184,42 @@ async def run_process(
     if on_start:
         on_start(handle)
     return await follow_process(handle, log_path, on_lines)
+
+
+async def run_commands(
+    commands: list[list[str]],
+    cwd: str | os.PathLike[str],
+    log_path: str | os.PathLike[str],
+    on_lines: LinesCallback | None = None,
+    env: dict[str, str] | None = None,
+    on_start: Callable[[ProcessHandle, int], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> tuple[ProcessResult, int]:
+    """Run ``commands`` one after another into one log, each after a ``$ command`` line, as a
+    shell session would read; stop at the first that fails (or when ``stop()`` says so).
+
+    Returns the combined result (the last command's exit, the first's start, the highest peak)
+    and the index of the last command run.
+    """
+    log_path = Path(log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    first: ProcessResult | None = None
+    peak = 0.0
+    for i, argv in enumerate(commands):
+        shown = " ".join([Path(argv[0]).name, *argv[1:]])
+        with open(log_path, "ab" if i else "xb") as log:
+            offset = log.tell()
+            log.write(f"$ {shown}\n".encode())
+        handle = await start_process(argv, cwd, log_path, env, append=True)
+        if on_start:
+            on_start(handle, i)
+        result = await follow_process(handle, log_path, on_lines, start_offset=offset)
+        first = first or result
+        peak = max(peak, result.peak_rss_mb or 0.0)
+        if not result.ok or (stop is not None and stop() and i + 1 < len(commands)):
+            if result.ok:
+                result.cancelled = True
+            break
+    result.started = first.started
+    result.peak_rss_mb = peak or None
+    return result, i

@@ -110,6 +110,17 @@ def _import(workdir: Path, config) -> str:
     return text
 
 
+def _master_report(workdir: Path, template: str):
+    """The pre-import check's report on the master file ``template``, if it is one."""
+    from thas_tui.core import master_check
+
+    if not template.lower().endswith(master_check.HDF5_SUFFIXES):
+        return None
+    reports = master_check.load(workdir)
+    by_name = {Path(r.master).name: r for r in reports}
+    return by_name.get(Path(template).name, master_check.MasterReport(template))
+
+
 def dataset_label(workdir: Path) -> str | None:
     """'thas_demo_#####.cbf 1–36 · λ 1.2820 Å · 2463×2527 px at 550 mm', from imported.expt."""
     path = Path(workdir) / "imported.expt"
@@ -125,9 +136,19 @@ def dataset_label(workdir: Path) -> str | None:
     parts = []
     if e.imageset is not None and e.imageset.template:
         name = Path(e.imageset.template).name
-        if e.scan is not None:
-            name += f" {e.scan.image_range[0]}–{e.scan.image_range[1]}"
-        parts.append(name)
+        master = _master_report(workdir, e.imageset.template_path or e.imageset.template)
+        if master is not None:
+            # A master file: its detector, and the image count rather than a range.
+            parts.append(name)
+            if e.scan is not None:
+                parts.append(f"{e.scan.image_range[1] - e.scan.image_range[0] + 1} images")
+            if master.detector:
+                # "Dectris EIGER2 X 16M": the model says it; the header is short of room.
+                parts.append(re.sub(r"^dectris\s+", "", master.detector, flags=re.I))
+        else:
+            if e.scan is not None:
+                name += f" {e.scan.image_range[0]}–{e.scan.image_range[1]}"
+            parts.append(name)
     elif e.imageset is not None and e.imageset.images:
         parts.append(f"{Path(e.imageset.images[0]).name} (+{len(e.imageset.images) - 1})")
     if len(expts.experiments) > 1:
@@ -294,9 +315,55 @@ def _simulate(workdir: Path, config) -> str:
     return f"{info.get('n_images', '?')} images, {info.get('space_group', '')}".rstrip(", ")
 
 
+def panel_sizes(expt_path: Path) -> list[tuple[int, int]]:
+    """(width, height) of each panel of the first experiment's detector; [] when unknown."""
+    expts = read_expt(expt_path)
+    if not expts.experiments or expts.experiments[0].detector is None:
+        return []
+    panels = expts.experiments[0].detector.panels
+    return [tuple(p.image_size) for p in panels if p.image_size]
+
+
+def _mask(workdir: Path, config) -> str:
+    """What mask.phil masks: its parts, and the pixels its shapes take when that is exact."""
+    from thas_tui.core.mask_spec import MaskSpec, mask_array
+
+    try:
+        spec = MaskSpec.from_phil((workdir / "mask.phil").read_text(errors="replace"))
+    except OSError:
+        return "masked.expt"
+    parts = []
+    counts: dict[str, int] = {}
+    for shape in spec.untrusted:
+        kind = type(shape).__name__.lower()
+        counts[kind] = counts.get(kind, 0) + 1
+    for kind, n in counts.items():
+        name = "whole panel" if kind == "wholepanel" else kind
+        parts.append(f"{n} {name}{'s' if n > 1 else ''}")
+    if spec.border > 0:
+        parts.append(f"border {spec.border}")
+    if spec.d_min is not None or spec.d_max is not None or spec.resolution_ranges:
+        parts.append("resolution")
+    if spec.ice_rings:
+        parts.append("ice rings")
+    text = ", ".join(parts) or "nothing masked"
+    resolution = spec.d_min, spec.d_max, spec.resolution_ranges, spec.ice_rings
+    # Resolution limits need each pixel's d (dxtbx): only shapes and border are counted here.
+    # The count leads: the stage tree's column cuts the end of a long result.
+    if not any(resolution) and not spec.is_empty():
+        sizes = panel_sizes(workdir / "imported.expt")
+        if sizes:
+            bad = sum(
+                int((~mask_array(spec, (h, w), panel=i)).sum()) for i, (w, h) in enumerate(sizes)
+            )
+            text = f"{bad:,} px masked: {text}"
+    return text
+
+
 _KEY_RESULTS = {
     "simulate": _simulate,
     "import": _import,
+    "mask": _mask,
     "find_spots": _find_spots,
     "index": _index,
     "refine_bravais_settings": _bravais,

@@ -327,15 +327,36 @@ def _scale(ctx: _Ctx) -> dict | None:
         summary = getattr(log, "summary", None)
         if summary is None:
             continue
-        out = {"source": ctx.rd.stages[stage].log.name}
+        name = ctx.rd.stages[stage].log.name
+        if summary.unknown_header is not None:
+            ctx.issues.append(
+                f"{name}: the Summary of merging statistics has columns thas-tui cannot place"
+                f" ({summary.unknown_header!r}); its numbers were not read"
+            )
+            continue
+        out = {"source": name}
+        if summary.columns is not None:
+            out["columns"] = list(summary.columns)
         for shell in ("overall", "low", "high"):
-            row = {}
-            for key, (attr, _) in TABLE1.items():
-                stat = getattr(summary, attr) if attr else None
-                row[key] = getattr(stat, shell) if stat is not None else None
-            out[shell] = row
+            out[shell] = _table1_row(summary, lambda stat, shell=shell: getattr(stat, shell))
+        if getattr(log, "suggested_d_min", None) is not None:
+            out["suggested_d_min"] = log.suggested_d_min
+        if summary.columns is not None and "suggested" in summary.columns:
+            # DIALS's Suggested, Low and High columns: the data cut at the suggested resolution
+            out["suggested_cut"] = {
+                shell: _table1_row(summary, lambda s, shell=shell: getattr(s.cut, shell, None))
+                for shell in ("overall", "low", "high")
+            }
         return out
     return None
+
+
+def _table1_row(summary: Any, value: Any) -> dict[str, float | None]:
+    row = {}
+    for key, (attr, _) in TABLE1.items():
+        stat = getattr(summary, attr) if attr else None
+        row[key] = value(stat) if stat is not None else None
+    return row
 
 
 # --- the whole directory --------------------------------------------------------------------
@@ -436,10 +457,25 @@ def collect(path: str | os.PathLike[str]) -> dict:
             entry["failure"] = st.failure
         if st.note:
             entry["note"] = st.note
+        last = st.last_attempt
+        if last is not None and last.unobserved:
+            entry["ended_unobserved"] = last.unobserved
         stages[name] = entry
     facts["stages"] = stages
+    facts["warnings"] = _warnings(rd)
     facts["issues"] = list(dict.fromkeys(ctx.issues))
     return facts
+
+
+def _warnings(rd: RunDirState) -> list[dict[str, str]]:
+    """What an expert would distrust, stage by stage, for the stages that have a result."""
+    from thas_tui.core import warnings as expert
+
+    out = []
+    for name, st in rd.stages.items():
+        if st.state in (State.DONE, State.STALE):
+            out += [c.as_dict() for c in expert.for_stage(name, rd.path)]
+    return out
 
 
 def run_summary(path: str | os.PathLike[str], as_json: bool = False) -> int:

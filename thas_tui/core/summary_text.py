@@ -157,6 +157,14 @@ def render_text(d: dict) -> str:
         lines += ["", f"Space group   {sy['space_group']}  (from {sy['source']})"]
     if d.get("scale"):
         lines += ["", *_table1(d["scale"])]
+    if d.get("warnings"):
+        lines += ["", "To check (what an expert would distrust)"]
+        for w in d["warnings"]:
+            lines += [
+                f"  {w['stage']}: {w['what']}",
+                f"    why: {w['why']}",
+                f"    try: {w['try']}",
+            ]
     if d.get("issues"):
         lines += ["", "Issues", *(f"  {i}" for i in d["issues"])]
     return "\n".join(lines)

@@ -8,8 +8,16 @@ import time
 from pathlib import Path
 
 from thas_tui.core import stage_info
+from thas_tui.core import warnings as expert
 from thas_tui.core.errors import ThasError
-from thas_tui.core.orchestrator import Emit, StageFinished, StageOutput, StageProgress, StageStarted
+from thas_tui.core.orchestrator import (
+    Emit,
+    StageFinished,
+    StageOutput,
+    StageProgress,
+    StagesChanged,
+    StageStarted,
+)
 from thas_tui.core.parsers.registry import latest_progress
 from thas_tui.core.pipeline import Pipeline, StageRun, State
 from thas_tui.core.rundir import RunDirState, StageState, read_rundir
@@ -43,6 +51,11 @@ def running_stage(state: RunDirState, now: float | None = None) -> StageState | 
             continue
         if st.state is State.FAILED:
             continue
+        last = st.last_attempt
+        if last is not None and last.ended is not None and st.log == Path(last.log):
+            # the journal recorded this log's end: DIALS writes its log after its outputs
+            # (dials.merge: the html report after merged.mtz), which is no sign of a new run
+            continue
         if best is None or log_time > best[0]:
             best = (log_time, st)
     return best[1] if best else None
@@ -69,6 +82,7 @@ def apply_state(
             run.attempt = last.attempt
             run.started, run.ended = last.started, last.ended
             run.exit_code, run.pid = last.exit_code, last.pid
+            run.unobserved = last.unobserved
             run.argv = list(last.argv)
         elif new_state is State.RUNNING:
             run.started = _mtime(st.log)
@@ -78,6 +92,7 @@ def apply_state(
                 run.key_result = stage_info.key_result(name, workdir)
             except Exception as exc:  # one unreadable file must not stop the watch
                 run.key_result = f"(could not read result: {exc})"
+            run.concerns = expert.for_stage(name, workdir)
         elif new_state is State.STALE:
             run.key_result = st.note or ""
         changed.append(name)
@@ -89,7 +104,7 @@ def apply_state(
 def pipeline_from_dir(workdir: Path) -> tuple[Pipeline, RunDirState]:
     """A pipeline model showing what a processing directory holds now."""
     state = read_rundir(workdir)
-    pipeline = Pipeline()
+    pipeline = Pipeline(tuple(state.stages))
     apply_state(pipeline, state, Path(workdir))
     return pipeline, state
 
@@ -127,6 +142,10 @@ class DirectoryWatcher:
             state = await asyncio.to_thread(read_rundir, self.workdir)
         except ThasError:
             return  # the directory went away; keep showing what we had
+        if "mask" in state.stages and not self.pipeline.has_mask:
+            # A mask.phil saved (or a Mask run by hand) since the dashboard opened.
+            self.pipeline.mask_changed()
+            self.emit(StagesChanged())
         before = {r.name: r.state for r in self.pipeline}
         changed = await asyncio.to_thread(apply_state, self.pipeline, state, self.workdir)
         for name in changed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -17,14 +18,18 @@ from thas_tui.core import stage_info
 from thas_tui.core.commands import BadParameter, RunConfig
 from thas_tui.core.dials_env import NO_DIALS, VERSION_PENDING, DialsEnv, with_version
 from thas_tui.core.errors import ThasError
+from thas_tui.core.executor import ExecutorSettings
 from thas_tui.core.orchestrator import (
     BravaisChosen,
     Event,
     Orchestrator,
     PipelineFinished,
     StageFinished,
+    StageOnNode,
     StageOutput,
     StageProgress,
+    StageQueued,
+    StagesChanged,
     StageStarted,
 )
 from thas_tui.core.pipeline import Pipeline, State
@@ -33,6 +38,7 @@ from thas_tui.core.watcher import DirectoryWatcher
 from thas_tui.screens.bravais_picker import BravaisPicker
 from thas_tui.screens.quit_dialog import QuitDialog
 from thas_tui.widgets.frame import FRAME, until_next
+from thas_tui.widgets.image_view import ImageView
 from thas_tui.widgets.log_pane import LogPane
 from thas_tui.widgets.results_tabs import PANELS_OF_STAGE, ResultsTabs
 from thas_tui.widgets.run_header import RunHeader
@@ -64,12 +70,22 @@ class DashboardScreen(Screen):
         Binding("i", "show_tab('integration')", "Integration", show=False),
         Binding("y", "show_tab('symmetry')", "Symmetry", show=False),
         Binding("m", "show_tab('merging')", "Merging"),
+        Binding("L", "show_tab('lattice')", "Lattice", show=False),
         Binding("c", "cancel_stage", "Cancel stage"),
         Binding("question_mark", "help", "Help"),
         Binding("R", "resume", "Resume"),
         Binding("f", "follow", "Follow running"),
         Binding("e", "edit_rerun", "Edit & re-run"),
+        # j/k move in the stage tree (what e, a and Enter act on) from wherever the focus is
+        # (the image view keeps its own k); the arrows move in the focused part. S (no pane
+        # uses it) takes the focus back to the tree.
+        Binding("S", "focus_tree", "Stages"),
+        Binding("j", "tree_move('down')", "Next stage", show=False),
+        Binding("k", "tree_move('up')", "Previous stage", show=False),
         Binding("a", "attempts", "Attempts"),
+        Binding("v", "show_tab('image')", "Image"),
+        Binding("z", "full_screen", "Full screen"),
+        Binding("C", "compare", "Compare", show=False),
     ]
 
     def __init__(
@@ -84,9 +100,11 @@ class DashboardScreen(Screen):
         watch: bool = False,
         read_only: str | None = None,
         keeper: bool = False,
+        executor: ExecutorSettings | None = None,
     ) -> None:
         super().__init__()
         self.read_only = read_only
+        self.executor = executor or ExecutorSettings()
         # A detached keeper finishes the run should this dashboard be killed (launch sets it).
         self.keeper = keeper
         self.autostart = autostart
@@ -210,9 +228,9 @@ class DashboardScreen(Screen):
     async def run_pipeline(self, start: str | None = None) -> None:
         self.query_one(RunHeader).started = time.time()
         if self.keeper and not self.read_only:
-            from thas_tui.keeper import spawn_keeper
+            from thas_tui.core.run_control import keep_going
 
-            spawn_keeper(self.workdir, self.dials)
+            keep_going(self.workdir, self.dials, self.executor)
         self.orchestrator = Orchestrator(
             self.workdir,
             self.config,
@@ -220,8 +238,14 @@ class DashboardScreen(Screen):
             self._emit,
             None if self.auto_bravais else self._choose_bravais,
             self.pipeline,
+            self.executor,
         )
-        await self.orchestrator.run(start=start, stop_after=self.config.until)
+        try:
+            await self.orchestrator.run(start=start, stop_after=self.config.until)
+        except ThasError as exc:  # Slurm down, or a job refused at submit: Slurm's own words
+            self._status(f"[b]Not submitted[/b]: {exc}")
+            self.notify(str(exc), title="Slurm", severity="error", timeout=15)
+            self.exit_code = 1
         if self.watch:
             # Back to watching: later changes (a stage re-run by hand) still show up.
             self.watch_directory()
@@ -238,8 +262,17 @@ class DashboardScreen(Screen):
     @work(exclusive=True, group="watch")
     async def watch_directory(self) -> None:
         """Follow a directory processed by someone else (a shell, a cluster node, a detached run)."""
+        from thas_tui.core.slurm_chain import open_chain
+
+        # Slurm jobs of this directory still queued or running: their state from squeue.
+        self.slurm = await asyncio.to_thread(open_chain, self.workdir, self.pipeline, self._emit)
+        if self.slurm is not None:
+            await self.slurm.follow()
+            self.slurm = None
         self.watcher = DirectoryWatcher(self.workdir, self.pipeline, self._emit)
         await self.watcher.run()
+
+    slurm = None
 
     def action_resume(self) -> None:
         """Continue a watched directory from its first unfinished stage, as its controller."""
@@ -290,6 +323,20 @@ class DashboardScreen(Screen):
                 self.query_one(ResultsTabs).feed_live_spots(event.lines)
         elif isinstance(event, StageProgress):
             self.query_one(ProgressWidget).update_progress(event.stage, event.progress)
+        elif isinstance(event, StageOnNode):
+            tree.refresh_stage(event.stage)
+            self._refresh_detail(event.stage)
+        elif isinstance(event, StageQueued):
+            tree.refresh_stage(event.stage)
+            self._refresh_detail(event.stage)
+            if event.never_clears:
+                self.notify(
+                    f"Slurm job {event.job_id} will never start: {event.reason}. "
+                    "Press c to cancel it.",
+                    title=f"{event.stage} queued",
+                    severity="warning",
+                    timeout=10,
+                )
         elif isinstance(event, StageStarted):
             tree.refresh_stage(event.stage)
             self._refresh_detail(event.stage)
@@ -313,11 +360,12 @@ class DashboardScreen(Screen):
             self._refresh_detail(event.stage)
             self.query_one(ProgressWidget).finish()
             self.query_one(RunHeader).running = ""
-            if event.failure is not None and event.run.state is State.FAILED:
-                self._status(f"[b]{event.stage} failed[/b]: {event.failure.text()}")
+            if event.failure is not None and event.run.state in (State.FAILED, State.CANCELLED):
+                word = "failed" if event.run.state is State.FAILED else "cancelled"
+                self._status(f"[b]{event.stage} {word}[/b]: {event.failure.text()}")
                 self.notify(
                     event.failure.reason,
-                    title=f"{event.stage} failed",
+                    title=f"{event.stage} {word}",
                     severity="error",
                     timeout=10,
                 )
@@ -329,6 +377,8 @@ class DashboardScreen(Screen):
                     self.query_one(RunHeader).dataset = label
             if event.run.state is State.DONE and event.stage in PANELS_OF_STAGE:
                 self.load_panels(PANELS_OF_STAGE[event.stage])
+        elif isinstance(event, StagesChanged):
+            tree.sync_rows()
         elif isinstance(event, BravaisChosen):
             how = "recommended, chosen automatically" if event.auto else "chosen"
             self.notify(
@@ -362,13 +412,75 @@ class DashboardScreen(Screen):
             panels = PANELS_OF_STAGE.get(message.stage)
             self.action_show_tab(panels[-1] if panels and run.state is State.DONE else "log")
 
+    def action_focus_tree(self) -> None:
+        self.query_one(StageTree).focus()
+
+    def action_tree_move(self, direction: str) -> None:
+        tree = self.query_one(StageTree)
+        if direction == "down":
+            tree.action_cursor_down()
+        else:
+            tree.action_cursor_up()
+
     def action_show_tab(self, tab: str) -> None:
         self.auto_tabs = False
         self.query_one(ResultsTabs).active = tab
+        if tab == "image":
+            self.open_image_view()
+
+    def open_image_view(self) -> None:
+        """Show the images (the helper starts on first use) and give them the keys."""
+        view = self.query_one(ImageView)
+        view.set_source(self.dials.python, self.workdir, self.read_only)
+        view.open()
+        view.focus()
+
+    def action_full_screen(self) -> None:
+        """The shown pane takes the whole terminal, and back."""
+        self.toggle_class("-full")
+
+    def action_image_toggle(self, what: str) -> None:
+        """A palette command of the image view: show it, then toggle ``what`` there."""
+        if self.query_one(ResultsTabs).active != "image":
+            self.action_show_tab("image")
+        view = self.query_one(ImageView)
+        if what == "threshold":
+            view.action_threshold()
+        elif what == "mask":
+            view.action_mask()
+
+    def on_image_view_threshold_to_find_spots(
+        self, message: ImageView.ThresholdToFindSpots
+    ) -> None:
+        from thas_tui.screens.image_dialogs import Confirm, find_spots_tokens, merge_tokens
+
+        tokens = merge_tokens(
+            self.config.extra.get("find_spots", []), find_spots_tokens(message.params)
+        )
+        try:
+            self.config.set_extra("find_spots", tokens)
+        except BadParameter as exc:
+            self.notify(str(exc), title="Not copied", severity="error")
+            return
+        self.notify("find_spots will run with: " + " ".join(find_spots_tokens(message.params)))
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self.rerun_from("find_spots")
+
+        why = self._why_not_rerun("find_spots")
+        if why is None:
+            self.app.push_screen(
+                Confirm(
+                    "Re-run Find spots with these parameters now? The stages after it become stale.",
+                    "Re-run",
+                ),
+                decided,
+            )
 
     def leave_running(self) -> None:
         """The running stage goes on; a detached `thas-tui resume` runs the stages after it."""
-        from thas_tui.launch import spawn_resume
+        from thas_tui.core.run_control import spawn_resume
 
         running = self.pipeline.running
         if running is None or running.pid is None or self.read_only:
@@ -388,6 +500,16 @@ class DashboardScreen(Screen):
 
     async def action_cancel_stage(self) -> None:
         running = self.pipeline.running
+        chain = self.orchestrator.chain if self.orchestrator is not None else self.slurm
+        if chain is not None and chain.open_jobs:
+            # scancel of the running (or first queued) stage's job and every job after it.
+            if self.read_only:
+                self.notify(f"This dashboard is {self.read_only}.", severity="warning")
+                return
+            stage = running.name if running else chain.open_jobs[0].stage
+            ids = await asyncio.to_thread(chain.cancel_from, stage)
+            self.notify(f"scancel {' '.join(ids)}: {stage} and the stages after it.")
+            return
         if running is None or self.orchestrator is None:
             self.notify("No stage is running.")
             return
@@ -430,6 +552,8 @@ class DashboardScreen(Screen):
                 break
             if run.state is not State.DONE and run.name != "simulate":
                 return f"{run.spec.title} has not finished: run the stages before {stage} first."
+        if stage == "mask" and not (self.workdir / "mask.phil").is_file():
+            return "No mask.phil here: draw a mask in the image view and save it, or use --mask."
         if stage == "import" and not self.config.images:
             return "The images imported here are not known: start with thas-tui run IMAGES."
         return None
@@ -490,6 +614,29 @@ class DashboardScreen(Screen):
             self.watcher.stop()
             self.watcher = None
         self.run_pipeline(start=stage)
+
+    def mask_saved(self) -> list[str]:
+        """A mask.phil was saved here (the mask editor): the Mask stage joins the pipeline (or
+        is to run again), and find_spots and what follows are stale. Returns those stages;
+        the caller offers to run (``rerun_from("mask")``)."""
+        marked = self.pipeline.mask_changed()
+        self.config.mask = True
+        tree = self.query_one(StageTree)
+        tree.sync_rows()
+        for name in ["mask", *marked]:
+            tree.refresh_stage(name)
+        return marked
+
+    def action_compare(self) -> None:
+        """This directory and its earlier scale attempts side by side (screens/compare.py)."""
+        from thas_tui.core.compare_inputs import directory_inputs
+        from thas_tui.screens.compare import CompareScreen
+
+        self.app.push_screen(
+            CompareScreen(
+                directory_inputs(self.workdir), workdir=self.workdir, ascii_only=self.ascii_only
+            )
+        )
 
     def action_attempts(self) -> None:
         """The selected stage's attempts from the journal; Enter shows one's log."""

@@ -13,13 +13,17 @@ HELP = """\
 
 | key | does |
 |---|---|
-| `↑` `↓` / `j` `k` | move in the stage tree (its log is shown) and in tables |
+| `j` `k` | move in the stage tree (its log is shown), wherever the focus is (in the image view `k` is its colours) |
+| `↑` `↓` | move in the focused part (its border is highlighted): the tree, a table, the log |
+| `S` | back to the stage tree (focus), from anywhere |
 | `Enter` | open the selected stage's panel (spots, RMSD, cell, …) |
 | `Tab` / `Shift+Tab` | move between the stage tree, the tabs and the panels |
 | `l` `s` `r` `p` `i` `y` `m` | log, spots, RMSD, cell plots, integration, symmetry, merging |
+| `L` | the reciprocal lattice (from strong.refl on): its keys below |
 | `f` | follow the running stage again |
-| `e` | edit the selected stage's DIALS parameters and re-run it (later stages become stale) |
-| `a` | the selected stage's attempts: command, result, log and archived outputs of each |
+| `e` | edit the stage tree's selected stage's DIALS parameters and re-run it (later stages become stale) |
+| `a` | the stage tree's selected stage's attempts: command, result, log and archived outputs of each |
+| `C` | compare this directory with its earlier scale attempts, other runs, xia2 or aimless results |
 | `R` | resume: run from the first unfinished stage (when watching a directory) |
 | `c` | cancel the running stage (its process group is stopped; its log is kept) |
 | `q` / `Ctrl+C` | quit; while a stage runs it asks: stop it, or leave DIALS running |
@@ -29,6 +33,12 @@ HELP = """\
 In the **Bravais picker**: `↑` `↓` / `j` `k` move, `Enter` confirms the solution, `Esc`
 stops the pipeline before reindexing. ★ marks DIALS's recommended solution: the highest
 symmetry whose metric fit, rmsd and cc are all acceptable.
+
+In the **Lattice** view: `←` `→` `↑` `↓` turn (with `Shift`: fine), `,` `.` roll, `+` `-`
+zoom, `0` reset, `1` along the rotation axis, `2` along the beam, `3` `4` `5` along a*, b*, c*
+(after indexing), `[` `]` Max Z (images 1..N; `{` `}` by a tenth), `Space` play the sweep,
+`d` / `D` raise / lower the resolution cut, `x` the cell's reciprocal axes, `t` strong.refl ↔
+indexed.refl, `u` unindexed spots by resolution, `o` all / indexed / unindexed only.
 
 Each stage is a real DIALS process; its full output is in `thas-tui/logs/<stage>.<attempt>.log`
 of the processing directory, and `thas-tui/journal.jsonl` records each attempt's command, pid,

@@ -132,8 +132,9 @@ def _axial_status(hkl, phid, px, active, phi_window: float, px_window: float = 1
     dphi = np.abs(np.mod(phid[idx, None] - phid[None, :] + 180.0, 360.0) - 180.0)
     close = (np.hypot(dx, dy) < px_window) & (dphi < phi_window)
     close[np.arange(len(idx)), idx] = False
-    ix = np.clip(np.round(px[idx, 0]).astype(int), 0, NX - 1)
-    iy = np.clip(np.round(px[idx, 1]).astype(int), 0, NY - 1)
+    ny, nx = active.shape
+    ix = np.clip(np.round(px[idx, 0]).astype(int), 0, nx - 1)
+    iy = np.clip(np.round(px[idx, 1]).astype(int), 0, ny - 1)
     h = hkl[idx]
     return (
         idx,
@@ -286,7 +287,8 @@ def _predict(A, beam, detector, gonio, d_min, phi_range, hkl=None):
     px = np.array(panel.millimeter_to_pixel(flex.vec2_double([tuple(p) for p in mm]))).reshape(
         -1, 2
     )
-    on = (px[:, 0] >= 0) & (px[:, 0] < NX) & (px[:, 1] >= 0) & (px[:, 1] < NY)
+    nx, ny = panel.get_image_size()
+    on = (px[:, 0] >= 0) & (px[:, 0] < nx) & (px[:, 1] >= 0) & (px[:, 1] < ny)
     hkl, dstar2, phid, s1, px = (x[on] for x in (hkl, dstar2, phid, s1, px))
 
     # Lorentz factor as DIALS defines it: zeta = e . (s1 x s0) / (|s1||s0|); reflections close
@@ -339,13 +341,9 @@ def _axial_counts(hkl, phid, px, active, osc: float) -> dict[str, dict[str, int]
 _STATE: dict = {}
 
 
-def _render(index: int) -> int:
-    """Simulate and write image index (0-based); returns the index."""
-    from dxtbx.format.FormatCBFMiniPilatus import FormatCBFMiniPilatus
-    from dxtbx.model import ScanFactory
-    from scitbx.array_family import flex
-
-    st = _STATE
+def expected_image(st: dict, index: int) -> np.ndarray:
+    """Expected counts (background plus spots) of image index (0-based) of the sweep in st,
+    the state :func:`plan_sweep` returns; the detector's size is that of st["active"]."""
     osc = st["oscillation"]
     lo, hi = index * osc, (index + 1) * osc
     phi, sig = st["phi"], st["sigma_phi"]
@@ -357,6 +355,7 @@ def _render(index: int) -> int:
     counts, x, y = counts[keep], x[keep], y[keep]
 
     # Spread each spot over a 7x7 box with pixel-integrated Gaussian weights (separable).
+    ny, nx = st["active"].shape
     half = 3
     x0 = np.floor(x).astype(int) - half
     y0 = np.floor(y).astype(int) - half
@@ -368,11 +367,22 @@ def _render(index: int) -> int:
     cols = x0[:, None, None] + k[None, None, :-1]
     rows = y0[:, None, None] + k[None, :-1, None]
     cols, rows = np.broadcast_to(cols, w.shape), np.broadcast_to(rows, w.shape)
-    inside = (cols >= 0) & (cols < NX) & (rows >= 0) & (rows < NY)
-    flat = (rows[inside] * NX + cols[inside]).astype(np.int64)
-    expected = st["background"] + np.bincount(flat, weights=w[inside], minlength=NX * NY).reshape(
-        NY, NX
-    )
+    inside = (cols >= 0) & (cols < nx) & (rows >= 0) & (rows < ny)
+    flat = (rows[inside] * nx + cols[inside]).astype(np.int64)
+    spots = np.bincount(flat, weights=w[inside], minlength=nx * ny).reshape(ny, nx)
+    return st["background"] + spots
+
+
+def _render(index: int) -> int:
+    """Simulate and write image index (0-based); returns the index."""
+    from dxtbx.format.FormatCBFMiniPilatus import FormatCBFMiniPilatus
+    from dxtbx.model import ScanFactory
+    from scitbx.array_family import flex
+
+    st = _STATE
+    osc = st["oscillation"]
+    lo = index * osc
+    expected = expected_image(st, index)
 
     rng = np.random.default_rng([st["seed"], index])
     image = rng.poisson(expected).astype(np.int32)
@@ -395,8 +405,10 @@ def _background(beam, detector) -> np.ndarray:
     origin = np.array(panel.get_origin())
     fast = np.array(panel.get_fast_axis())
     slow = np.array(panel.get_slow_axis())
-    xs = (np.arange(NX) + 0.5) * PIXEL_MM
-    ys = (np.arange(NY) + 0.5) * PIXEL_MM
+    nx, ny = panel.get_image_size()
+    px_fast, px_slow = panel.get_pixel_size()
+    xs = (np.arange(nx) + 0.5) * px_fast
+    ys = (np.arange(ny) + 0.5) * px_slow
     lab = (
         origin[None, None, :]
         + xs[None, :, None] * fast[None, None, :]
@@ -476,22 +488,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _generate(
-    args: argparse.Namespace, preset: Preset, out: Path, final: Path, t_start: float
-) -> int:
-    """Simulate the sweep into out (named final in sweep_info.json); returns an exit status."""
+def plan_sweep(beam, detector, gonio, active: np.ndarray, preset: Preset, seed: int) -> dict | None:
+    """The crystal's orientation and every reflection the scan of preset records on detector:
+    the state :func:`expected_image` draws from, plus "d_min", "A" (reciprocal basis in the lab
+    at phi 0), "orientation_attempts", "start" and "axial". None when no orientation records
+    preset.min_axial clean axial reflections on every screw axis."""
     from cctbx import uctbx
 
-    with tempfile.TemporaryDirectory(dir=out) as tmp:
-        beam, detector, gonio, format_class = _models(preset, Path(tmp))
     panel = detector[0]
-    corners = [(0, 0), (NX, 0), (0, NY), (NX, NY)]
+    nx, ny = panel.get_image_size()
+    corners = [(0, 0), (nx, 0), (0, ny), (nx, ny)]
     d_min = min(panel.get_resolution_at_pixel(beam.get_s0(), c) for c in corners)
 
     uc = uctbx.unit_cell(CELL)
     B = np.array(uc.fractionalization_matrix()).reshape(3, 3).T
-    rng = np.random.default_rng(args.seed)
-    active = _active_mask()
+    rng = np.random.default_rng(seed)
     scan_range = (0.0, preset.n_images * preset.oscillation)
 
     # Recording both present (even) and absent (odd) axial reflections on all three screw axes
@@ -511,8 +522,7 @@ def _generate(
             found = attempt
             break
     if found is None:
-        print("no orientation records all three screw axes; widen the scan", file=sys.stderr)
-        return 1
+        return None
     U = _rotation(e, math.radians(start)) @ U
     A = U @ B
     hkl, dstar2, phid, px, zeta, polar = _predict(A, beam, detector, gonio, d_min, scan_range)
@@ -537,13 +547,14 @@ def _generate(
     )
 
     hmax = np.ceil(np.array(CELL[:3]) / d_min).astype(int)
-    f2 = _intensities(hkl, dstar2, args.seed, hmax)
+    f2 = _intensities(hkl, dstar2, seed, hmax)
     counts = SCALE * f2 * polar / np.abs(zeta)
+    pixel_mm = panel.get_pixel_size()[0]
     spot_sigma = math.hypot(
-        preset.distance * math.tan(math.radians(DIVERGENCE_DEG)) / PIXEL_MM,
-        BEAM_SIZE_SIGMA_MM / PIXEL_MM,
+        preset.distance * math.tan(math.radians(DIVERGENCE_DEG)) / pixel_mm,
+        BEAM_SIZE_SIGMA_MM / pixel_mm,
     )
-    _STATE.update(
+    return dict(
         oscillation=preset.oscillation,
         phi=phid,
         sigma_phi=MOSAICITY_DEG / np.abs(zeta),
@@ -553,12 +564,28 @@ def _generate(
         spot_sigma=spot_sigma,
         background=_background(beam, detector),
         active=active,
-        seed=args.seed,
-        out=str(out),
-        beam=beam,
-        detector=detector,
-        gonio=gonio,
+        seed=seed,
+        d_min=d_min,
+        A=A,
+        orientation_attempts=found,
+        start=start,
+        axial=axial,
     )
+
+
+def _generate(
+    args: argparse.Namespace, preset: Preset, out: Path, final: Path, t_start: float
+) -> int:
+    """Simulate the sweep into out (named final in sweep_info.json); returns an exit status."""
+    with tempfile.TemporaryDirectory(dir=out) as tmp:
+        beam, detector, gonio, format_class = _models(preset, Path(tmp))
+    plan = plan_sweep(beam, detector, gonio, _active_mask(), preset, args.seed)
+    if plan is None:
+        print("no orientation records all three screw axes; widen the scan", file=sys.stderr)
+        return 1
+    _STATE.update(plan, out=str(out), beam=beam, detector=detector, gonio=gonio)
+    scan_range = (0.0, preset.n_images * preset.oscillation)
+    d_min, A, axial, found = plan["d_min"], plan["A"], plan["axial"], plan["orientation_attempts"]
 
     n = preset.n_images
     if args.nproc > 1:
@@ -589,7 +616,7 @@ def _generate(
         "format_class": format_class,
         "mosaicity_deg": MOSAICITY_DEG,
         "b_factor": B_FACTOR,
-        "n_reflections": int(len(hkl)),
+        "n_reflections": int(len(plan["phi"])),
         "orientation_attempts": found,
         "real_space_a": real[:, 0].tolist(),
         "real_space_b": real[:, 1].tolist(),

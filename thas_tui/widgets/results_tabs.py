@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import numpy as np
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Tab, Tabs
 
-from thas_tui.core import panel_data
+from thas_tui.core import panel_data, reciprocal
 from thas_tui.core.errors import UnreadableFile
 from thas_tui.widgets.cell_plots import CellPlots
 from thas_tui.widgets.frame import FRAME, Beat
 from thas_tui.widgets.histogram import SpotHistogram
+from thas_tui.widgets.image_view import ImageView
 from thas_tui.widgets.integration_panel import IntegrationBin, IntegrationPanel
+from thas_tui.widgets.lattice_view import LatticeView, make_scene
 from thas_tui.widgets.log_pane import LogPane
 from thas_tui.widgets.merging_plots import MergingPlots
 from thas_tui.widgets.rmsd_table import RmsdTable
@@ -24,8 +27,9 @@ from thas_tui.widgets.table_one import TableOne
 # Which panels a stage's outputs feed.
 PANELS_OF_STAGE: dict[str, tuple[str, ...]] = {
     "import": ("spots",),
-    "find_spots": ("spots",),
-    "index": ("rmsd",),
+    # The last is the one Enter on the stage opens.
+    "find_spots": ("lattice", "spots"),
+    "index": ("lattice", "rmsd"),
     "refine": ("rmsd", "cell"),
     "integrate": ("integration",),
     "symmetry": ("symmetry",),
@@ -43,9 +47,13 @@ PANES = {
     "integration": "Integration",
     "symmetry": "Symmetry",
     "merging": "Merging",
+    "image": "Image",
+    "lattice": "Lattice",
 }
-# The panes fed from files: all but the log.
-ALL_PANELS = tuple(pane for pane in PANES if pane != "log")
+# The panes fed from files: all but the log and the image (read by its own helper). The
+# lattice is mapped when first shown (its mapping is the heaviest read of all, and most looks
+# at a run never need it).
+ALL_PANELS = tuple(pane for pane in PANES if pane not in ("log", "image", "lattice"))
 
 
 class Pane(Vertical):
@@ -101,6 +109,7 @@ class ResultsTabs(Vertical):
         # size changes lays out the whole screen, scrolled out of view or not, and during a run
         # most panels change while the log is what is looked at.
         self._waiting: dict[str, object] = {}
+        self._lattice = LatticeLoader(self)
 
     @property
     def active(self) -> str:
@@ -120,12 +129,22 @@ class ResultsTabs(Vertical):
         if tab in PANES and tab != self.active:
             self._switch(tab)
 
+    def on_lattice_view_source_requested(self, message: LatticeView.SourceRequested) -> None:
+        message.stop()
+        self.lattice.request(message.source)
+
     def _switch(self, tab: str) -> None:
         # Waiting data first, so the tab never shows stale data.
         data = self._waiting.pop(tab, None)
         if data is not None:
             self._draw(tab, data)
         self.query_one(PaneStrip).show(tab)
+        if tab == "lattice":
+            self.lattice.shown()
+
+    @property
+    def lattice(self) -> LatticeLoader:
+        return self._lattice
 
     def compose(self) -> ComposeResult:
         a = self.ascii_only
@@ -148,6 +167,10 @@ class ResultsTabs(Vertical):
                 with VerticalScroll():
                     yield TableOne(id="table-one")
                     yield MergingPlots(ascii_only=a, id="merging-plots")
+            with Pane(id="image"):
+                yield ImageView(id="image-view")
+            with Pane(id="lattice"):
+                yield LatticeView(ascii_only=a, id="lattice-view")
 
     # -- live find_spots ------------------------------------------------------------------------
     def start_live_spots(self, workdir: Path) -> None:
@@ -174,7 +197,11 @@ class ResultsTabs(Vertical):
     async def load(self, workdir: Path, panels: tuple[str, ...] = ALL_PANELS) -> list[str]:
         """Read the files behind ``panels`` off the event loop, then show them; return problems."""
         problems: list[str] = []
+        self.lattice.workdir = workdir
         for panel in panels:
+            if panel == "lattice":
+                self.lattice.changed(self.active == "lattice")
+                continue
             try:
                 data = await asyncio.to_thread(_READERS[panel], workdir)
             except (UnreadableFile, OSError) as exc:
@@ -222,3 +249,61 @@ _READERS = {
     "symmetry": panel_data.symmetry,
     "merging": panel_data.merging,
 }
+
+
+class LatticeLoader:
+    """Reads and maps the lattice in a worker thread when its pane is shown and its files
+    changed since; the view keeps its own state (the keys never wait for a read)."""
+
+    def __init__(self, tabs: ResultsTabs) -> None:
+        self.tabs = tabs
+        self.workdir: Path | None = None
+        self.source: str | None = None  # None: indexed.refl when there is one, else strong.refl
+        self.stale = True
+
+    def view(self) -> LatticeView:
+        return self.tabs.query_one(LatticeView)
+
+    def shown(self) -> None:
+        self.view().focus()
+        if self.stale:
+            self.load()
+
+    def changed(self, shown: bool) -> None:
+        self.stale = True
+        if shown:
+            self.load()
+
+    def request(self, source: str) -> None:
+        self.source = source
+        self.load()
+
+    def load(self) -> None:
+        if self.workdir is None:
+            return
+        self.stale = False
+        self.tabs.run_worker(self._read(self.workdir, self.source), exclusive=True, group="lattice")
+
+    async def _read(self, workdir: Path, source: str | None) -> None:
+        view = self.view()
+        if source is None:
+            source = "indexed" if (workdir / "indexed.refl").exists() else "strong"
+        if view.scene is None:
+            view.set_message(f"Mapping the spots of {reciprocal.SOURCES[source][1]} …")
+        try:
+            found = await asyncio.to_thread(reciprocal.load_lattice, workdir, source)
+            if isinstance(found, str):
+                view.set_message(found)
+                return
+            scene = await asyncio.to_thread(make_scene, found)
+        except (UnreadableFile, OSError) as exc:
+            view.set_message(str(exc).splitlines()[0])
+            self.tabs.notify(str(exc), title="Lattice", severity="warning")
+            return
+        except (ValueError, IndexError, KeyError, np.linalg.LinAlgError) as exc:
+            # A model the mapping cannot use (a singular goniometer matrix, a panel index past
+            # the detector's): say so in the pane, the rest of the dashboard goes on.
+            refl_name = reciprocal.SOURCES[source][1]
+            view.set_message(f"{workdir / refl_name}: its spots could not be mapped ({exc}).")
+            return
+        view.set_scene(scene)

@@ -8,6 +8,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from thas_tui.core.commands import split_chain
 from thas_tui.core.pipeline import StageRun, State
 from thas_tui.core.progress_eta import format_seconds
 
@@ -26,8 +27,9 @@ class StageDetail(Static):
         if run.attempt:
             t.append(f"  ·  attempt {run.attempt}")
         t.append("\n")
-        if run.argv:
-            t.append("$ " + " ".join(_short(a) for a in run.argv) + "\n", style="dim")
+        # Mask runs two commands: one "$" line each, as typed in the tutorial.
+        for command in split_chain(run.argv):
+            t.append("$ " + " ".join(_short(a) for a in command) + "\n", style="dim")
         if run.started:
             start = datetime.fromtimestamp(run.started).strftime("%H:%M:%S")
             took = run.elapsed(time.time())
@@ -37,8 +39,21 @@ class StageDetail(Static):
             if run.exit_code not in (None, 0):
                 t.append(f", exit code {run.exit_code}")
             t.append("\n")
+            if run.unobserved:
+                t.append(run.unobserved + "\n", style="italic")
+        if run.job_id:
+            where = f" on {run.node}" if run.node else ""
+            cpus = f", {run.cpus} CPU{'s' if run.cpus != 1 else ''}" if run.cpus else ""
+            t.append(f"Slurm job {run.job_id}{where}{cpus}")
+            if run.state is State.PENDING:
+                t.append(f"  ·  queued: {run.slurm_reason or 'submitted'}")
+            t.append("\n")
         if run.key_result and run.state is State.DONE:
             t.append(run.key_result + "\n")
+        if run.state is State.DONE:
+            for c in run.concerns:
+                t.append(f"⚠ {c.what}\n", style="bold")
+                t.append(f"  {c.why}. Try: {c.try_}\n")
         if run.error and run.state in (State.FAILED, State.CANCELLED, State.STALE):
             t.append(run.error + "\n", style="bold")
         if run.log_path:

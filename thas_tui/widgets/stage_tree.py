@@ -98,15 +98,32 @@ class StageTree(DataTable):
             result = "choose a Bravais solution"
         elif run.state is State.STALE:
             result = f"stale: {result}" if result else "stale"
+        elif run.queue_note and run.state in (State.PENDING, State.RUNNING):
+            result = run.queue_note  # a Slurm job: where it is in the queue, or its node
+        result_style = style if run.state is not State.DONE else ""
+        if run.concerns and run.state is State.DONE:
+            # the result stands, but an expert would look twice: the detail says why
+            n = len(run.concerns)
+            result = f"⚠{n if n > 1 else ''} {result}"
+            result_style = self.app.current_theme.warning or "yellow"
         return (
             Text(self.glyphs[run.state], style=style),
             Text(run.spec.title, style="bold" if run.state is State.RUNNING else ""),
             Text(format_seconds(elapsed) if elapsed is not None else "", justify="right"),
-            Text(
-                _truncate(result, self._result_width()),
-                style=style if run.state is not State.DONE else "",
-            ),
+            Text(_truncate(result, self._result_width()), style=result_style),
         )
+
+    def sync_rows(self) -> None:
+        """Rows again from the pipeline, when it gained a stage (Mask), the cursor kept."""
+        keys = [k.value for k in self.rows]
+        if keys == self.pipeline.names:
+            return
+        selected = keys[self.cursor_row] if keys else None
+        self.clear()
+        for run in self.pipeline:
+            self.add_row(*self._cells(run), key=run.name)
+        if selected in self.pipeline.runs:
+            self.select_stage(selected)
 
     def refresh_stage(self, name: str) -> None:
         """Redraw one stage's row from the pipeline model."""

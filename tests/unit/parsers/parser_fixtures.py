@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[3]
-SHARED = REPO.parent / "shared" / "fixtures" / "dials-logs"
+DOCS_LOGS = REPO / "tests" / "data" / "dials-logs"
 L_CYS = REPO / "tests" / "data" / "dials-3.12_l_cysteine_logs"
 
 
 def shared_log(folder: str, name: str) -> Path:
-    """A log in ../shared/fixtures/dials-logs (skips when the shared fixtures are absent)."""
-    path = SHARED / folder / name
-    if not path.exists():
-        pytest.skip(f"shared fixture missing: {path}")
-    return path
+    """A log of DIALS's documentation build, vendored in tests/data/dials-logs (SOURCES.md)."""
+    return DOCS_LOGS / folder / name
 
 
 def read(path: Path) -> str:
@@ -25,7 +20,7 @@ def read(path: Path) -> str:
 
 
 def log_path(source: str) -> Path:
-    """'3.12/dials.index.log' -> tests/data/...; 'dials-2.2.11_betalactamase/x' -> shared."""
+    """'3.12/dials.index.log' -> tests/data/...; 'dials-2.2.11_betalactamase/x' -> tests/data/dials-logs."""
     folder, _, name = source.partition("/")
     if folder == "3.12":
         return L_CYS / name

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 DATA = Path(__file__).resolve().parents[2] / "data"
 LCYS = DATA / "dials-3.12_l_cysteine"
 QUARTZ_MERGE = DATA / "dials-3.12_quartz" / "merge.json"
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "dials-files"
+DIALS_FILES = DATA / "dials-files"
 
 
 def shared(relpath: str) -> Path:
-    """A file of ../shared/fixtures/dials-files (tests using it skip when it is absent)."""
-    path = SHARED / relpath
-    if not path.exists():
-        pytest.skip(f"shared fixture {path} not present")
-    return path
+    """A file of DIALS's regression data, vendored in tests/data/dials-files (SOURCES.md)."""
+    return DIALS_FILES / relpath
 
 
 def resolve(spec: str) -> Path:
-    """'lcys:NAME' -> tests/data file; 'shared:DIR/NAME' -> shared fixture (skip if absent)."""
+    """'lcys:NAME' -> tests/data file; 'shared:DIR/NAME' -> tests/data/dials-files."""
     kind, _, name = spec.partition(":")
     if kind == "lcys":
         return LCYS / name

@@ -61,11 +61,17 @@ _OLD_LABELS = {
 
 @dataclass
 class Stat:
-    """One statistic: overall, lowest-resolution shell and highest-resolution shell."""
+    """One statistic: overall, lowest-resolution shell and highest-resolution shell.
+
+    `cut` is the same statistic for the data cut at the resolution DIALS suggests (3.1+ prints
+    it as the "Suggested", "Low" and "High" columns before "Overall"); `low` and `high` are then
+    those of all the data, from the table by resolution bin.
+    """
 
     overall: float | None
     low: float | None = None
     high: float | None = None
+    cut: Stat | None = None
 
 
 @dataclass
@@ -94,6 +100,11 @@ class MergingSummary:
     n_observations: Stat | None = None
     n_unique: Stat | None = None
     rows: dict[str, Stat] = field(default_factory=dict)
+    # The columns as printed: ("overall", "low", "high"), or ("suggested", "low", "high",
+    # "overall") when DIALS suggests a cut; None for the 2.x/3.0 key: value block. A header
+    # thas-tui cannot place leaves every value None and its words in `unknown_header`.
+    columns: tuple[str, ...] | None = None
+    unknown_header: str | None = None
 
 
 @dataclass
@@ -132,10 +143,17 @@ class ScaleLog:
     shells: list[Shell] = field(default_factory=list)
     overall_shell: Shell | None = None
     resolution_cutoffs: dict[str, float] = field(default_factory=dict)
+    # "Resolution limit suggested from CC½ fit (limit CC½=0.3): 1.42" (3.1+)
+    suggested_d_min: float | None = None
     failure: str | None = None
 
 
 def _shell(header: list[str], tokens: list[str]) -> Shell | None:
+    if len(tokens) == len(header) - 1 and "r_anom" in header:
+        # Up to 3.12 a shell without anomalous pairs prints no r_anom at all (3.13 fills in
+        # 0.000, "handle null r_anom"): the token missing is that one, never cc1/2 or cc_ano.
+        tokens = tokens[:]
+        tokens.insert(header.index("r_anom"), "None")
     if len(tokens) != len(header) or len(tokens) < 10:
         return None
 
@@ -184,35 +202,95 @@ def read_shells(lines: list[str], header_at: int) -> tuple[list[Shell], Shell | 
     return shells, overall, nxt
 
 
+# The column layouts of DIALS's format_statistics (dials/report/analysis.py, 3.1 to 3.29).
+_LAYOUTS = (("overall", "low", "high"), ("suggested", "low", "high", "overall"))
+_NUMBER = re.compile(r"\S+")
+
+
+def _summary_header(line: str) -> tuple[tuple[str, ...], list[int]] | None:
+    """The column names and the column each ends at, if `line` is a summary header.
+
+    DIALS pads the row labels to 44 characters and may print a caption there (xia2 does), so
+    only the trailing words are the columns.
+    """
+    words = [(m.group(), m.end()) for m in _NUMBER.finditer(line)]
+    names = [w.lower() for w, _ in words]
+    for layout in _LAYOUTS:
+        n = len(layout)
+        if len(names) >= n and tuple(names[-n:]) == layout:
+            return layout, [end for _, end in words[-n:]]
+    return None
+
+
+def _place(ends: list[int], end: int) -> int:
+    """The column whose header ends nearest to a value ending at `end` (values right-align)."""
+    return min(range(len(ends)), key=lambda k: abs(ends[k] - end))
+
+
 def read_summary(lines: list[str], start: int) -> tuple[MergingSummary, int]:
-    """The "Summary of merging statistics" block; `start` is the title line."""
+    """The "Summary of merging statistics" block; `start` is the title line.
+
+    Each value goes to the column under whose header it ends, so a row with fewer values (Wilson
+    B, dF/F: one value, in the leftmost column) or a fourth "Suggested" column is read right.
+    """
     summary = MergingSummary()
     i = start + 1
     seen = False
+    ends: list[int] | None = None
     while i < len(lines):
-        s = lines[i].strip()
+        line = lines[i]
+        s = line.strip()
         if not s:
             if seen:
                 break
             i += 1
             continue
-        if s.startswith("Overall"):
-            i += 1
-            continue
-        tokens = s.split()
-        values: list[float | None] = []
-        while tokens and len(values) < 3 and to_float(tokens[-1]) is not None:
-            values.insert(0, to_float(tokens.pop()))
-        label = " ".join(tokens)
-        if not values or not label:
+        if not seen and ends is None and summary.unknown_header is None:
+            header = _summary_header(line)
+            tokens = s.split()
+            if header is not None:
+                summary.columns, ends = header
+                i += 1
+                continue
+            if not any(to_float(t) is not None for t in tokens[-1:]):
+                # a header line, but not one of DIALS's layouts: never guess the columns
+                summary.unknown_header = s
+                i += 1
+                continue
+        matches = list(_NUMBER.finditer(line))
+        values: list[tuple[float, int]] = []
+        while matches and to_float(matches[-1].group()) is not None:
+            m = matches.pop()
+            values.insert(0, (to_float(m.group()), m.end()))  # type: ignore[arg-type]
+        label = " ".join(m.group() for m in matches)
+        if not label or not (values or s.endswith("(error)")):
             break
         seen = True
-        stat = Stat(*values) if len(values) <= 3 else Stat(values[0])
+        if ends is None or summary.columns is None or len(values) > len(ends):
+            if summary.unknown_header is None:
+                summary.unknown_header = "(no column header)"
+            i += 1
+            continue
+        cells: dict[str, float] = {}
+        for value, end in values:
+            cells.setdefault(summary.columns[_place(ends, end)], value)
+        if label == "Wilson B factor" and "suggested" in cells:
+            # one value, from all the data; DIALS prints such rows in the leftmost column
+            cells["overall"] = cells.pop("suggested")
+        if "suggested" in summary.columns:
+            cut = Stat(cells.get("suggested"), cells.get("low"), cells.get("high"))
+            stat = Stat(cells.get("overall"), cut=cut if cells.keys() - {"overall"} else None)
+        else:
+            stat = Stat(cells.get("overall"), cells.get("low"), cells.get("high"))
         summary.rows[label] = stat
         attr = _SUMMARY_LABELS.get(label)
         if attr:
             setattr(summary, attr, stat)
         i += 1
+    if summary.unknown_header is not None:
+        summary.rows.clear()
+        for attr in _SUMMARY_LABELS.values():
+            setattr(summary, attr, None)
     return summary, i
 
 
@@ -249,34 +327,41 @@ def is_shell_header(line: str) -> bool:
 
 def parse_merging(lines: list[str], log: ScaleLog) -> None:
     """Fill the merging statistics fields of `log` (shared with dials.merge)."""
-    fill_old = False
+    fill_from_shells = False
     i = 0
     while i < len(lines):
         s = lines[i].strip()
         if "Summary of merging statistics" in s:
             log.summary, i = read_summary(lines, i)
+            # with a Suggested column, all the data's Low/High are only in the table by bin
+            fill_from_shells = (
+                log.summary.columns is not None and "suggested" in log.summary.columns
+            )
             continue
         if s.startswith("----------Merging statistics----------"):
             old, i = _read_old_summary(lines, i)
             if log.summary is None:
                 log.summary = old
-                fill_old = True
+                fill_from_shells = True
             continue
         if s.startswith("d_max") and is_shell_header(s):
             shells, overall, i = read_shells(lines, i)
             log.shells, log.overall_shell = shells, overall
             continue
+        if s.startswith("Resolution limit suggested from"):
+            log.suggested_d_min = to_float(s.rsplit(":", 1)[-1].strip())
         if s.startswith("based on"):
             m = _CUTOFF.search(s)
             if m:
                 log.resolution_cutoffs[m[1].strip()] = float(m[2])
         i += 1
-    if fill_old:
+    if fill_from_shells:
         _fill_from_shells(log)
 
 
 def _fill_from_shells(log: ScaleLog) -> None:
-    # 2.x's overall-only summary lacks CC½ and the low/high shells: take them from the table.
+    # 2.x's overall-only summary lacks CC½ and the low/high shells, and a summary with a
+    # Suggested column has them only for the cut data: take all the data's from the table.
     s, shells, overall = log.summary, log.shells, log.overall_shell
     if s is None or not shells or overall is None:
         return

@@ -66,6 +66,10 @@ class Panel:
     trusted_range: tuple[float, float] | None = None
     thickness: float | None = None
     material: str | None = None
+    # Attenuation coefficient (mm⁻¹) and whether px→mm corrects for parallax (PILATUS, EIGER:
+    # dxtbx's ParallaxCorrectedPxMmStrategy).
+    mu: float | None = None
+    parallax: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,11 @@ class Goniometer:
     angles: tuple[float, ...] = ()
     names: tuple[str, ...] = ()
     scan_axis: int | None = None
+    # The frame of rotation as dxtbx composes it: lab = S · R(datum, φ) · F · crystal, with
+    # F and S row-major 3×3 (multi-axis: the axes inside and outside the scan axis).
+    fixed_rotation: tuple[float, ...] | None = None
+    setting_rotation: tuple[float, ...] | None = None
+    axis_datum: Vec3 | None = None
 
 
 @dataclass(frozen=True)
@@ -201,6 +210,9 @@ class Experiment:
     imageset: ImageSet | None = None
     # Index into the file's crystal list: experiments of a joint refinement share crystals.
     crystal_index: int | None = None
+    # Index into the file's imageset list: a reflection's `imageset_id` (or a strong.refl's
+    # `id`) points there.
+    imageset_index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -449,6 +461,9 @@ def _parse_panel(d: Any) -> Panel | None:
         trusted_range=tr,  # type: ignore[arg-type]
         thickness=_f(d.get("thickness")),
         material=d.get("material") if isinstance(d.get("material"), str) else None,
+        mu=_f(d.get("mu")),
+        parallax=isinstance(d.get("px_mm_strategy"), dict)
+        and d["px_mm_strategy"].get("type") == "ParallaxCorrectedPxMmStrategy",
     )
 
 
@@ -461,8 +476,59 @@ def _flatten_panels(d: dict) -> list[Any]:
 def _parse_detector(d: Any) -> Detector | None:
     if not isinstance(d, dict):
         return None
-    panels = tuple(p for p in (_parse_panel(x) for x in _flatten_panels(d)) if p is not None)
-    return Detector(panels=panels)
+    raw = _flatten_panels(d)
+    frames = _panel_frames(d.get("hierarchy"), raw)
+    panels = []
+    for i, x in enumerate(raw):
+        if isinstance(x, dict) and frames.get(i) is not None:
+            x = {**x, **frames[i]}
+        p = _parse_panel(x)
+        if p is not None:
+            panels.append(p)
+    return Detector(panels=tuple(panels))
+
+
+@_quiet
+def _panel_frames(root: Any, raw_panels: list[Any]) -> dict[int, dict[str, list[float]]]:
+    """Laboratory-frame origin/fast/slow of each panel of a detector `hierarchy`.
+
+    dxtbx stores a panel's and a group's frame relative to its parent group; the global frame
+    is P·local (+ the parent origin for the origin), P = [fast, slow, fast×slow] of the parent's
+    global frame (dxtbx/model/virtual_panel.h, update_global_frame). {} without a hierarchy.
+    """
+    out: dict[int, dict[str, list[float]]] = {}
+    if not isinstance(root, dict):
+        return out
+    # (node, parent orientation, parent origin); iterative: junk must not exhaust the stack.
+    pending: list[tuple[Any, np.ndarray, np.ndarray]] = [(root, np.eye(3), np.zeros(3))]
+    while pending:
+        node, rot, org = pending.pop()
+        if not isinstance(node, dict):
+            continue
+        index = _i(node.get("panel")) if "panel" in node else None
+        local = node
+        if index is not None:
+            if not 0 <= index < len(raw_panels) or not isinstance(raw_panels[index], dict):
+                continue
+            local = raw_panels[index]
+        fast, slow, origin = (_vec(local.get(k)) for k in ("fast_axis", "slow_axis", "origin"))
+        if fast is None or slow is None or origin is None:
+            continue
+        f = rot @ _unit(fast)
+        s = rot @ _unit(slow)
+        o = rot @ np.asarray(origin, float) + org
+        if index is not None:
+            out[index] = {"fast_axis": f.tolist(), "slow_axis": s.tolist(), "origin": o.tolist()}
+            continue
+        frame = np.column_stack([f, s, _cross(f, s)])
+        pending.extend((child, frame, o) for child in _list(node.get("children")))
+    return out
+
+
+def _unit(v: Any) -> np.ndarray:
+    a = np.asarray(v, float)
+    n = float(np.linalg.norm(a))
+    return a / n if n > 0 else a
 
 
 def _parse_scan(d: Any) -> Scan | None:
@@ -512,20 +578,30 @@ def _parse_goniometer(d: Any) -> Goniometer | None:
             or any(a is None for a in angles)
         ):
             return Goniometer(rotation_axis=None, names=names, scan_axis=scan_axis)
-        axis_vec = None
+        axis_vec = fixed = setting = None
         if scan_axis is not None and 0 <= scan_axis < len(axes):
-            v = np.asarray(axes[scan_axis], float)
-            for i in range(scan_axis + 1, len(axes)):
-                ax = np.asarray(axes[i], float)
-                v = _axis_angle_matrix(ax / np.linalg.norm(ax), math.radians(angles[i])) @ v  # type: ignore[arg-type]
+            turns = [
+                _axis_angle_matrix(_unit(ax), math.radians(an))  # type: ignore[arg-type]
+                for ax, an in zip(axes, angles, strict=True)
+            ]
+            # dxtbx MultiAxisGoniometer: F = R_{k-1}···R_0, S = R_{n-1}···R_{k+1}.
+            f_mat, s_mat = np.eye(3), np.eye(3)
+            for r in turns[:scan_axis]:
+                f_mat = r @ f_mat
+            for r in turns[scan_axis + 1 :]:
+                s_mat = r @ s_mat
             # Not normalised: dxtbx's get_rotation_axis() returns the stored datum as is.
-            axis_vec = tuple(float(x) for x in v)
+            axis_vec = tuple(float(x) for x in s_mat @ np.asarray(axes[scan_axis], float))
+            fixed, setting = tuple(f_mat.ravel().tolist()), tuple(s_mat.ravel().tolist())
         return Goniometer(
             rotation_axis=axis_vec,  # type: ignore[arg-type]
             axes=tuple(axes),  # type: ignore[arg-type]
             angles=tuple(angles),  # type: ignore[arg-type]
             names=names,
             scan_axis=scan_axis,
+            fixed_rotation=fixed,
+            setting_rotation=setting,
+            axis_datum=axes[scan_axis] if fixed is not None else None,  # type: ignore[index]
         )
     axis = _vec(d.get("rotation_axis"))
     if axis is None:
@@ -535,7 +611,12 @@ def _parse_goniometer(d: Any) -> Goniometer | None:
     v = np.asarray(axis, float)
     if setting is not None:
         v = np.asarray(setting, float).reshape(3, 3) @ v
-    return Goniometer(rotation_axis=tuple(float(x) for x in v))  # type: ignore[arg-type]
+    return Goniometer(
+        rotation_axis=tuple(float(x) for x in v),  # type: ignore[arg-type]
+        fixed_rotation=_vec(d.get("fixed_rotation"), 9),
+        setting_rotation=setting,
+        axis_datum=axis,  # type: ignore[arg-type]
+    )
 
 
 @_quiet
@@ -739,6 +820,7 @@ def _parse_experiment_list(data: dict, path: Path) -> ExperimentList:
                 profile=model("profile", _parse_profile),
                 imageset=model("imageset", _parse_imageset, path.parent),
                 crystal_index=_i(e.get("crystal")),
+                imageset_index=_i(e.get("imageset")),
             )
         )
     return ExperimentList(
@@ -766,6 +848,7 @@ def _parse_datablocks(blocks: list[dict], path: Path) -> ExperimentList:
                     ),
                     scan=scan,
                     imageset=_parse_imageset(iset, path.parent),
+                    imageset_index=len(experiments),
                 )
             )
     return ExperimentList(

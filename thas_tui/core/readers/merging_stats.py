@@ -449,3 +449,17 @@ def _read_scale(path: Path, doc: dict) -> MergingStats:
         summary=summary,
         plots=plots,
     )
+
+
+def iotbx_statistics(doc: dict) -> tuple[tuple[Table1Row, ...], ResolutionBins]:
+    """Table 1 and bins of iotbx's `dataset_statistics.as_dict()` (iotbx.merging_statistics
+    json.file_name=, and dials.merge's `merging_stats`): overall, first and last bin."""
+    bins = _bins_from_merging_stats(doc, None)
+    rows = (
+        [_row_from_stats("overall", doc["overall"], None)]
+        if isinstance(doc.get("overall"), dict)
+        else []
+    )
+    if len(bins):
+        rows += [_row_from_bin("low", bins, 0), _row_from_bin("high", bins, len(bins) - 1)]
+    return tuple(rows), bins

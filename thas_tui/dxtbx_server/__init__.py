@@ -1,0 +1,1 @@
+"""The image helper, run under DIALS's own Python (never imported by the dashboard)."""
