@@ -87,6 +87,9 @@ class ThasApp(App[int]):
         )
 
     def on_mount(self) -> None:
+        if os.environ.get("THAS_ESCAPE_BACK"):
+            # Opened from a session's table: Esc goes back to it, as q does.
+            self.bind("escape", "request_quit", description="Back to the session")
         self.push_screen(self.dashboard)
         self._handle_hangup()
         for note in self.startup_notes:

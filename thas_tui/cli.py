@@ -18,6 +18,8 @@ examples:
   thas-tui summary proc --json
   thas-tui attach proc                  (or just: thas-tui proc)
   thas-tui compare proc proc@scale.1 xia2-run/   side by side, statistics recomputed alike
+  thas-tui session /data/visit --proc /scratch/visit   every sweep, processed as it arrives
+  thas-tui collect-demo /tmp/visit      a simulated collection of two sweeps into a folder
 """
 
 
@@ -110,7 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--dir", default="thas-demo", help="processing directory (default: ./thas-demo)"
     )
     demo.add_argument(
-        "--preset", default="demo", choices=("demo", "small"), help="size of the simulated sweep"
+        "--preset",
+        default="demo",
+        choices=("demo", "small", "session"),
+        help="size of the simulated sweep",
     )
     demo.add_argument(
         "--detector",
@@ -177,6 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the reported numbers (skip recomputing with iotbx.merging_statistics)",
     )
 
+    from thas_tui.session_launch import add_parser as add_session_parser
+
+    add_session_parser(sub)
+    from thas_tui.collect_demo import add_parser as add_collect_parser
+
+    add_collect_parser(sub)
+
     attach = sub.add_parser("attach", help="open a processing directory and show its state, live")
     attach.add_argument("dir", help="processing directory")
     attach.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
@@ -211,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {
         *("demo", "run", "resume", "summary", "compare", "attach", "keep"),
-        *("-h", "--help", "--version"),
+        *("session", "collect-demo", "-h", "--help", "--version"),
     }
     # `thas-tui DIR` is short for `thas-tui attach DIR`.
     if argv and argv[0] not in commands and not argv[0].startswith("-"):
@@ -239,6 +251,14 @@ def main(argv: list[str] | None = None) -> int:
             from thas_tui.launch import attach
 
             return attach(args)
+        if args.command == "session":
+            from thas_tui.session_launch import session
+
+            return session(args)
+        if args.command == "collect-demo":
+            from thas_tui.collect_demo import collect_demo
+
+            return collect_demo(args)
         if args.command == "keep":
             from pathlib import Path
 

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-PRESETS = ("demo", "small")
+PRESETS = ("demo", "small", "session")
 #: The EIGER (NXmx) sweeps of ``thas-tui demo --detector eiger``: "eiger-" and the size.
 EIGER_PRESETS = ("eiger-demo", "eiger-small")
 

@@ -55,11 +55,37 @@ times and exit code. `thas-tui summary DIR` prints the same results without the 
 """
 
 
+SESSION_HELP = """\
+# thas-tui session keys
+
+| key | does |
+|---|---|
+| `↑` `↓` / `j` `k` | move between datasets |
+| `Enter` | open the dataset's dashboard (its processing directory); `Esc` or `q` there comes back |
+| `o` | sort by: newest, name, state, spots per image, CC½ |
+| `/` | filter by name or state; `Esc` clears it |
+| `Space` | pause or resume the processing queue (runs already started go on) |
+| `x` | skip the dataset (never processed; again to undo) |
+| `P` | process now: a dataset held for missing images, or again after a failure |
+| `q` | quit: runs already started go on; `thas-tui session` again picks them up |
+
+Each image is spot-checked as it lands by DIALS's per-image analysis server
+(`dials.find_spots_server`, on loopback): the sparkline is its spot count per image, newest
+image first. A sweep is complete when no new image has come for `--idle` seconds; it is then
+processed with `thas-tui run --auto-bravais` in `PROC_ROOT/<dataset>/`, newest dataset first,
+`--jobs` at a time. `thas-tui session DATA_DIR --summary [--json]` prints the table.
+"""
+
+
 class HelpScreen(ModalScreen[None]):
     """Bindings and a few words on where things are."""
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
+    def __init__(self, session: bool = False) -> None:
+        super().__init__()
+        self.text = SESSION_HELP if session else HELP
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog"):
-            yield Markdown(HELP)
+            yield Markdown(self.text)

@@ -61,6 +61,9 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "demo": Preset(36, 2.0, 550.0, "demo: whole pipeline in under 5 min on 2 cores, P 21 21 21"),
     "small": Preset(24, 2.0, 650.0, "tests: 48 degrees, lower resolution, fast", min_axial=0),
+    # A simulated collection (thas-tui collect-demo, the session's tests): two of these are
+    # processed in one test, so few wide images at low resolution, yet all three screw axes.
+    "session": Preset(28, 3.0, 650.0, "session tests: 84 degrees in 3 degree images, P 21 21 21"),
 }
 
 B_FACTOR = 25.0  # Wilson B, A^2
