@@ -64,6 +64,7 @@ class ThasApp(App[int]):
         watch: bool = False,
         read_only: str | None = None,
         keeper: bool = False,
+        executor=None,
     ) -> None:
         super().__init__()
         # Over SSH every animation frame is bytes on the wire and a delay before the next key;
@@ -82,9 +83,13 @@ class ThasApp(App[int]):
             watch=watch,
             read_only=read_only,
             keeper=keeper,
+            executor=executor,
         )
 
     def on_mount(self) -> None:
+        if os.environ.get("THAS_ESCAPE_BACK"):
+            # Opened from a session's table: Esc goes back to it, as q does.
+            self.bind("escape", "request_quit", description="Back to the session")
         self.push_screen(self.dashboard)
         self._handle_hangup()
         for note in self.startup_notes:

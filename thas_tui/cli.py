@@ -15,9 +15,12 @@ examples:
   thas-tui run /data/thas1/*.cbf --dir proc
   thas-tui run /data/x_master.h5 --no-tui --auto-bravais
   thas-tui run /data/thas1/*.cbf --mask mask.phil   (backstop shadow masked first)
+  thas-tui run /data/thas1/*.cbf --executor slurm --partition short --auto-bravais
   thas-tui summary proc --json
   thas-tui attach proc                  (or just: thas-tui proc)
   thas-tui compare proc proc@scale.1 xia2-run/   side by side, statistics recomputed alike
+  thas-tui session /data/visit --proc /scratch/visit   every sweep, processed as it arrives
+  thas-tui collect-demo /tmp/visit      a simulated collection of two sweeps into a folder
 """
 
 
@@ -55,6 +58,7 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         metavar="STAGE",
         help="stop after this stage (e.g. --until index)",
     )
+    _executor_options(p)
     p.add_argument(
         "--phil",
         action="append",
@@ -67,6 +71,30 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="MASK.PHIL",
         help="mask these pixels (dials.generate_mask's mask.phil): adds the Mask stage after import",
+    )
+
+
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    slurm = p.add_argument_group(
+        "where the stages run",
+        "local (default): processes on this machine. slurm: each stage a batch job, the whole "
+        "pipeline submitted at once as dependent jobs (site defaults from "
+        "~/.config/thas-tui/config.toml or DIR/thas-tui.toml)",
+    )
+    slurm.add_argument("--executor", choices=("local", "slurm"), default=None)
+    slurm.add_argument("--partition", default=None, help="Slurm partition")
+    slurm.add_argument("--account", default=None, help="Slurm account")
+    slurm.add_argument("--time", default=None, help="time limit per job (minutes or H:MM:SS)")
+    slurm.add_argument("--mem", default=None, help="memory per job (e.g. 8G)")
+    slurm.add_argument(
+        "--cpus", default=None, help="CPUs per job (default: --nproc); DIALS's nproc follows"
+    )
+    slurm.add_argument(
+        "--slurm",
+        action="append",
+        default=[],
+        metavar="STAGE:name=value,...",
+        help="one stage's resources, e.g. --slurm integrate:cpus=16,mem=32G,time=2:00:00",
     )
 
 
@@ -88,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument(
         "--preset",
         default="demo",
-        choices=("demo", "small", "full"),
+        choices=("demo", "small", "full", "session"),
         help="size of the simulated sweep (demo: 45 images, 90 degrees; small: for tests)",
     )
     size.add_argument(
@@ -142,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resume.add_argument("--nproc", type=int, default=None, help="processes per DIALS program")
     resume.add_argument("--dials-dir", default=None, help="bin/ folder of a DIALS installation")
+    resume.add_argument("--until", default=None, metavar="STAGE", help="stop after this stage")
+    _executor_options(resume)
 
     summary = sub.add_parser(
         "summary", help="report what a processing directory holds, without the UI"
@@ -167,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only the reported numbers (skip recomputing with iotbx.merging_statistics)",
     )
+
+    from thas_tui.session_launch import add_parser as add_session_parser
+
+    add_session_parser(sub)
+    from thas_tui.collect_demo import add_parser as add_collect_parser
+
+    add_collect_parser(sub)
 
     attach = sub.add_parser("attach", help="open a processing directory and show its state, live")
     attach.add_argument("dir", help="processing directory")
@@ -202,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {
         *("demo", "run", "resume", "summary", "compare", "attach", "keep"),
-        *("-h", "--help", "--version"),
+        *("session", "collect-demo", "-h", "--help", "--version"),
     }
     # `thas-tui DIR` is short for `thas-tui attach DIR`.
     if argv and argv[0] not in commands and not argv[0].startswith("-"):
@@ -230,6 +267,14 @@ def main(argv: list[str] | None = None) -> int:
             from thas_tui.launch import attach
 
             return attach(args)
+        if args.command == "session":
+            from thas_tui.session_launch import session
+
+            return session(args)
+        if args.command == "collect-demo":
+            from thas_tui.collect_demo import collect_demo
+
+            return collect_demo(args)
         if args.command == "keep":
             from pathlib import Path
 

@@ -19,6 +19,7 @@ from thas_tui.core.orchestrator import (
     StageFinished,
     StageOutput,
     StageProgress,
+    StageQueued,
     StageStarted,
 )
 from thas_tui.core.pipeline import State
@@ -79,6 +80,9 @@ class LinePrinter:
                 shown = " ".join(event.argv[:4])
                 more = f" … (+{len(event.argv) - 4} args)" if len(event.argv) > 4 else ""
             self._print(f"start  {event.stage:<24} {shown}{more}")
+        elif isinstance(event, StageQueued):
+            never = "  (will never start)" if event.never_clears else ""
+            self._print(f"queued {event.stage:<24} job {event.job_id}: {event.reason}{never}")
         elif isinstance(event, StageProgress):
             now = time.monotonic()
             p = event.progress

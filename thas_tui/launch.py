@@ -92,7 +92,8 @@ def demo_config(dials: DialsEnv, preset: str, config: RunConfig, pipeline: Pipel
 def build_run(
     args: argparse.Namespace,
 ) -> tuple[Orchestrator | None, RunConfig, Pipeline, DialsEnv, Path]:
-    """Everything a run needs, checked; the orchestrator is made by the caller (its emit differs)."""
+    """Everything a run needs, checked; the orchestrator is made by the caller (its emit differs).
+    The executor's settings are left in ``args.executor_settings``."""
     dials = find_dials(getattr(args, "dials_dir", None))
     nproc = args.nproc if args.nproc is not None else (os.cpu_count() or 1)
     if nproc < 1:
@@ -125,6 +126,14 @@ def build_run(
     workdir = prepare_workdir(args.dir)
     if mask_text is not None:
         install_mask(workdir, mask_text)
+    from thas_tui.core.executor import settings_from_args
+
+    stages = [n for n in pipeline.names if n != "simulate"]
+    args.executor_settings = settings_from_args(args, workdir, stages)
+    if args.executor_settings.kind == "slurm":
+        from thas_tui.core.slurm import SlurmClient
+
+        SlurmClient().check()
     return None, config, pipeline, dials, workdir
 
 
@@ -275,10 +284,11 @@ def _launch(args, config: RunConfig, pipeline: Pipeline, dials: DialsEnv, workdi
             f"thas-tui: DIALS {dials.version} ({dials.bin_dir}); processing in {workdir}",
             flush=True,
         )
-        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline)
-        from thas_tui.keeper import spawn_keeper
+        executor = args.executor_settings
+        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline, executor)
+        from thas_tui.core.run_control import keep_going
 
-        spawn_keeper(workdir, dials)
+        keep_going(workdir, dials, executor)
         return run_headless(orch, config.until)
     hold_garbage()
     from thas_tui.app import ThasApp
@@ -289,7 +299,8 @@ def _launch(args, config: RunConfig, pipeline: Pipeline, dials: DialsEnv, workdi
         dials=dials,
         pipeline=pipeline,
         auto_bravais=args.auto_bravais,
-        keeper=True,
+        keeper=args.executor_settings.kind == "local",
+        executor=args.executor_settings,
     )
     app.run()
     return app.return_code or 0
@@ -340,7 +351,11 @@ def attach_app(workdir: Path, dials_dir: str | None, read_only: str | None = Non
     from thas_tui.app import ThasApp
 
     config = RunConfig(nproc=os.cpu_count() or 1)
-    _apply_settings(config, workdir, pipeline)
+    settings = _apply_settings(config, workdir, pipeline)
+    from thas_tui.core.executor import ExecutorSettings
+
+    # Resume (R) and re-run (e) go on with the executor the run was started with.
+    executor = ExecutorSettings.from_json(settings.get("executor"))
     return ThasApp(
         workdir,
         config,
@@ -349,7 +364,8 @@ def attach_app(workdir: Path, dials_dir: str | None, read_only: str | None = Non
         autostart=False,
         watch=watch,
         read_only=read_only,
-        keeper=True,
+        keeper=executor.kind == "local",
+        executor=executor,
     )
 
 
@@ -385,20 +401,16 @@ def _dials_or_none(dials_dir: str | None) -> DialsEnv:
         return NO_DIALS
 
 
-def _wait_for_pid(pid: int, poll: float = 1.0) -> None:
-    import time
-
-    from thas_tui.core.procs import pid_alive
-
-    while pid_alive(pid):
-        time.sleep(poll)
-
-
 def resume(args: argparse.Namespace) -> int:
     """``thas-tui resume DIR``: run the remaining stages headless (also what 'leave running' starts)."""
     from thas_tui.core.rundir import check_directory
 
     workdir = check_directory(args.dir)
+    executor = None
+    if getattr(args, "executor", None) is not None:
+        from thas_tui.core.executor import settings_from_args
+
+        executor = settings_from_args(args, workdir, list(STAGE_NAMES))
     return resume_dir(
         workdir,
         args.dials_dir,
@@ -407,32 +419,9 @@ def resume(args: argparse.Namespace) -> int:
         nproc=args.nproc,
         continue_run=args.continue_run,
         phil=getattr(args, "phil", []),
+        executor=executor,
+        until=getattr(args, "until", None),
     )
-
-
-def _running_attempt_pid(workdir: Path) -> int | None:
-    """The pid of a stage started here and still running (a dashboard left or lost it)."""
-    import socket
-    import time
-
-    from thas_tui.core.journal import Journal
-    from thas_tui.core.procs import pid_alive
-
-    attempt = Journal(workdir).unfinished_attempt()
-    if attempt is None or not attempt.pid:
-        return None
-    if attempt.host and attempt.host != socket.gethostname():
-        try:
-            recent = time.time() - os.stat(attempt.log).st_mtime < 300
-        except OSError:
-            recent = False
-        if recent:
-            raise ThasError(
-                f"{attempt.stage} was started on {attempt.host} and has not ended: "
-                f"resume it there, or watch it with thas-tui attach {workdir}"
-            )
-        return None
-    return attempt.pid if pid_alive(attempt.pid) else None
 
 
 def resume_dir(
@@ -443,9 +432,12 @@ def resume_dir(
     nproc: int | None = None,
     continue_run: bool = False,
     phil: list[str] | None = None,
+    executor=None,
+    until: str | None = None,
 ) -> int:
     """Continue ``workdir`` from its first unfinished stage, with the run's PHIL settings
-    (``phil``: ``STAGE:NAME=VALUE`` options added to them, a name given replacing the run's).
+    and executor (``executor``, from --executor, wins over the run's; ``phil``:
+    ``STAGE:NAME=VALUE`` options added to them, a name given replacing the run's).
 
     ``continue_run`` (the keeper and 'leave running') also keeps the interrupted run's
     ``--until``, ``--auto-bravais`` and ``--nproc``; a resume typed by hand goes to the end.
@@ -453,14 +445,15 @@ def resume_dir(
     import time
 
     from thas_tui.core.lock import DirectoryLock
+    from thas_tui.core.run_control import running_attempt_pid, wait_for_pid
     from thas_tui.core.watcher import pipeline_from_dir
     from thas_tui.headless import LinePrinter, run_headless
 
     dials = find_dials(dials_dir)
-    after_pid = after_pid or _running_attempt_pid(workdir)
+    after_pid = after_pid or running_attempt_pid(workdir)
     if after_pid:
         print(f"thas-tui: waiting for pid {after_pid} to finish its stage", flush=True)
-        _wait_for_pid(after_pid)
+        wait_for_pid(after_pid)
     lock = DirectoryLock(workdir)
     # The dashboard that started us releases the lock as it exits: give it a moment.
     for _ in range(20):
@@ -489,9 +482,8 @@ def resume_dir(
         config = RunConfig()
         settings = _apply_settings(config, workdir, pipeline)
         _apply_phil(config, pipeline, phil or [], replace=True)
-        until = None
         if continue_run:
-            until = settings.get("until")
+            until = until or settings.get("until")
             auto_bravais = auto_bravais or bool(settings.get("auto_bravais"))
             nproc = nproc or settings.get("nproc")
         if until is not None and until in pipeline.names:
@@ -502,8 +494,16 @@ def resume_dir(
                 return 0
         config.nproc = int(nproc or os.cpu_count() or 1)
         chooser = None if auto_bravais else _stop_at_choice
-        print(f"thas-tui: resuming {workdir} at {first.name} (DIALS {dials.version})", flush=True)
-        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline)
+        from thas_tui.core.executor import ExecutorSettings
+
+        if executor is None:
+            executor = ExecutorSettings.from_json(settings.get("executor"))
+        print(
+            f"thas-tui: resuming {workdir} at {first.name} (DIALS {dials.version}, "
+            f"{executor.kind} executor)",
+            flush=True,
+        )
+        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline, executor)
         return run_headless(orch, until)
     finally:
         lock.release()
@@ -517,23 +517,3 @@ async def _stop_at_choice(solutions: list[BravaisSolution]) -> int | None:
         flush=True,
     )
     return None
-
-
-def spawn_resume(workdir: Path, after_pid: int | None, auto_bravais: bool, dials: DialsEnv) -> int:
-    """Start ``thas-tui resume`` detached (own session, output to thas-tui/driver.log)."""
-    argv = [
-        sys.executable,
-        "-m",
-        "thas_tui",
-        "resume",
-        str(workdir),
-        "--dials-dir",
-        str(dials.bin_dir),
-    ]
-    if after_pid:
-        argv += ["--after-pid", str(after_pid), "--continue-run"]
-    if auto_bravais:
-        argv.append("--auto-bravais")
-    from thas_tui.keeper import spawn_detached
-
-    return spawn_detached(workdir, argv)

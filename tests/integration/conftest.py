@@ -84,3 +84,69 @@ def demo_run(
         stdin=subprocess.DEVNULL,
     )
     return root / "proc", res, time.monotonic() - t0
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SLURM_SCRIPT = ROOT / "scripts" / "slurm-test-cluster.sh"
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> dict:
+    """The single-node Slurm test cluster, installed (apt-get) and started by its script.
+
+    Skips, with the script's one-line reason, only when it cannot run here (not root, no
+    apt-get). Also submits, once, a `sleep` job with a 1-minute limit: it times out in the
+    background of the session, and the TIMEOUT test reads it at the end."""
+    res = subprocess.run(["bash", str(SLURM_SCRIPT)], capture_output=True, text=True, timeout=900)
+    if res.returncode == 77:
+        pytest.skip(res.stdout.strip().splitlines()[-1])
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = subprocess.run(
+        [
+            "sbatch",
+            "--parsable",
+            "--job-name=thas-test.timeout",
+            "--time=1",
+            "--cpus-per-task=1",
+            "--mem=50M",
+            "--output=/dev/null",
+            "--wrap=sleep 300",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {"timeout_job": out.stdout.strip().split(";")[0]}
+
+
+@pytest.fixture(scope="session")
+def slurm_spots(slurm_cluster, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo sweep imported and spot-found through Slurm (`--until find_spots`):
+    the Slurm tests copy it and go on from there."""
+    proc = tmp_path_factory.mktemp("slurm") / "spots"
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "thas_tui",
+            "demo",
+            "--preset",
+            "small",
+            "--no-tui",
+            "--auto-bravais",
+            "--nproc",
+            "2",
+            "--executor",
+            "slurm",
+            "--until",
+            "find_spots",
+            "--dir",
+            str(proc),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    return proc

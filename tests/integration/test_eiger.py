@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from thas_tui.core import demo, master_check, stage_info
+from thas_tui.core.dials_env import locate_dials
 from thas_tui.core.readers import refl
 from thas_tui.core.readers.expt import read_expt
 
 pytestmark = pytest.mark.integration
 
-DIALS_PYTHON = "/usr/bin/python3"
 TRUE_CELL = (57.10, 102.19, 112.16)
 DATA = [f"thas_eiger_data_{i:06d}.h5" for i in (1, 2, 3)]
 
@@ -29,10 +29,11 @@ DATA = [f"thas_eiger_data_{i:06d}.h5" for i in (1, 2, 3)]
 def cache(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """An environment whose demo cache holds the small EIGER sweep (generated once)."""
     root = tmp_path_factory.mktemp("eiger-cache")
+    python = locate_dials().python  # h5py and dxtbx import only under DIALS's own Python
     env = {**os.environ, "XDG_CACHE_HOME": str(root), "PYTHONUNBUFFERED": "1"}
     out = root / "thas-tui" / "sweep"
     res = subprocess.run(
-        demo.generation_argv(DIALS_PYTHON, "eiger-small", out),
+        demo.generation_argv(python, "eiger-small", out),
         capture_output=True,
         text=True,
         timeout=300,
@@ -40,6 +41,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     )
     assert res.returncode == 0, res.stderr[-3000:]
     env["THAS_TEST_SWEEP"] = str(out)
+    env["THAS_TEST_DIALS_PYTHON"] = python
     return env
 
 
@@ -54,9 +56,9 @@ def _thas(env: dict[str, str], *args: str, timeout: float = 900) -> subprocess.C
     )
 
 
-def _dials_python(script: str, *args: str, env=None) -> str:
+def _dials_python(env: dict[str, str], script: str, *args: str) -> str:
     res = subprocess.run(
-        [DIALS_PYTHON, "-c", textwrap.dedent(script), *args],
+        [env["THAS_TEST_DIALS_PYTHON"], "-c", textwrap.dedent(script), *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -71,6 +73,7 @@ def test_generated_geometry_reads_back_with_dxtbx(cache) -> None:
     info = json.loads((sweep / "sweep_info.json").read_text())
     assert (info["detector"], info["n_images"], info["data_files"]) == ("EIGER X 1M", 24, DATA)
     out = _dials_python(
+        cache,
         """
         import json, sys
         from dxtbx.model.experiment_list import ExperimentListFactory
@@ -192,14 +195,14 @@ _REWRITE = """
 """
 
 
-def _rewrite(path: Path, frames: int, codec: str) -> None:
-    _dials_python(_REWRITE, str(path), str(frames), codec)
+def _rewrite(env: dict[str, str], path: Path, frames: int, codec: str) -> None:
+    _dials_python(env, _REWRITE, str(path), str(frames), codec)
 
 
 def test_unloadable_compression_names_filter_and_package(cache, tmp_path: Path) -> None:
     master = _copy_sweep(cache, tmp_path / "x", ("thas_eiger_master.h5",))
     for name, frames in zip(DATA, (10, 10, 4), strict=True):
-        _rewrite(master.parent / name, frames, "bitshuffle")
+        _rewrite(cache, master.parent / name, frames, "bitshuffle")
     err = _refused(cache, master, tmp_path)
     assert (
         f"{master.parent / DATA[0]} is compressed with bitshuffle/LZ4 (HDF5 filter 32008), "
@@ -229,7 +232,7 @@ def test_truncated_data_file_is_still_being_written(cache, tmp_path: Path) -> No
 
 def test_fewer_frames_than_omega_angles_is_still_being_written(cache, tmp_path: Path) -> None:
     master = _copy_sweep(cache, tmp_path / "x")
-    _rewrite(master.parent / DATA[2], 2, "gzip")
+    _rewrite(cache, master.parent / DATA[2], 2, "gzip")
     err = _refused(cache, master, tmp_path)
     assert (
         "thas_eiger_master.h5 describes 24 images but its data files hold 22: the collection "
@@ -242,7 +245,7 @@ def test_master_file_open_for_writing_is_refused(cache, tmp_path: Path) -> None:
     env = {k: v for k, v in cache.items() if k != "HDF5_USE_FILE_LOCKING"}
     writer = subprocess.Popen(
         [
-            DIALS_PYTHON,
+            cache["THAS_TEST_DIALS_PYTHON"],
             "-c",
             "import sys, h5py, time\n"
             "f = h5py.File(sys.argv[1], 'a')\nprint('open', flush=True)\ntime.sleep(120)",

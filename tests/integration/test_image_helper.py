@@ -227,3 +227,31 @@ def test_helper_exits_when_its_input_closes(image_dir: Path) -> None:
         return await asyncio.wait_for(proc.wait(), 10)
 
     assert run(go()) == 0
+
+
+def test_masked_expt_shows_its_mask(image_dir: Path, tmp_path: Path) -> None:
+    """A hand-run directory with masked.expt: the view reads it, and its pixels.mask is masked."""
+    work = tmp_path / "proc"
+    shutil.copytree(image_dir, work)
+    (work / "mask.phil").write_text("untrusted {\n  rectangle = 100 300 600 700\n}\n")
+    for argv in (
+        ["dials.generate_mask", "imported.expt", "mask.phil"],
+        ["dials.apply_mask", "imported.expt", "mask=pixels.mask"],
+    ):
+        subprocess.run(argv, cwd=work, capture_output=True, check=True, timeout=300)
+    client = ImageClient(PYTHON, work / "masked.expt")
+    (answer,) = run(_ask(client, {"op": "raw", "index": 0}))
+    good = answer.arrays["good"]
+    assert not good[600:700, 100:300].any()
+    # Outside the rectangle the mask is imported.expt's (gaps and trusted range).
+    before = _imported_good(image_dir)
+    expected = before.copy()
+    expected[600:700, 100:300] = False
+    assert np.array_equal(good, expected)
+    assert int(before.sum()) - int(good.sum()) == int(before[600:700, 100:300].sum())
+
+
+def _imported_good(image_dir: Path) -> np.ndarray:
+    client = ImageClient(PYTHON, image_dir / "imported.expt")
+    (answer,) = run(_ask(client, {"op": "raw", "index": 0}))
+    return answer.arrays["good"]

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from thas_tui.core import warnings as expert
+from thas_tui.core.readers import refl
 from thas_tui.core.readers.expt import read_expt
 
 pytestmark = pytest.mark.integration
@@ -49,6 +51,11 @@ def test_import_find_spots_index(tmp_path: Path, l_cysteine_sweep1: list[str]) -
     )
     assert n_spots > 30
     assert f"{cell.a:.1f} {cell.b:.1f} {cell.c:.1f}" in res.stdout
+    # The expert's check of the indexed fraction says what indexed.refl says.
+    frac = refl.indexed_fraction(refl.read_refl(proc / "indexed.refl", columns=("flags",)))
+    assert f"{100 * frac:.0f}% indexed" in res.stdout
+    flagged = f"check  index                    only {100 * frac:.0f}% of the strong spots indexed"
+    assert (flagged in res.stdout) == (frac < expert.MIN_INDEXED), res.stdout
     # Every attempt's full log and the journal are kept.
     logs = sorted(p.name for p in (proc / "thas-tui" / "logs").iterdir())
     assert logs == ["find_spots.1.log", "import.1.log", "index.1.log"]

@@ -267,3 +267,29 @@ def test_snapshot_after_indexing(snap_compare, indexed_dir: Path) -> None:
         await _press(pilot, "5", "plus", "plus")
 
     assert snap_compare(_app(indexed_dir), terminal_size=(160, 50), run_before=show)
+
+
+async def test_no_color_shows_depth_by_bold_and_dim(indexed_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = _app(indexed_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.no_color
+        view = await _open(pilot)
+        await _press(pilot, "right", "up")  # a turned view: spots at every depth
+        text = view.frame_text()
+        assert text[0].startswith("28,223 spots · 26,758 indexed")
+        # Textual drops the colours; the shade of depth stays as bold (near) and dim (far).
+        used = {(s.bold, s.dim) for key, s in view._styles.items() if key[1] in (0, 2)}
+        assert (True, False) in used and (False, True) in used
+
+
+async def test_lattice_in_the_command_palette(indexed_dir: Path) -> None:
+    app = _app(indexed_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        commands = [c for c in app.get_system_commands(app.screen) if "Lattice" in c.title]
+        assert [c.title for c in commands] == ["Show Lattice: spots in reciprocal space"]
+        commands[0].callback()
+        await _settle(pilot)
+        assert app.dashboard.query_one("#panels").active == "lattice"
+        assert app.dashboard.query_one(LatticeView).scene is not None

@@ -106,3 +106,30 @@ async def test_a_mask_saved_elsewhere_is_picked_up_by_the_watch(tmp_path: Path) 
                 break
         assert str(tree.get_cell("find_spots", "glyph")) == "~"
         await pilot.press("q")
+
+
+async def test_the_mask_editors_save_adds_the_stage_and_offers_to_run_it(tmp_path: Path) -> None:
+    from thas_tui.screens.image_dialogs import Confirm
+    from thas_tui.widgets.image_view import ImageView
+
+    work = tmp_path / "proc"
+    work.mkdir()
+    shutil.copy(MASKED / "imported.expt", work / "imported.expt")
+    shutil.copy(DATA / "dials-3.12_l_cysteine" / "strong.refl", work / "strong.refl")
+    pipeline, _ = pipeline_from_dir(work)
+    app = ThasApp(work, RunConfig(), DIALS, pipeline, autostart=False, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        path = save_mask_phil(MaskSpec(border=2), work)
+        app.dashboard.query_one(ImageView).post_message(ImageView.MaskSaved(path))
+        await pilot.pause(0.3)
+        tree = app.dashboard.query_one(StageTree)
+        assert _rows(tree)[:3] == ["import", "mask", "find_spots"]
+        assert str(tree.get_cell("find_spots", "glyph")) == "~"
+        assert isinstance(app.screen, Confirm)
+        assert "Run Mask now" in app.screen.question
+        await pilot.press("escape")  # not now: nothing runs, the stage waits
+        await pilot.pause(0.2)
+        assert app.dashboard.pipeline["mask"].state is State.PENDING
+        assert app.dashboard.orchestrator is None or not app.dashboard.orchestrator.busy
+        await pilot.press("q")

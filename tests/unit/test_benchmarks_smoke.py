@@ -58,6 +58,15 @@ def test_long_benchmarks_parse_their_options(script: str) -> None:
     assert "usage:" in proc.stdout and "--" in proc.stdout
 
 
+def test_lattice_benchmark() -> None:
+    data = Path(__file__).resolve().parents[1] / "data" / "dials-3.12_thas_demo_lattice"
+    out = run("bench_lattice.py", str(data), "--size", "120x40")
+    assert "mapping strong.refl (28,223 spots)" in out
+    assert "mapping indexed.refl (28,223 spots)" in out
+    assert "per key, action + frame" in out and "p99" in out
+    assert "RSS: dashboard open" in out
+
+
 def test_compare_benchmark() -> None:
     out = run("bench_compare.py")
     assert "kinds: dials, dials, xia2" in out

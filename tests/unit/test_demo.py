@@ -68,7 +68,8 @@ def test_retuning_one_preset_keeps_the_others_cached(tmp_path: Path) -> None:
 
 
 def test_presets_come_from_the_generators_file() -> None:
-    assert demo.PRESETS == ("demo", "small", "full", "eiger-demo", "eiger-small")
+    assert demo.PRESETS == ("demo", "small", "full", "session")
+    assert demo.EIGER_PRESETS == ("eiger-demo", "eiger-small")
     assert demo.crystal_d_min("demo") == 3.25 and demo.crystal_d_min("full") is None
     assert demo._PRESET_ENTRIES["full"]["n_images"] == 800
 

@@ -27,8 +27,10 @@ def _read_presets(path: Path = PRESETS_FILE) -> dict[str, dict]:
 
 
 _PRESET_ENTRIES = _read_presets()
-#: "demo" (the default), "small" (tests), "full" (800 images, benchmarks), and the EIGER ones.
-PRESETS = (*_PRESET_ENTRIES, "eiger-demo", "eiger-small")
+#: "demo" (the default), "small" (tests), "full" (800 images, benchmarks), "session" (tests).
+PRESETS = tuple(_PRESET_ENTRIES)
+#: The EIGER (NXmx) sweeps of ``thas-tui demo --detector eiger``: "eiger-" and the size.
+EIGER_PRESETS = ("eiger-demo", "eiger-small")
 
 IMAGE_PREFIX = "thas_demo_"
 EIGER_PREFIX = "thas_eiger"
@@ -42,7 +44,7 @@ def preset_for(detector: str, size: str) -> str:
 
 def is_eiger(preset: str) -> bool:
     """True for the presets written as an NXmx master file and data files."""
-    return preset.startswith("eiger-")
+    return preset in EIGER_PRESETS
 
 
 def _generator_version(
@@ -78,7 +80,7 @@ def cache_root() -> Path:
 
 
 def _check_preset(preset: str) -> None:
-    if preset not in PRESETS:
+    if preset not in PRESETS and not is_eiger(preset):
         raise ValueError(f"unknown demo preset {preset!r} (choose one of {', '.join(PRESETS)})")
 
 

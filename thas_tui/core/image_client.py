@@ -165,5 +165,8 @@ class ImageClient:
         try:
             await asyncio.wait_for(proc.wait(), timeout)
         except asyncio.TimeoutError:
-            proc.kill()
+            try:
+                proc.kill()
+            except ProcessLookupError:
+                pass  # it exited meanwhile
             await proc.wait()

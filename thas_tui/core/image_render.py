@@ -26,6 +26,9 @@ SPOT_COLOURS = {
 # Resolution ring candidates (Å), from low to high resolution.
 NICE_D = (50, 30, 20, 15, 10, 8, 6, 5, 4, 3.5, 3, 2.5, 2.2, 2, 1.8, 1.6, 1.5, 1.4, 1.3, 1.2)
 NICE_D += (1.1, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+# Shades drawn (as many as the eye tells apart in a terminal cell; 256 would make ~40x more
+# distinct cell styles to build).
+LEVELS = 48
 # Density characters for NO_COLOR terminals, light to dark.
 DENSITY = " .:-=+*#%@"
 
@@ -38,8 +41,10 @@ def brightness_factor(brightness: float, p90: float) -> float:
 
 
 def shade(data: np.ndarray, brightness: float, p90: float) -> np.ndarray:
-    """0 (no signal) .. 1 (full signal) per bin; a remap of the counts, no re-read."""
-    return np.clip(data.astype(np.float32) * brightness_factor(brightness, p90), 0.0, 1.0)
+    """0 (no signal) .. 1 (full signal) per bin, in LEVELS steps; a remap, no re-read."""
+    s = np.clip(data.astype(np.float32) * brightness_factor(brightness, p90), 0.0, 1.0)
+    # Few distinct colours: a terminal style per colour pair is built once and reused.
+    return np.round(s * (LEVELS - 1)) / (LEVELS - 1)
 
 
 def _heat(s: np.ndarray) -> np.ndarray:

@@ -34,6 +34,11 @@ class Attempt:
     cancelled: bool = False
     peak_rss_mb: float | None = None
     key_result: str = ""
+    # A stage submitted to Slurm: its job id and the last state/reason/node seen.
+    job_id: str | None = None
+    slurm_state: str | None = None
+    slurm_reason: str | None = None
+    node: str | None = None
     # Set when the end was recorded afterwards by whoever continued the run: how it was learnt.
     unobserved: str = ""
 
@@ -86,7 +91,9 @@ class Journal:
         cancelled: bool = False,
         peak_rss_mb: float | None = None,
         key_result: str = "",
+        **slurm: object,
     ) -> None:
+        """A stage attempt's end; ``slurm``: the job's final state and reason, for a Slurm job."""
         self._append(
             {
                 "event": "end",
@@ -97,8 +104,61 @@ class Journal:
                 "peak_rss_mb": peak_rss_mb,
                 "key_result": key_result,
                 "time": time.time(),
+                **slurm,
             }
         )
+
+    def submitted(
+        self, stage: str, attempt: int, argv: list[str], log: str, job_id: str, script: str
+    ) -> None:
+        """A stage sent to Slurm as batch job ``job_id`` (its start, as far as the journal goes)."""
+        self._append(
+            {
+                "event": "start",
+                "stage": stage,
+                "attempt": attempt,
+                "argv": argv,
+                "log": log,
+                "pid": None,
+                "job_id": job_id,
+                "script": script,
+                "host": socket.gethostname(),
+                "time": time.time(),
+            }
+        )
+
+    def slurm_state(
+        self,
+        stage: str,
+        attempt: int,
+        job_id: str,
+        state: str,
+        reason: str | None,
+        node: str | None,
+    ) -> None:
+        """A state transition of a stage's Slurm job, with Slurm's reason and the node."""
+        self._append(
+            {
+                "event": "slurm",
+                "stage": stage,
+                "attempt": attempt,
+                "job_id": job_id,
+                "state": state,
+                "reason": reason,
+                "node": node,
+                "time": time.time(),
+            }
+        )
+
+    def cancel_requested(self, job_ids: list[str], by: str) -> None:
+        self._append({"event": "scancel", "job_ids": job_ids, "by": by, "time": time.time()})
+
+    def cancelled_by(self, job_id: str) -> str | None:
+        """Who asked thas-tui to cancel ``job_id``, if someone did."""
+        for rec in reversed(self.records()):
+            if rec.get("event") == "scancel" and job_id in (rec.get("job_ids") or []):
+                return str(rec.get("by") or "")
+        return None
 
     def ended_unobserved(
         self, stage: str, attempt: int, when: float, exit_code: int | None, note: str
@@ -185,7 +245,15 @@ class Journal:
                     pid=rec.get("pid"),
                     host=str(rec.get("host") or ""),
                     started=rec.get("time"),
+                    job_id=rec.get("job_id"),
                 )
+            elif rec.get("event") == "slurm" and key in by_key:
+                a = by_key[key]
+                a.slurm_state = rec.get("state")
+                a.slurm_reason = rec.get("reason")
+                a.node = rec.get("node") or a.node
+                if a.slurm_state == "RUNNING":
+                    a.started = rec.get("time")
             elif rec.get("event") == "step" and key in by_key:
                 by_key[key].pid = rec.get("pid")
             elif rec.get("event") == "end" and key in by_key:
@@ -195,8 +263,17 @@ class Journal:
                 a.cancelled = bool(rec.get("cancelled"))
                 a.peak_rss_mb = rec.get("peak_rss_mb")
                 a.key_result = str(rec.get("key_result") or "")
+                a.slurm_state = rec.get("slurm_state") or a.slurm_state
+                a.slurm_reason = rec.get("slurm_reason") or a.slurm_reason
                 a.unobserved = str(rec.get("unobserved") or "")
         return list(by_key.values())
+
+    def open_slurm_jobs(self) -> list[Attempt]:
+        """The latest attempt of each stage when it is a Slurm job with no end recorded yet."""
+        latest: dict[str, Attempt] = {}
+        for a in self.attempts():
+            latest[a.stage] = a
+        return [a for a in latest.values() if a.job_id and a.ended is None]
 
     def next_attempt(self, stage: str) -> int:
         return 1 + max((a.attempt for a in self.attempts() if a.stage == stage), default=0)

@@ -494,9 +494,11 @@ def mask_array(
 ) -> np.ndarray:
     """The panel's mask as DIALS's generate_mask makes it: a bool array, True = good pixel.
 
-    `d_map` is d (Å) at each pixel centre, parallax-corrected as dxtbx's `get_pixel_lab_coord`
-    gives it; without it the resolution limits and ice rings are left out. `ice_d_min` is
-    DIALS's `panel.get_max_resolution_at_corners(s0)` (the smallest d in the map when not given).
+    `d_map` is d (Å) at each pixel centre as DIALS's ResolutionMaskGenerator computes it:
+    1 / |s1 - s0| with s1 = unit(panel.get_lab_coord(panel.pixel_to_millimeter((i + 0.5,
+    j + 0.5)))) / wavelength (parallax-corrected; tests/integration/dials_mask_arrays.py does it
+    for a whole panel in flex); without it the resolution limits and ice rings are left out.
+    `ice_d_min` is DIALS's `panel.get_max_resolution_at_corners(s0)` (else the map's smallest d).
     Shapes that DIALS would refuse are clipped to the panel here (`validate` reports them).
     """
     height, width = shape_slow_fast

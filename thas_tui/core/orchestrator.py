@@ -15,6 +15,7 @@ from thas_tui.core import warnings as expert
 from thas_tui.core.commands import RunConfig, split_chain, stage_argv
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.errors import ThasError
+from thas_tui.core.executor import ExecutorSettings
 from thas_tui.core.failures import (
     DISK_HINT,
     Failure,
@@ -40,6 +41,26 @@ class StageStarted:
     attempt: int
     argv: list[str]
     log_path: str
+
+
+@dataclass
+class StageQueued:
+    """A stage's Slurm job waits in the queue (Slurm's reason, and whether it can ever clear)."""
+
+    stage: str
+    job_id: str
+    reason: str
+    never_clears: bool = False
+
+
+@dataclass
+class StageOnNode:
+    """A stage's Slurm job runs: on which node, with how many CPUs."""
+
+    stage: str
+    job_id: str
+    node: str | None
+    cpus: int | None
 
 
 @dataclass
@@ -87,6 +108,8 @@ class PipelineFinished:
 
 Event = (
     StageStarted
+    | StageQueued
+    | StageOnNode
     | StageOutput
     | StageProgress
     | StageFinished
@@ -109,6 +132,7 @@ class Orchestrator:
         emit: Emit,
         choose_bravais: Chooser | None = None,
         pipeline: Pipeline | None = None,
+        executor: ExecutorSettings | None = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.config = config
@@ -119,10 +143,13 @@ class Orchestrator:
         self.journal = Journal(self.workdir)
         self._handle = None
         self._stop_requested = False
+        self.executor = executor or ExecutorSettings()
+        # A Slurm run: the jobs submitted and followed (None for the local executor).
+        self.chain = None
 
     @property
     def busy(self) -> bool:
-        """A stage of ours is running now."""
+        """A stage of ours is running now (a local process; Slurm jobs run on without us)."""
         return self._handle is not None
 
     # -- control -----------------------------------------------------------------------------
@@ -131,6 +158,9 @@ class Orchestrator:
         self._stop_requested = True
         if self._handle is not None:
             await self._handle.terminate()
+        if self.chain is not None:
+            running = self.pipeline.running
+            await asyncio.to_thread(self.chain.cancel_from, running.name if running else None)
 
     # -- running -----------------------------------------------------------------------------
     async def run(self, start: str | None = None, stop_after: str | None = None) -> bool:
@@ -143,6 +173,7 @@ class Orchestrator:
                     "auto_bravais": self.choose_bravais is None,
                     "nproc": self.config.nproc,
                     "extra": self.config.extra,
+                    "executor": self.executor.to_json(),
                 }
             )
         except OSError as exc:
@@ -157,6 +188,8 @@ class Orchestrator:
         # A dashboard that dies (SIGKILL) never writes run_end: its keeper then finishes the run.
         self._outcome = "closed"
         try:
+            if self.executor.kind == "slurm":
+                return await self._run_slurm(start, stop_after)
             return await self._run(start, stop_after)
         finally:
             self.journal.run_ended(self._outcome)
@@ -203,6 +236,79 @@ class Orchestrator:
         self._finish(
             PipelineFinished(
                 ok, None if ok else "cancelled", None, time.time() - t0, self._durations()
+            )
+        )
+        return ok
+
+    async def _run_slurm(self, start: str | None, stop_after: str | None) -> bool:
+        """The remaining stages submitted at once as afterok jobs, then followed to the end.
+
+        Without a chooser (--auto-bravais) the chain reaches the end: the reindex and refine jobs
+        pick the recommended solution themselves. With one, it stops after
+        refine_bravais_settings, and the user's choice submits the rest."""
+        from thas_tui.core.executor import SlurmExecutor
+        from thas_tui.core.slurm_chain import SlurmChain
+
+        t0 = time.time()
+        names = self.pipeline.names
+        first = names.index(start) if start else self._first_to_run()
+        if "simulate" in names[first:] and self.pipeline["simulate"].state is not State.DONE:
+            # The demo's images must exist before import is submitted: made here, not a job.
+            if not await self.run_stage("simulate"):
+                self._finish(PipelineFinished(False, "simulate", self._last_failure, 0.0))
+                return False
+        todo = [n for n in names[first:] if n != "simulate"]
+        if stop_after in todo:
+            todo = todo[: todo.index(stop_after) + 1]
+        executor = SlurmExecutor(self.executor)
+        await asyncio.to_thread(executor.client.check)
+        self.chain = SlurmChain(self.workdir, self.pipeline, self.emit, executor)
+        # A re-run replaces the jobs of these stages still queued or running from before.
+        stale = [a.job_id for a in self.journal.open_slurm_jobs() if a.stage in todo]
+        if stale:
+            self.journal.cancel_requested(stale, "thas-tui: replaced by a re-run")
+            await asyncio.to_thread(executor.client.cancel, stale)
+        if "refine_bravais_settings" in todo:
+            self.pipeline.bravais_choice = self.pipeline.cb_op = None
+        else:
+            self._restore_choice()
+        ok = True
+        while todo and ok and not self._stop_requested:
+            auto = self.choose_bravais is None
+            needs = self.pipeline.bravais_choice is None and any(
+                n in todo for n in ("reindex", "refine")
+            )
+            segment = todo
+            if needs and not auto and "refine_bravais_settings" in todo:
+                segment = todo[: todo.index("refine_bravais_settings") + 1]
+            elif needs and not auto:
+                if not await self._pick_bravais():
+                    break
+            await asyncio.to_thread(self.chain.submit, segment, self, needs and auto)
+            ok = await self.chain.follow()
+            todo = todo[len(segment) :]
+            if ok and todo and segment[-1] == "refine_bravais_settings":
+                if not await self._pick_bravais():
+                    self._finish(
+                        PipelineFinished(
+                            False, segment[-1], None, time.time() - t0, self._durations()
+                        )
+                    )
+                    return False
+        failed = next(
+            (r for r in self.pipeline if r.state in (State.FAILED, State.CANCELLED)), None
+        )
+        ok = ok and failed is None and not self._stop_requested
+        failure = None
+        if failed is not None and failed.error:
+            failure = Failure("slurm", failed.error.splitlines()[0], failed.error.splitlines()[1:])
+        self._finish(
+            PipelineFinished(
+                ok,
+                None if ok else (failed.name if failed else "cancelled"),
+                failure,
+                time.time() - t0,
+                self._durations(),
             )
         )
         return ok
@@ -279,8 +385,9 @@ class Orchestrator:
         from thas_tui.core.runner import run_commands, run_process
 
         run = self.pipeline[name]
-        # find_spots and index read masked.expt whenever this pipeline has a Mask stage.
-        self.config.mask = self.pipeline.has_mask
+        # find_spots and index read masked.expt once the Mask stage has made it (a mask saved
+        # while an earlier stage runs waits for its own run: Mask is not in this run's order).
+        self.config.mask = self.pipeline.has_mask and self.pipeline["mask"].state is State.DONE
         if name == "import":
             problem = await self._check_masters()
             if problem is not None:

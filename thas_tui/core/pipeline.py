@@ -139,6 +139,12 @@ class StageRun:
     pid: int | None = None
     peak_rss_mb: float | None = None
     argv: list[str] = field(default_factory=list)
+    # A Slurm job: its id, node, CPUs and where it is in the queue ("queued: Priority ...").
+    job_id: str | None = None
+    node: str | None = None
+    cpus: int | None = None
+    queue_note: str = ""
+    slurm_reason: str | None = None  # a queued job's reason, explained
     # what an expert would distrust in the result (thas_tui.core.warnings.Concern)
     concerns: list = field(default_factory=list)
     # how its end was learnt when it ended while no dashboard watched (journal.Attempt)

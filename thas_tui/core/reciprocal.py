@@ -101,41 +101,54 @@ def rotation(axis: np.ndarray, angles: np.ndarray | float) -> np.ndarray:
     )
 
 
-def px_to_lab(xy: np.ndarray, panel: PanelFrame) -> np.ndarray:
-    """Laboratory coordinates (mm) of pixel positions (n, 2) on a panel, parallax included
-    (dxtbx ParallaxCorrectedPxMmStrategy.to_millimeter, then Panel.get_lab_coord)."""
+def _cols(m: np.ndarray, v: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """m · v for v given as three columns: three multiply-adds per row, where a BLAS matmul of
+    (n, 3) by (3, 3) waits for its threads on a busy machine (10-100× slower)."""
+    x, y, z = v
+    return tuple(m[i, 0] * x + m[i, 1] * y + m[i, 2] * z for i in range(3))
+
+
+def px_to_lab(xy: np.ndarray, panel: PanelFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Laboratory coordinates (mm, as x, y, z columns) of pixel positions (n, 2) on a panel,
+    parallax included (dxtbx ParallaxCorrectedPxMmStrategy.to_millimeter, Panel.get_lab_coord)."""
     o, f, s = panel.origin, panel.fast, panel.slow
     mm_x = xy[:, 0] * panel.pixel_size[0]
     mm_y = xy[:, 1] * panel.pixel_size[1]
     if panel.parallax is not None:
         mu, t = panel.parallax
-        v = o + mm_x[:, None] * f + mm_y[:, None] * s
-        u = v / np.linalg.norm(v, axis=1)[:, None]
+        v = [o[i] + mm_x * f[i] + mm_y * s[i] for i in range(3)]
+        norm = np.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
+        u = [c / norm for c in v]
         n = np.cross(f, s)
         if o @ n < 0:
             n = -n
-        c = u @ n
+        c = u[0] * n[0] + u[1] * n[1] + u[2] * n[2]
         tau = 1 / mu - (t / c + 1 / mu) * np.exp(-mu * t / c)
-        mm_x = mm_x - (u @ f) * tau
-        mm_y = mm_y - (u @ s) * tau
-    return o + mm_x[:, None] * f + mm_y[:, None] * s
+        mm_x = mm_x - (u[0] * f[0] + u[1] * f[1] + u[2] * f[2]) * tau
+        mm_y = mm_y - (u[0] * s[0] + u[1] * s[1] + u[2] * s[2]) * tau
+    return tuple(o[i] + mm_x * f[i] + mm_y * s[i] for i in range(3))  # type: ignore[return-value]
 
 
 def map_to_reciprocal(xyz_px: np.ndarray, panel: np.ndarray, geom: SweepGeometry) -> np.ndarray:
     """rlp (n, 3) in Å⁻¹ of centroids (x, y, z px) on `panel` numbers, as DIALS's
     centroid_px_to_mm + map_centroids_to_reciprocal_space (dials/array_family/flex_ext.py)."""
     n = len(xyz_px)
-    out = np.full((n, 3), np.nan)
+    q = [np.full(n, np.nan) for _ in range(3)]
     wavelength = 1 / np.linalg.norm(geom.s0)
+    one_panel = len(geom.panels) == 1 and bool((panel == 0).all())
     for i, frame in enumerate(geom.panels):
-        sel = panel == i
-        if not sel.any():
+        sel = slice(None) if one_panel else panel == i
+        xy = xyz_px[sel, :2]
+        if not len(xy):
             continue
-        lab = px_to_lab(xyz_px[sel, :2], frame)
-        s1 = lab / (np.linalg.norm(lab, axis=1)[:, None] * wavelength)
-        out[sel] = s1 - geom.s0
+        lab = px_to_lab(xy, frame)
+        k = 1 / (np.sqrt(lab[0] ** 2 + lab[1] ** 2 + lab[2] ** 2) * wavelength)
+        for j in range(3):
+            q[j][sel] = lab[j] * k - geom.s0[j]
+        if one_panel:
+            break
     if not geom.has_goniometer:
-        return out
+        return np.column_stack(q)
     scan = geom.scan
     if scan is not None:
         # z is an array index: image N of the file covers [N-1, N).
@@ -145,12 +158,17 @@ def map_to_reciprocal(xyz_px: np.ndarray, panel: np.ndarray, geom: SweepGeometry
         )
     else:
         phi = np.zeros(n)
-    rotated = out @ np.linalg.inv(geom.setting).T
-    # R(axis, −φ)·v by Rodrigues, vectorised without building n matrices.
-    k = geom.axis
-    c, s = np.cos(-phi)[:, None], np.sin(-phi)[:, None]
-    rotated = rotated * c + np.cross(k, rotated) * s + np.outer(rotated @ k, k) * (1 - c)
-    return rotated @ np.linalg.inv(geom.fixed).T
+    x, y, z = _cols(np.linalg.inv(geom.setting), q)
+    # R(axis, −φ)·v by Rodrigues: v cos + (k × v) sin + k (k·v)(1 − cos).
+    kx, ky, kz = geom.axis
+    c, s = np.cos(phi), -np.sin(phi)
+    kv = (kx * x + ky * y + kz * z) * (1 - c)
+    r = (
+        x * c + (ky * z - kz * y) * s + kx * kv,
+        y * c + (kz * x - kx * z) * s + ky * kv,
+        z * c + (kx * y - ky * x) * s + kz * kv,
+    )
+    return np.column_stack(_cols(np.linalg.inv(geom.fixed), r))
 
 
 # --- a directory's spots in reciprocal space ---------------------------------------------------
@@ -188,7 +206,8 @@ class Lattice:
     def d(self) -> np.ndarray:
         """Resolution (Å) of each spot: 1/|rlp|."""
         with np.errstate(divide="ignore"):
-            return 1 / np.linalg.norm(self.rlp, axis=1)
+            r = self.rlp
+            return 1 / np.sqrt(r[:, 0] ** 2 + r[:, 1] ** 2 + r[:, 2] ** 2)
 
     @functools.cached_property
     def n_indexed(self) -> int:

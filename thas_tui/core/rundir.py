@@ -300,6 +300,12 @@ def _decide(
     if last is not None and last.unobserved and last.exit_code is None:
         st.state, st.failure = State.FAILED, last.unobserved
         return
+    if last is not None and last.ended is None and last.job_id:
+        # A Slurm job runs on without anyone watching: squeue knows more than the files.
+        seen = last.slurm_state or "submitted"
+        st.state = State.RUNNING if seen == "RUNNING" else State.PENDING
+        st.note = f"Slurm job {last.job_id}: {seen} when last seen"
+        return
     if last is not None and last.ended is None:
         st.state, st.failure = (
             State.FAILED,

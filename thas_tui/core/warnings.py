@@ -191,23 +191,28 @@ def bravais_concern(solutions: list, choice: int | None) -> Concern | None:
     if not chosen.recommended:
         return Concern(
             "refine_bravais_settings",
-            f"solution #{chosen.solution} ({chosen.bravais}) chosen, which DIALS does not"
+            f"solution #{chosen.solution} ({_lattice(chosen)}) chosen, which DIALS does not"
             f" recommend (metric fit {_num(chosen.metric_fit)}°, rmsd {_num(chosen.rmsd)})",
             "its lattice distorts the cell beyond what the spots allow: refinement and"
             " integration in it will be poor",
-            f"choose a recommended solution (DIALS's best: #{best.solution} {best.bravais});"
-            " press b on Bravais to choose again",
+            f"a recommended solution (DIALS's best: #{best.solution} {_lattice(best)}): select"
+            " Bravais settings and press e to re-run, then choose",
         )
     if best.solution != chosen.solution:
         return Concern(
             "refine_bravais_settings",
-            f"#{chosen.solution} ({chosen.bravais}) chosen below the recommended"
-            f" #{best.solution} ({best.bravais})",
+            f"#{chosen.solution} ({_lattice(chosen)}) chosen below the recommended"
+            f" #{best.solution} ({_lattice(best)})",
             "a lower symmetry than the lattice allows refines more parameters than the data"
             " need (harmless when dials.symmetry later finds the higher one)",
             f"choose #{best.solution} unless you know the lattice is pseudo-symmetric",
         )
     return None
+
+
+def _lattice(solution) -> str:
+    # bravais_summary.json's solutions say .bravais, the log parser's .lattice
+    return getattr(solution, "bravais", None) or getattr(solution, "lattice", "")
 
 
 def _num(v: float | None) -> str:

@@ -51,6 +51,11 @@ def running_stage(state: RunDirState, now: float | None = None) -> StageState | 
             continue
         if st.state is State.FAILED:
             continue
+        last = st.last_attempt
+        if last is not None and last.ended is not None and st.log == Path(last.log):
+            # the journal recorded this log's end: DIALS writes its log after its outputs
+            # (dials.merge: the html report after merged.mtz), which is no sign of a new run
+            continue
         if best is None or log_time > best[0]:
             best = (log_time, st)
     return best[1] if best else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -17,14 +18,17 @@ from thas_tui.core import stage_info
 from thas_tui.core.commands import BadParameter, RunConfig
 from thas_tui.core.dials_env import NO_DIALS, VERSION_PENDING, DialsEnv, with_version
 from thas_tui.core.errors import ThasError
+from thas_tui.core.executor import ExecutorSettings
 from thas_tui.core.orchestrator import (
     BravaisChosen,
     Event,
     Orchestrator,
     PipelineFinished,
     StageFinished,
+    StageOnNode,
     StageOutput,
     StageProgress,
+    StageQueued,
     StagesChanged,
     StageStarted,
 )
@@ -73,6 +77,12 @@ class DashboardScreen(Screen):
         Binding("f", "follow", "Follow running"),
         Binding("e", "edit_rerun", "Edit & re-run"),
         Binding("F", "fix_rerun", "Fix & re-run", show=False),
+        # j/k move in the stage tree (what e, a and Enter act on) from wherever the focus is
+        # (the image view keeps its own k); the arrows move in the focused part. S (no pane
+        # uses it) takes the focus back to the tree.
+        Binding("S", "focus_tree", "Stages"),
+        Binding("j", "tree_move('down')", "Next stage", show=False),
+        Binding("k", "tree_move('up')", "Previous stage", show=False),
         Binding("a", "attempts", "Attempts"),
         Binding("v", "show_tab('image')", "Image"),
         Binding("z", "full_screen", "Full screen"),
@@ -91,9 +101,11 @@ class DashboardScreen(Screen):
         watch: bool = False,
         read_only: str | None = None,
         keeper: bool = False,
+        executor: ExecutorSettings | None = None,
     ) -> None:
         super().__init__()
         self.read_only = read_only
+        self.executor = executor or ExecutorSettings()
         # A detached keeper finishes the run should this dashboard be killed (launch sets it).
         self.keeper = keeper
         self.autostart = autostart
@@ -217,9 +229,9 @@ class DashboardScreen(Screen):
     async def run_pipeline(self, start: str | None = None) -> None:
         self.query_one(RunHeader).started = time.time()
         if self.keeper and not self.read_only:
-            from thas_tui.keeper import spawn_keeper
+            from thas_tui.core.run_control import keep_going
 
-            spawn_keeper(self.workdir, self.dials)
+            keep_going(self.workdir, self.dials, self.executor)
         self.orchestrator = Orchestrator(
             self.workdir,
             self.config,
@@ -227,8 +239,14 @@ class DashboardScreen(Screen):
             self._emit,
             None if self.auto_bravais else self._choose_bravais,
             self.pipeline,
+            self.executor,
         )
-        await self.orchestrator.run(start=start, stop_after=self.config.until)
+        try:
+            await self.orchestrator.run(start=start, stop_after=self.config.until)
+        except ThasError as exc:  # Slurm down, or a job refused at submit: Slurm's own words
+            self._status(f"[b]Not submitted[/b]: {exc}")
+            self.notify(str(exc), title="Slurm", severity="error", timeout=15)
+            self.exit_code = 1
         if self.watch:
             # Back to watching: later changes (a stage re-run by hand) still show up.
             self.watch_directory()
@@ -245,8 +263,17 @@ class DashboardScreen(Screen):
     @work(exclusive=True, group="watch")
     async def watch_directory(self) -> None:
         """Follow a directory processed by someone else (a shell, a cluster node, a detached run)."""
+        from thas_tui.core.slurm_chain import open_chain
+
+        # Slurm jobs of this directory still queued or running: their state from squeue.
+        self.slurm = await asyncio.to_thread(open_chain, self.workdir, self.pipeline, self._emit)
+        if self.slurm is not None:
+            await self.slurm.follow()
+            self.slurm = None
         self.watcher = DirectoryWatcher(self.workdir, self.pipeline, self._emit)
         await self.watcher.run()
+
+    slurm = None
 
     def action_resume(self) -> None:
         """Continue a watched directory from its first unfinished stage, as its controller."""
@@ -297,6 +324,20 @@ class DashboardScreen(Screen):
                 self.query_one(ResultsTabs).feed_live_spots(event.lines)
         elif isinstance(event, StageProgress):
             self.query_one(ProgressWidget).update_progress(event.stage, event.progress)
+        elif isinstance(event, StageOnNode):
+            tree.refresh_stage(event.stage)
+            self._refresh_detail(event.stage)
+        elif isinstance(event, StageQueued):
+            tree.refresh_stage(event.stage)
+            self._refresh_detail(event.stage)
+            if event.never_clears:
+                self.notify(
+                    f"Slurm job {event.job_id} will never start: {event.reason}. "
+                    "Press c to cancel it.",
+                    title=f"{event.stage} queued",
+                    severity="warning",
+                    timeout=10,
+                )
         elif isinstance(event, StageStarted):
             tree.refresh_stage(event.stage)
             self._refresh_detail(event.stage)
@@ -320,12 +361,13 @@ class DashboardScreen(Screen):
             self._refresh_detail(event.stage)
             self.query_one(ProgressWidget).finish()
             self.query_one(RunHeader).running = ""
-            if event.failure is not None and event.run.state is State.FAILED:
+            if event.failure is not None and event.run.state in (State.FAILED, State.CANCELLED):
                 self._fix = (event.stage, event.failure.fix) if event.failure.fix else None
-                self._status(f"[b]{event.stage} failed[/b]: {event.failure.text()}")
+                word = "failed" if event.run.state is State.FAILED else "cancelled"
+                self._status(f"[b]{event.stage} {word}[/b]: {event.failure.text()}")
                 self.notify(
                     event.failure.reason,
-                    title=f"{event.stage} failed",
+                    title=f"{event.stage} {word}",
                     severity="error",
                     timeout=10,
                 )
@@ -337,6 +379,8 @@ class DashboardScreen(Screen):
                     self.query_one(RunHeader).dataset = label
             if event.run.state is State.DONE and event.stage in PANELS_OF_STAGE:
                 self.load_panels(PANELS_OF_STAGE[event.stage])
+            if event.run.state is State.DONE:
+                self.query_one(ImageView).files_changed(event.stage)
         elif isinstance(event, StagesChanged):
             tree.sync_rows()
         elif isinstance(event, BravaisChosen):
@@ -371,6 +415,16 @@ class DashboardScreen(Screen):
         if message.opened:
             panels = PANELS_OF_STAGE.get(message.stage)
             self.action_show_tab(panels[-1] if panels and run.state is State.DONE else "log")
+
+    def action_focus_tree(self) -> None:
+        self.query_one(StageTree).focus()
+
+    def action_tree_move(self, direction: str) -> None:
+        tree = self.query_one(StageTree)
+        if direction == "down":
+            tree.action_cursor_down()
+        else:
+            tree.action_cursor_up()
 
     def action_show_tab(self, tab: str) -> None:
         self.auto_tabs = False
@@ -431,9 +485,31 @@ class DashboardScreen(Screen):
                 decided,
             )
 
+    def on_image_view_mask_saved(self, message: ImageView.MaskSaved) -> None:
+        """The mask editor wrote mask.phil: the Mask stage joins the run; offer to run it."""
+        from thas_tui.screens.image_dialogs import Confirm
+
+        stale = self.mask_saved()
+        if stale:
+            self.notify(f"Stale with the new mask: {', '.join(stale)}.", title="Mask")
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self.rerun_from("mask")
+
+        if self._why_not_rerun("mask") is None:
+            self.app.push_screen(
+                Confirm(
+                    "Run Mask now (dials.generate_mask, dials.apply_mask), then Find spots on "
+                    "masked.expt and the stages after it?",
+                    "Run",
+                ),
+                decided,
+            )
+
     def leave_running(self) -> None:
         """The running stage goes on; a detached `thas-tui resume` runs the stages after it."""
-        from thas_tui.launch import spawn_resume
+        from thas_tui.core.run_control import spawn_resume
 
         running = self.pipeline.running
         if running is None or running.pid is None or self.read_only:
@@ -453,6 +529,16 @@ class DashboardScreen(Screen):
 
     async def action_cancel_stage(self) -> None:
         running = self.pipeline.running
+        chain = self.orchestrator.chain if self.orchestrator is not None else self.slurm
+        if chain is not None and chain.open_jobs:
+            # scancel of the running (or first queued) stage's job and every job after it.
+            if self.read_only:
+                self.notify(f"This dashboard is {self.read_only}.", severity="warning")
+                return
+            stage = running.name if running else chain.open_jobs[0].stage
+            ids = await asyncio.to_thread(chain.cancel_from, stage)
+            self.notify(f"scancel {' '.join(ids)}: {stage} and the stages after it.")
+            return
         if running is None or self.orchestrator is None:
             self.notify("No stage is running.")
             return

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual import work
@@ -27,8 +29,12 @@ MODE_ENV = "THAS_IMAGE_MODE"
 # Terminal graphics protocols asked for by name: not drawn by this build (half-block instead).
 UNSUPPORTED_MODES = ("kitty", "sixel")
 OUTSIDE = (24, 24, 24)
+# Every segment has a style: Textual's NO_COLOR filter reads each one's colours.
+PLAIN = Style()
 HEADER_STYLE = Style(bold=True)
 STATUS_STYLE = Style(reverse=True)
+# Spots are ringed (their pixels left visible) from this zoom (pixels per bin) in.
+RING_BIN = 4
 # Miller indices are printed beside spots from this zoom (pixels per bin) in.
 HKL_BIN = 2
 DEFAULT_THRESHOLD = {
@@ -168,6 +174,7 @@ class ImageView(Widget, can_focus=True):
         self._shown_req: dict | None = None
         self._counts: dict[tuple, int] = {}
         self.timings: list[float] = []
+        self._keep_pixel: tuple[int, int] | None = None
 
     # -- source --------------------------------------------------------------------------------
     def set_source(self, python: str, workdir: Path, read_only: str | None = None) -> None:
@@ -185,6 +192,15 @@ class ImageView(Widget, can_focus=True):
             self.mask_reason = f"mask editing is off: {self.workdir} is read-only"
         else:
             self.mask_reason = None
+
+    def files_changed(self, stage: str) -> None:
+        """A stage finished: masked.expt or the spot files may be new; redraw if shown."""
+        if self.client is None or self.python is None or self.workdir is None:
+            return
+        if stage in ("mask", "find_spots", "index", "integrate"):
+            self.client.reopen(self.expt_path())
+            self.load_overlays()
+            self.request()
 
     def expt_path(self) -> Path:
         assert self.workdir is not None
@@ -309,6 +325,10 @@ class ImageView(Widget, can_focus=True):
         self.error = None
         if self.answer is None and self.view is None:
             self._cursor_to_beam(view)
+        elif self._keep_pixel is not None:
+            c, r = view.to_bin(*self._keep_pixel)
+            self.cursor = (min(max(0, c), view.cols - 1), min(max(0, r), view.rows - 1))
+        self._keep_pixel = None
         self.answer, self.view = answer, view
         self.strong_count = None
         if "strong_in_region" in answer.header:
@@ -413,7 +433,9 @@ class ImageView(Widget, can_focus=True):
                         "indexed" if spots.indexed is not None and spots.indexed[i] else "unindexed"
                     )
                 colour = ir.SPOT_COLOURS[kind]
-                if kind == "predicted":
+                if kind == "predicted" or view.bin > RING_BIN:
+                    # Zoomed out a spot is a bin or two: its mark replaces it, or a ring of
+                    # marks round every spot would cover the image.
                     rgb[rr, cc] = colour
                     continue
                 # A ring of the spot's colour round the centroid, its pixels left visible.
@@ -468,7 +490,7 @@ class ImageView(Widget, can_focus=True):
         if style is None:
             if len(self._styles) > 20_000:
                 self._styles.clear()
-            style = Style.parse(f"#{top:06x} on #{bottom:06x}")
+            style = Style.from_color(_colour(top), _colour(bottom))
             self._styles[key] = style
         return style
 
@@ -482,9 +504,13 @@ class ImageView(Widget, can_focus=True):
         labels = {c: v for (r, c), v in self._labels.items() if r == row}
         if self.mode == "ascii":
             chars = ir.density(rgb[2 * row], rgb[2 * row + 1])
+            beyond = (rgb[2 * row] == OUTSIDE).all(axis=-1) & (rgb[2 * row + 1] == OUTSIDE).all(
+                axis=-1
+            )
+            chars[beyond] = " "  # off the detector: blank, not the darkest character
             text = "".join(chars[:width])
             text = _put_labels(text, labels)
-            return Strip([Segment(text)], width)
+            return Strip([Segment(text, PLAIN)], width)
         t = (top[:, 0] << 16) | (top[:, 1] << 8) | top[:, 2]
         b = (bottom[:, 0] << 16) | (bottom[:, 1] << 8) | bottom[:, 2]
         key = (t << 24) | b
@@ -495,9 +521,9 @@ class ImageView(Widget, can_focus=True):
         for a, z in zip(bounds[:-1], bounds[1:], strict=True):
             segments.append(Segment("▀" * (z - a), self._style(int(t[a]), int(b[a]))))
         if labels:
-            segments = _label_segments(segments, labels, t, b, self._style)
+            segments = _label_segments(segments, labels)
         if n < width:
-            segments.append(Segment(" " * (width - n)))
+            segments.append(Segment(" " * (width - n), PLAIN))
         return Strip(segments, width)
 
     def _header(self) -> str:
@@ -520,7 +546,7 @@ class ImageView(Widget, can_focus=True):
             parts.append("rings")
         n_spots = self._spot_count()
         if n_spots is not None:
-            parts.append(f"{n_spots} spots")
+            parts.append(f"{n_spots} spots on this image")
         return " · ".join(parts)
 
     def _spot_count(self) -> int | None:
@@ -569,6 +595,9 @@ class ImageView(Widget, can_focus=True):
 
     def on_resize(self) -> None:
         if self.client is not None and self.client.meta is not None:
+            if self.view is not None:
+                # A new size changes the bin: the cursor stays on its pixel.
+                self._keep_pixel = self.view.pixel(*self.cursor)
             self.request()
 
     def action_step(self, delta: int) -> None:
@@ -597,7 +626,7 @@ class ImageView(Widget, can_focus=True):
         self.app.push_screen(GotoImage(self.state.index + 1, self.n_images), chosen)
 
     def action_zoom(self, direction: int) -> None:
-        view = self.view
+        view = self._make_view() if self.view is not None else None
         det = self.detector
         if view is None or det is None:
             return
@@ -623,7 +652,7 @@ class ImageView(Widget, can_focus=True):
         self.request()
 
     def action_fit(self) -> None:
-        view = self.view
+        view = self._make_view() if self.view is not None else None
         if view is not None:
             px, py = view.pixel(*self.cursor)
         self.state.bin = 0
@@ -636,7 +665,7 @@ class ImageView(Widget, can_focus=True):
         self.request()
 
     def action_move(self, dc: int, dr: int) -> None:
-        view = self.view
+        view = self._make_view() if self.view is not None else None
         if view is None:
             return
         c, r = self.cursor
@@ -662,7 +691,7 @@ class ImageView(Widget, can_focus=True):
         self._recompose()
 
     def action_pan(self, dx: int, dy: int) -> None:
-        view = self.view
+        view = self._make_view() if self.view is not None else None
         if view is None or not self.state.bin:
             return
         self.state.x0 = view.x0 + dx * max(1, view.cols // 4) * view.bin
@@ -798,6 +827,11 @@ class ImageView(Widget, can_focus=True):
             self.client.close_input()
 
 
+@functools.lru_cache(maxsize=4096)
+def _colour(rgb: int) -> Color:
+    return Color.from_rgb(rgb >> 16, (rgb >> 8) & 255, rgb & 255)
+
+
 def _put_labels(text: str, labels: dict[int, tuple[str, tuple[int, int, int]]]) -> str:
     chars = list(text)
     for col, (label, _) in sorted(labels.items()):
@@ -807,7 +841,7 @@ def _put_labels(text: str, labels: dict[int, tuple[str, tuple[int, int, int]]]) 
     return "".join(chars)
 
 
-def _label_segments(segments, labels, t, b, style_of) -> list[Segment]:
+def _label_segments(segments, labels) -> list[Segment]:
     """Print each label's characters over the cells they cover, in the label's colour."""
     cells: list[Segment] = []
     for seg in segments:
@@ -817,8 +851,8 @@ def _label_segments(segments, labels, t, b, style_of) -> list[Segment]:
         for i, ch in enumerate(label):
             j = col + i
             if 0 <= j < len(cells):
-                bg = int(b[j]) if j < len(b) else 0
-                cells[j] = Segment(ch, Style.parse(f"bold #{fg:06x} on #{bg:06x}"))
+                # A dark ground: the label stays readable on the ring or spot it names.
+                cells[j] = Segment(ch, Style.parse(f"bold #{fg:06x} on #181818"))
     return cells
 
 

@@ -46,6 +46,8 @@ AXIS_COLOUR = "#ff00ff"
 SHOW = ("all", "indexed", "unindexed")
 ASCII_DEPTH = (".", "o", "@")  # far, middle, near
 AXIS_ID = -2  # the style of the cell axes' cells
+# Every segment carries a style: Textual's NO_COLOR filter (Monochrome) fails on None.
+PLAIN = Style()
 
 
 @dataclass(frozen=True)
@@ -383,7 +385,7 @@ class LatticeView(Widget, can_focus=True):
             self.redraws += 1
         if y < len(self._lines):
             return self._lines[y]
-        return Strip.blank(size.width)
+        return Strip.blank(size.width, PLAIN)
 
     def frame_text(self) -> list[str]:
         """The drawn frame as plain text, a line per row (tests, screenshots in text)."""
@@ -397,10 +399,10 @@ class LatticeView(Widget, can_focus=True):
         if self.scene is None:
             muted = Style(italic=True, dim=True)
             lines = [
-                Strip([Segment(line, muted)]).adjust_cell_length(width)
+                Strip([Segment(line, muted)]).adjust_cell_length(width, PLAIN)
                 for line in textwrap.wrap(self.message, width, break_long_words=True)[:height]
             ]
-            return lines + [Strip.blank(width)] * (height - len(lines))
+            return lines + [Strip.blank(width, PLAIN)] * (height - len(lines))
         lat = self.scene.lattice
         cols, rows = self._plot_size((width, height))
         body: list[list[Segment]] = [[] for _ in range(rows)]
@@ -412,13 +414,14 @@ class LatticeView(Widget, can_focus=True):
         used = cols
         if self._table_shown(width):
             table = self._table_rows(rows)
-            gap = [Segment(" ")] if cols else []
+            gap = [Segment(" ", PLAIN)] if cols else []
             body = [b + gap + t for b, t in zip(body, table, strict=True)]
             used = cols + len(gap) + TABLE_WIDTH
         lines = [self._legend_line(width), self._state_line(width)]
-        pad = Segment(" " * max(width - used, 0))
+        # No empty segments: Textual's line_trim (an outline's) fails on them.
+        pad = [Segment(" " * (width - used), PLAIN)] if width > used else []
         # Every cell of the body is one column wide: the strips need no measuring.
-        strips = [Strip([*segs, pad], max(used, width)) for segs in body]
+        strips = [Strip([*segs, *pad], max(used, width)) for segs in body]
         lines += strips if used <= width else [strip.crop(0, width) for strip in strips]
         lines.append(self._keys_line(width))
         return lines[:height]
@@ -507,7 +510,7 @@ class LatticeView(Widget, can_focus=True):
         segs = [Segment(text, Style(bold=True)), Segment(sep + files, Style(dim=True))]
         if lat.still:
             segs.append(Segment(sep + "stills: one orientation", Style(color="yellow")))
-        return Strip(segs).adjust_cell_length(width)
+        return Strip(segs).adjust_cell_length(width, PLAIN)
 
     def _state_line(self, width: int) -> Strip:
         lat = self.scene.lattice  # type: ignore[union-attr]
@@ -527,17 +530,17 @@ class LatticeView(Widget, can_focus=True):
         segs = [Segment(sep.join(parts) + sep, Style(dim=True))]
         if lat.source == "indexed":
             segs.append(Segment("■" if not self.ascii_only else "#", self._style(0, 2, True)))
-            segs.append(Segment(" unindexed "))
+            segs.append(Segment(" unindexed ", PLAIN))
             for e in lat.experiments[:7]:
                 segs.append(
                     Segment("■" if not self.ascii_only else "#", self._style(1 + e % 7, 2, True))
                 )
-                segs.append(Segment(f" exp {e} "))
+                segs.append(Segment(f" exp {e} ", PLAIN))
         else:
-            segs.append(Segment(f"image {first} "))
+            segs.append(Segment(f"image {first} ", PLAIN))
             for i in range(len(IMAGE_COLOURS)):
                 segs.append(Segment("█" if not self.ascii_only else "#", self._style(i, 2, False)))
-            segs.append(Segment(f" {last}"))
+            segs.append(Segment(f" {last}", PLAIN))
         if self.axes_on and lat.crystals:
             segs.append(
                 Segment(
@@ -545,7 +548,7 @@ class LatticeView(Widget, can_focus=True):
                     Style(color=AXIS_COLOUR),
                 )
             )
-        return Strip(segs).adjust_cell_length(width)
+        return Strip(segs).adjust_cell_length(width, PLAIN)
 
     def _keys_line(self, width: int) -> Strip:
         if width >= 150:
@@ -558,7 +561,7 @@ class LatticeView(Widget, can_focus=True):
             text = "←→↑↓ turn +- zoom 0 reset 1-5 views [ ] Max Z space play d/D res t file u o"
         if self.ascii_only:
             text = text.replace("←→↑↓", "arrows").replace("⇧", "shift")
-        return Strip([Segment(text, Style(dim=True))]).adjust_cell_length(width)
+        return Strip([Segment(text, Style(dim=True))]).adjust_cell_length(width, PLAIN)
 
     def _table_rows(self, rows: int) -> list[list[Segment]]:
         """The unindexed-per-d table, TABLE_WIDTH cells a row (all one-cell characters)."""
@@ -590,8 +593,10 @@ class LatticeView(Widget, can_focus=True):
             segs, used = [], 0
             for text, style in line:
                 text = text[: TABLE_WIDTH - used]
-                segs.append(Segment(text, style))
-                used += len(text)
-            segs.append(Segment(" " * (TABLE_WIDTH - used)))
+                if text:
+                    segs.append(Segment(text, style))
+                    used += len(text)
+            if used < TABLE_WIDTH:
+                segs.append(Segment(" " * (TABLE_WIDTH - used), PLAIN))
             out.append(segs)
-        return out + [[Segment(" " * TABLE_WIDTH)] for _ in range(rows - len(out))]
+        return out + [[Segment(" " * TABLE_WIDTH, PLAIN)] for _ in range(rows - len(out))]

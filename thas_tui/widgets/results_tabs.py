@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import numpy as np
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Tab, Tabs
@@ -26,8 +27,9 @@ from thas_tui.widgets.table_one import TableOne
 # Which panels a stage's outputs feed.
 PANELS_OF_STAGE: dict[str, tuple[str, ...]] = {
     "import": ("spots",),
-    "find_spots": ("spots", "lattice"),
-    "index": ("rmsd", "lattice"),
+    # The last is the one Enter on the stage opens.
+    "find_spots": ("lattice", "spots"),
+    "index": ("lattice", "rmsd"),
     "refine": ("rmsd", "cell"),
     "integrate": ("integration",),
     "symmetry": ("symmetry",),
@@ -322,5 +324,11 @@ class LatticeLoader:
         except (UnreadableFile, OSError) as exc:
             view.set_message(str(exc).splitlines()[0])
             self.tabs.notify(str(exc), title="Lattice", severity="warning")
+            return
+        except (ValueError, IndexError, KeyError, np.linalg.LinAlgError) as exc:
+            # A model the mapping cannot use (a singular goniometer matrix, a panel index past
+            # the detector's): say so in the pane, the rest of the dashboard goes on.
+            refl_name = reciprocal.SOURCES[source][1]
+            view.set_message(f"{workdir / refl_name}: its spots could not be mapped ({exc}).")
             return
         view.set_scene(scene)

@@ -41,6 +41,13 @@ class StageDetail(Static):
             t.append("\n")
             if run.unobserved:
                 t.append(run.unobserved + "\n", style="italic")
+        if run.job_id:
+            where = f" on {run.node}" if run.node else ""
+            cpus = f", {run.cpus} CPU{'s' if run.cpus != 1 else ''}" if run.cpus else ""
+            t.append(f"Slurm job {run.job_id}{where}{cpus}")
+            if run.state is State.PENDING:
+                t.append(f"  ·  queued: {run.slurm_reason or 'submitted'}")
+            t.append("\n")
         if run.key_result and run.state is State.DONE:
             t.append(run.key_result + "\n")
         if run.state is State.DONE:

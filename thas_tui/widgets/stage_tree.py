@@ -98,6 +98,8 @@ class StageTree(DataTable):
             result = "choose a Bravais solution"
         elif run.state is State.STALE:
             result = f"stale: {result}" if result else "stale"
+        elif run.queue_note and run.state in (State.PENDING, State.RUNNING):
+            result = run.queue_note  # a Slurm job: where it is in the queue, or its node
         result_style = style if run.state is not State.DONE else ""
         if run.concerns and run.state is State.DONE:
             # the result stands, but an expert would look twice: the detail says why

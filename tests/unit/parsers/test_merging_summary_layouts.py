@@ -58,7 +58,8 @@ def test_every_real_log_summary_agrees_with_its_table_by_bin(path: Path):
     log = (merge if path.name.startswith("dials.merge") else scale).parse(read(path))
     s, shells, overall = log.summary, log.shells, log.overall_shell
     assert s is not None and s.unknown_header is None and shells and overall is not None
-    assert s.columns in (("overall", "low", "high"), None)  # None: 2.x's key: value block
+    # None: 2.x's key: value block; with a Suggested column all the data's shells are the table's
+    assert s.columns in (("overall", "low", "high"), ("suggested", "low", "high", "overall"), None)
     assert s.d_min.overall == overall.d_min and s.d_min.high == shells[-1].d_min
     assert s.completeness.overall == pytest.approx(overall.completeness, abs=0.051)
     assert s.completeness.high == pytest.approx(shells[-1].completeness, abs=0.051)
@@ -105,3 +106,37 @@ def test_312_shell_without_anomalous_pairs_lacks_only_r_anom():
     assert (second.cc_half, second.cc_anom) == (0.0, 0.0)
     assert (empty.n_obs, empty.r_merge, empty.r_anom, empty.cc_half) == (0, None, None, 0.0)
     assert log.shells[2].r_anom == 0.153  # a full row is read as printed
+
+
+SUGGESTED_312 = REPO / "tests" / "data" / "dials-3.12_suggested_cut" / "dials.scale.log"
+
+
+def test_312_log_with_a_suggested_cut():
+    """A real 3.12 log: the cut's columns apart, all the data's shells from the table by bin."""
+    log = scale.parse(read(SUGGESTED_312))
+    s = log.summary
+    assert log.version == "3.12" and log.suggested_d_min == 1.48
+    assert s.columns == ("suggested", "low", "high", "overall")
+    assert (s.d_min.overall, s.d_min.low, s.d_min.high) == (1.44, 3.92, 1.44)
+    assert (s.d_min.cut.overall, s.d_min.cut.low, s.d_min.cut.high) == (1.48, 4.02, 1.48)
+    assert (s.completeness.overall, s.completeness.high) == (42.4, 2.68)
+    assert (s.completeness.cut.overall, s.completeness.cut.high) == (45.4, 8.6)
+    assert (s.cc_half.overall, s.cc_half.high, s.cc_half.cut.high) == (0.998, 0.235, 0.214)
+    assert s.n_observations.overall == 145555 and s.n_observations.cut.overall == 144862
+    assert s.anom_slope.overall is None and s.anom_slope.cut.overall == 1.254
+    assert len(log.shells) == 20 and log.overall_shell.n_obs == 145555
+
+
+def test_312_suggested_cut_in_summary_json_and_warnings(tmp_path: Path):
+    (tmp_path / "dials.scale.log").write_bytes(SUGGESTED_312.read_bytes())
+    facts = summary.collect(tmp_path)
+    d = facts["scale"]
+    assert d["suggested_d_min"] == 1.48 and d["columns"][0] == "suggested"
+    assert (d["overall"]["d_min"], d["high"]["d_min"], d["low"]["d_max"]) == (1.44, 1.44, 112.5)
+    assert d["suggested_cut"]["high"]["cc_half"] == 0.214
+    whats = [w["what"] for w in facts["warnings"]]
+    assert whats == [
+        "DIALS suggests cutting the resolution at 1.48 Å (the data go to 1.44 Å)",
+        "2.7% complete in the outer shell (1.44 Å) against 42.4% overall",
+    ]
+    assert facts["warnings"][0]["try"] == "dials.scale d_min=1.48"

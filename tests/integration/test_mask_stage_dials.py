@@ -57,10 +57,10 @@ def _run(argv: list[str], cwd: Path, timeout: float = 300) -> subprocess.Complet
     return res
 
 
-def _arrays(kind: str, source: Path, cwd: Path) -> dict[str, np.ndarray]:
-    """pixels.mask / an experiment's mask / its d map, converted under DIALS's Python."""
-    out = cwd / f"{source.stem}.{kind}.npz"
-    _run([_dials_python(), str(ARRAYS), kind, str(source), str(out)], cwd)
+def _dials_arrays(mode: str, cwd: Path, *inputs: Path) -> dict[str, np.ndarray]:
+    """DIALS's masks (and d map) as numpy, converted in one run of DIALS's Python."""
+    out = cwd / f"{mode}.npz"
+    _run([_dials_python(), str(ARRAYS), mode, str(out), *map(str, inputs)], cwd)
     with np.load(out) as data:
         return {k: data[k] for k in data.files}
 
@@ -121,15 +121,23 @@ def test_headless_mask_run_prints_and_journals_both_commands(thas_run) -> None:
 def test_same_mask_and_spots_as_the_commands_typed_in_a_shell(thas_run, shell_run) -> None:
     proc, res = thas_run
     assert res.returncode == 0, res.stdout[-3000:]
-    ours = _arrays("expt", proc / "masked.expt", proc)
-    theirs = _arrays("expt", shell_run / "masked.expt", shell_run)
-    assert str(ours["filename"]) == str(proc / "pixels.mask")
-    assert np.array_equal(ours["panel_0"], theirs["panel_0"])
-    # and both are the detector's own mask and the numpy mask of mask.phil, pixel for pixel
-    detector = _arrays("expt", proc / "imported.expt", proc)["panel_0"]
+    got = _dials_arrays(
+        "arrays",
+        proc,
+        proc / "masked.expt",
+        shell_run / "masked.expt",
+        proc / "imported.expt",
+        proc / "pixels.mask",
+    )
+    ours, theirs, detector, pixels = (got[f"mask_{i}"] for i in range(4))
+    assert str(got["filename_0"]) == str(proc / "pixels.mask")
+    assert str(got["filename_1"]) == str(shell_run / "pixels.mask")
+    assert np.array_equal(ours, theirs)
+    # pixels.mask is the numpy mask of mask.phil, pixel for pixel; masked.expt applies it on
+    # top of the detector's own mask (the Pilatus 2M's module gaps)
     drawn = mask_array(MaskSpec.from_phil(MASK), detector.shape)
-    assert np.array_equal(ours["panel_0"], detector & drawn)
-    # the Pilatus 2M's module gaps, and what mask.phil adds
+    assert np.array_equal(pixels, drawn)
+    assert np.array_equal(ours, detector & drawn)
     assert (int((~detector).sum()), int((~drawn).sum())) == (197_632, 97_301)
     n_ours = read_refl(proc / "strong.refl", columns=()).nrows
     n_theirs = read_refl(shell_run / "strong.refl", columns=()).nrows
@@ -143,46 +151,48 @@ def _strong_pixels(work: Path) -> list[int]:
     return [int(n) for n in re.findall(r"^Found (\d+) strong pixels on image", log, re.M)]
 
 
-def _generate(work: Path, name: str, spec: MaskSpec) -> np.ndarray:
-    (work / f"{name}.phil").write_text(spec.to_phil())
-    _run(["dials.generate_mask", "imported.expt", f"{name}.phil", f"output.mask={name}.mask"], work)
-    return _arrays("pixels", work / f"{name}.mask", work)["panel_0"]
-
-
 def test_numpy_mask_equals_generate_mask_for_every_kind(thas_run, tmp_path) -> None:
+    """Each kind against dials.generate_mask's own function (dials.util.masking.generate_mask,
+    the one the command calls), on the L-cysteine geometry, in one DIALS process."""
     proc, res = thas_run
     assert res.returncode == 0, res.stdout[-3000:]
-    shutil.copy(proc / "imported.expt", tmp_path / "imported.expt")
-    d = _arrays("dmap", tmp_path / "imported.expt", tmp_path)
-    d_map, corners = d["panel_0"], float(d["corners_0"])
-    shapes = MaskSpec.from_phil(MASK)
     specs = {
-        "shapes": shapes,
+        "shapes": MaskSpec.from_phil(MASK),
         "resolution": MaskSpec.from_phil(
             "d_min = 0.9\nd_max = 8\nresolution_range = 2.6 2.4\nresolution_range = 1.5 1.52\n"
         ),
         "ice": MaskSpec(ice_rings=True),
     }
-    masked = {}
     for name, spec in specs.items():
-        dials = _generate(tmp_path, name, spec)
-        ours = mask_array(spec, dials.shape, d_map=d_map, ice_d_min=corners)
+        (tmp_path / f"{name}.phil").write_text(spec.to_phil())
+    phils = [tmp_path / f"{name}.phil" for name in specs]
+    got = _dials_arrays("generate", tmp_path, proc / "imported.expt", *phils)
+    masked = {}
+    for i, (name, spec) in enumerate(specs.items()):
+        dials = got[f"mask_{i}"]
+        ours = mask_array(spec, dials.shape, d_map=got["d_map"], ice_d_min=float(got["corners"]))
         assert np.array_equal(ours, dials), f"{name}: {(ours != dials).sum()} pixels differ"
         masked[name] = int((~dials).sum())
     assert masked == {"shapes": 97_301, "resolution": 1_137_410, "ice": 232_430}
 
 
-def test_a_bad_mask_shows_generate_masks_message(images, tmp_path) -> None:
-    (tmp_path / "bad.phil").write_text("untrusted {\n  rectangle = 1400 1500 0 10\n}\n")
+def test_a_bad_mask_shows_generate_masks_message(thas_run, tmp_path) -> None:
+    """A mask.phil saved into an imported directory, then resumed: DIALS refuses it."""
+    proc, res = thas_run
+    assert res.returncode == 0, res.stdout[-3000:]
+    work = tmp_path / "proc"
+    work.mkdir()
+    shutil.copy(proc / "imported.expt", work / "imported.expt")
+    (work / "mask.phil").write_text("untrusted {\n  rectangle = 1400 1500 0 10\n}\n")
     res = subprocess.run(
-        [sys.executable, "-m", "thas_tui", "run", images[0], "--mask", str(tmp_path / "bad.phil")]
-        + ["--dir", str(tmp_path / "proc"), "--no-tui", "--until", "find_spots"],
+        [sys.executable, "-m", "thas_tui", "resume", str(work), "--auto-bravais"],
         capture_output=True,
         text=True,
         timeout=300,
         stdin=subprocess.DEVNULL,
     )
     assert res.returncode != 0
+    assert f"resuming {work} at mask" in res.stdout
     assert (
         "dials.generate_mask refused mask.phil: dxtbx Internal Error: "
         "./dxtbx/src/dxtbx/masking/masking.h(44): DXTBX_ASSERT(x1 <= width) failure."
@@ -192,7 +202,8 @@ def test_a_bad_mask_shows_generate_masks_message(images, tmp_path) -> None:
         "(the panel is 1475×1679 pixels): x1 must be ≤ 1475, y1 ≤ 1679."
     ) in res.stdout
     assert "Traceback" not in res.stdout + res.stderr
-    assert not (tmp_path / "proc" / "strong.refl").exists()
+    assert not (work / "strong.refl").exists() and not (work / "masked.expt").exists()
+    assert read_rundir(work).stages["mask"].state is State.FAILED
 
 
 def test_changing_the_mask_marks_find_spots_and_after_stale(thas_run, tmp_path, thas_summary):

@@ -58,12 +58,14 @@ def test_recomputed_statistics_agree_with_dials_merge(demo_run, tmp_path: Path) 
     assert len(shells) == len(bins) == 20
     assert [round(float(d), 2) for d in bins.d_min] == [s.d_min for s in shells]
     assert [round(float(d), 2) for d in bins.d_max[1:]] == [s.d_max for s in shells[1:]]
-    same_counts = 0
+    same_counts = dropped = 0
     for i, s in enumerate(shells):
-        if (int(bins["n_obs"][i]), int(bins["n_uniq"][i])) != (s.n_obs, s.n_unique):
-            # dials.export leaves out a few of the lowest-resolution observations that
-            # dials.merge keeps (2 of 2,684 in this demo): that bin cannot agree exactly.
-            assert i == 0 and abs(int(bins["n_obs"][i]) - s.n_obs) <= 5
+        n_obs, n_uniq = int(bins["n_obs"][i]), int(bins["n_uniq"][i])
+        if (n_obs, n_uniq) != (s.n_obs, s.n_unique):
+            # dials.export leaves out a few observations that dials.merge keeps (5 of 32,910
+            # in the demo, one or two in a bin): those bins cannot agree to the last digit.
+            assert 0 < s.n_obs - n_obs <= 3, (i, s.n_obs, n_obs)
+            dropped += s.n_obs - n_obs
             continue
         same_counts += 1
         got = bins.values
@@ -73,7 +75,8 @@ def test_recomputed_statistics_agree_with_dials_merge(demo_run, tmp_path: Path) 
         assert round(float(got["i_over_sigma"][i]), 1) == s.mean_i_over_sigma
         for key in ("r_merge", "r_meas", "r_pim", "cc_half"):
             assert round(float(got[key][i]), 3) == getattr(s, key), (i, key)
-    assert same_counts >= 19
+    assert same_counts >= 15
+    assert dropped == log.overall_shell.n_obs - overall.n_obs <= 10
     assert round(high.cc_half, 3) == shells[-1].cc_half
     assert round(overall.multiplicity, 2) == log.overall_shell.multiplicity
 

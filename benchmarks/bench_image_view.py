@@ -1,0 +1,167 @@
+"""The image view on the demo's PILATUS 6M sweep: first image, next image, remaps, threshold, memory.
+
+Usage: .venv/bin/python benchmarks/bench_image_view.py [--changes 500]
+Needs the demo sweep cached (``thas-tui demo`` once) and DIALS. Imports it with dials.import in
+a temporary directory, opens the dashboard headless (Textual's Pilot, 160x50) and times, from the
+key press to the image drawn (the view's ``Shown`` message, then the repaint):
+first image after opening (the helper started then), next image, brightness, zoom, pan; the
+threshold of a whole 6M image and of a zoomed viewport (the helper's answer); the helper's RSS,
+the dashboard's growth, and its RSS over many image changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import machine
+
+from thas_tui.core import demo
+from thas_tui.launch import attach_app
+from thas_tui.widgets.image_view import ImageView
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def drawn(pilot, view: ImageView) -> None:
+    while view._fetching or (view.answer is None and view.error is None):
+        await asyncio.sleep(0.002)
+    view.render_lines  # noqa: B018 - the repaint below draws every line
+    await pilot.pause()
+
+
+async def timed(pilot, view: ImageView, *keys: str) -> float:
+    t0 = time.perf_counter()
+    await pilot.press(*keys)
+    await drawn(pilot, view)
+    return (time.perf_counter() - t0) * 1000
+
+
+async def bench(workdir: Path, changes: int) -> dict:
+    out: dict = {}
+    app = attach_app(workdir, None, watch=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause(1.5)
+        view = app.dashboard.query_one(ImageView)
+        base = rss_mb()
+        out["first"] = await timed(pilot, view, "v")
+        assert view.error is None, view.error
+        out["helper_pid"] = view.client.pid
+        out["next"] = [await timed(pilot, view, "n") for _ in range(10)]
+        out["brightness"] = [await timed(pilot, view, k) for k in "bBbBbBbBbB"]
+        out["zoom_in"] = []
+        out["zoom_out"] = []
+        for _ in range(3):
+            out["zoom_in"].append(await timed(pilot, view, "plus"))
+            out["zoom_in"].append(await timed(pilot, view, "plus"))
+            out["zoom_out"].append(await timed(pilot, view, "minus"))
+            out["zoom_out"].append(await timed(pilot, view, "0"))
+        await timed(pilot, view, "plus", "plus")
+        out["pan"] = [await timed(pilot, view, k) for k in ["shift+right", "shift+left"] * 5]
+        await timed(pilot, view, "0")
+        # Threshold: the helper's own answer, each on an image not computed before.
+        client = view.client
+        params = dict(view.state.params)
+        whole, viewport = [], []
+        for i in range(12, 17):
+            t0 = time.perf_counter()
+            await client.request({"op": "image", "index": i, "bin": 16, "threshold": params})
+            whole.append((time.perf_counter() - t0) * 1000)
+        for i in range(17, 22):
+            await client.request({"op": "image", "index": i, "bin": 16})  # the frame read first
+            t0 = time.perf_counter()
+            await client.request(
+                {
+                    "op": "image",
+                    "index": i,
+                    "bin": 2,
+                    "region": [1000, 1000, 1320, 1192],
+                    "threshold": params,
+                }
+            )
+            viewport.append((time.perf_counter() - t0) * 1000)
+        out["threshold_whole"], out["threshold_view"] = whole, viewport
+        # Threshold toggled from the keyboard on a fit view (the whole image) and zoomed.
+        await timed(pilot, view, "home")
+        out["t_key_whole"] = await timed(pilot, view, "t")
+        await timed(pilot, view, "t")
+        await timed(pilot, view, "plus", "plus", "plus")
+        out["t_key_view"] = await timed(pilot, view, "t")
+        await timed(pilot, view, "t", "0")
+        out["helper_rss"] = rss_mb(out["helper_pid"])
+        out["after_open"] = rss_mb() - base
+        samples = []
+        for k in range(changes):
+            await timed(pilot, view, "n" if (k // 35) % 2 == 0 else "N")
+            if k % 100 == 99:
+                samples.append(rss_mb())
+        out["rss_series"] = samples
+        out["growth"] = rss_mb() - base
+        out["helper_rss_end"] = rss_mb(out["helper_pid"])
+    out["maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--changes", type=int, default=500)
+    ap.add_argument("--dir", type=Path, help="a directory already holding the demo's imported.expt")
+    args = ap.parse_args()
+    if args.dir is not None:
+        r = asyncio.run(bench(args.dir, args.changes))
+        report(r)
+        return 0
+    images = demo.image_paths("demo")
+    if not images:
+        raise SystemExit("the demo sweep is not cached: run `thas-tui demo` once first")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        subprocess.run(
+            ["dials.import", *map(str, images)], cwd=work, check=True, capture_output=True
+        )
+        r = asyncio.run(bench(work, args.changes))
+    report(r)
+    return 0
+
+
+def report(r: dict) -> None:
+    med = statistics.median
+    print(machine())
+    print(f"first image drawn after opening (helper start included): {r['first']:.0f} ms")
+    print(
+        f"next image: median {med(r['next']):.0f} ms, max {max(r['next']):.0f} ({len(r['next'])} runs)"
+    )
+    for name in ("brightness", "zoom_in", "zoom_out", "pan"):
+        print(f"{name}: median {med(r[name]):.0f} ms, max {max(r[name]):.0f} ({len(r[name])} runs)")
+    print(
+        f"threshold whole 6M image (helper): median {med(r['threshold_whole']):.0f} ms {[round(v) for v in r['threshold_whole']]}"
+    )
+    print(
+        f"threshold zoomed viewport (helper): median {med(r['threshold_view']):.0f} ms {[round(v) for v in r['threshold_view']]}"
+    )
+    print(f"threshold key, fit view: {r['t_key_whole']:.0f} ms; zoomed: {r['t_key_view']:.0f} ms")
+    print(
+        f"helper RSS: {r['helper_rss']:.0f} MB after the timings, {r['helper_rss_end']:.0f} MB at the end"
+    )
+    print(f"dashboard growth with the viewer open: {r['after_open']:.0f} MB after the timings")
+    print(
+        f"dashboard RSS every 100 image changes: {[round(v) for v in r['rss_series']]} MB; growth {r['growth']:.0f} MB"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

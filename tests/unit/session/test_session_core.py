@@ -1,0 +1,194 @@
+"""The session's core: sweeps found by template, completeness of files, states, rows, sparklines."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from thas_tui.core.session import discovery, report
+from thas_tui.core.session.model import (
+    Dataset,
+    DState,
+    Pending,
+    decide,
+    describe_gaps,
+    file_complete,
+    pick_next,
+)
+from thas_tui.core.session.spot_server import parse_response, request_path
+from thas_tui.widgets.sparkline_text import sparkline
+
+CBF_TAIL = b"\r\n--CIF-BINARY-FORMAT-SECTION----\r\n;\r\n"
+
+
+def test_templates_tell_sweeps_apart(tmp_path: Path) -> None:
+    for name in (
+        "xtal1_1_00001.cbf",
+        "xtal1_1_00002.cbf",
+        "xtal1_2_00001.cbf",
+        "xtal1_1_0001.img",
+        "lyso_master.h5",
+        "lyso_data_000001.h5",
+        "notes.txt",
+    ):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x_001.cbf.gz").write_bytes(b"x")
+    sweeps, folders = discovery.scan(tmp_path)
+    assert folders == [str(tmp_path), str(tmp_path / "sub")]
+    by_name = {s.name: s for s in sweeps.values()}
+    assert sorted(by_name) == ["lyso", "sub_x", "xtal1_1", "xtal1_1-2", "xtal1_2"]
+    assert by_name["xtal1_1"].numbers == {1, 2}
+    assert by_name["xtal1_1"].template.pattern == str(tmp_path / "xtal1_1_#####.cbf")
+    assert by_name["xtal1_1-2"].template.ext == ".img"
+    assert by_name["lyso"].master == str(tmp_path / "lyso_master.h5")
+    assert by_name["sub_x"].template.path(7) == str(tmp_path / "sub" / "x_007.cbf.gz")
+    # The data files of a NeXus master are not sweeps of their own.
+    assert not any("data" in n for n in by_name)
+
+
+def test_gaps_are_described_as_ranges() -> None:
+    assert describe_gaps([5, 6, 7, 12]) == "5–7, 12"
+    assert describe_gaps([3]) == "3"
+    assert describe_gaps([]) == ""
+
+
+def test_a_half_written_cbf_is_never_complete(tmp_path: Path) -> None:
+    path = tmp_path / "x_00001.cbf"
+    path.write_bytes(b"###CBF: VERSION 1.5\r\n" + b"\0" * 1000)
+    pending: dict[str, Pending] = {}
+    t = time.time()
+    # Its size holds for longer than the settle time, but its binary section is not closed.
+    assert not file_complete(str(path), pending, 0.5, t)
+    assert not file_complete(str(path), pending, 0.5, t + 10)
+    with open(path, "ab") as fh:
+        fh.write(CBF_TAIL)
+    # The size changed: the settle clock starts again; a closed CBF needs only a moment.
+    assert not file_complete(str(path), pending, 0.5, t + 11)
+    assert not file_complete(str(path), pending, 0.5, t + 11.05)
+    assert file_complete(str(path), pending, 0.5, t + 11.15)
+    assert str(path) not in pending
+
+
+def test_a_growing_compressed_image_waits_for_its_size_to_hold(tmp_path: Path) -> None:
+    path = tmp_path / "x_00001.cbf.gz"
+    path.write_bytes(b"a" * 10)
+    pending: dict[str, Pending] = {}
+    t = time.time()
+    assert not file_complete(str(path), pending, 1.0, t)
+    path.write_bytes(b"a" * 20)
+    assert not file_complete(str(path), pending, 1.0, t + 2)
+    assert not file_complete(str(path), pending, 1.0, t + 2.5)
+    assert file_complete(str(path), pending, 1.0, t + 3.1)
+
+
+def _dataset(tmp_path: Path, numbers: set[int], last_new: float) -> Dataset:
+    t = discovery.Template(str(tmp_path), "x_", 5, ".cbf")
+    files = discovery.SweepFiles(t.pattern, "x", t, None, set(numbers))
+    return Dataset(files, tmp_path / "proc", 0.0, last_new, ready=set(numbers))
+
+
+def test_states_follow_the_images_and_the_clock(tmp_path: Path) -> None:
+    ds = _dataset(tmp_path, {1, 2, 3}, last_new=100.0)
+    decide(ds, now=110.0, idle=30.0)
+    assert ds.state is DState.COLLECTING
+    decide(ds, now=131.0, idle=30.0)
+    assert ds.state is DState.QUEUED
+    gap = _dataset(tmp_path, {1, 2, 5, 6, 7}, last_new=100.0)
+    decide(gap, now=200.0, idle=30.0)
+    assert gap.state is DState.WAITING
+    assert "images 3–4 missing" in gap.reason
+    gap.force = True
+    decide(gap, now=200.0, idle=30.0)
+    assert gap.state is DState.QUEUED
+    one = _dataset(tmp_path, {1}, last_new=100.0)
+    decide(one, now=200.0, idle=30.0)
+    assert one.state is DState.WAITING and "not a rotation sweep" in one.reason
+    skipped = _dataset(tmp_path, {1, 2}, last_new=100.0)
+    skipped.skipped = True
+    decide(skipped, now=200.0, idle=30.0)
+    assert skipped.state is DState.SKIPPED
+
+
+def test_the_newest_queued_dataset_goes_first(tmp_path: Path) -> None:
+    old = _dataset(tmp_path, {1, 2}, last_new=100.0)
+    new = _dataset(tmp_path, {1, 2}, last_new=200.0)
+    running = _dataset(tmp_path, {1, 2}, last_new=300.0)
+    old.state = new.state = DState.QUEUED
+    running.state = DState.PROCESSING
+    assert pick_next([old, new, running]) is new
+    assert pick_next([running]) is None
+
+
+def test_server_answers_are_read_without_raising() -> None:
+    good = parse_response(
+        "/d/x_00002.cbf",
+        '{"image": "/d/x_00002.cbf", "estimated_d_min": 2.99, "n_spots_no_ice": 650,'
+        ' "n_spots_total": 711}',
+    )
+    assert (good.n_spots, good.n_spots_no_ice, good.d_min, good.error) == (711, 650, 2.99, None)
+    bad = parse_response("/d/x.cbf", "<html>")
+    assert bad.n_spots is None and "unreadable" in bad.error
+    err = parse_response("/d/x.cbf", '{"image": "/d/x.cbf", "error": "Could not find a format"}')
+    assert err.n_spots is None and err.error == "Could not find a format"
+
+
+def test_request_paths_keep_plain_paths_and_quote_others() -> None:
+    assert request_path("/data/x_00001.cbf") == "/data/x_00001.cbf"
+    quoted = request_path("/data/my visit/x_00001.cbf")
+    assert quoted.startswith("/file%3A//") and " " not in quoted
+
+
+def test_sparkline_groups_images_by_their_maximum() -> None:
+    series = [(i, 100) for i in range(1, 9)] + [(9, 0), (10, 0)]
+    assert sparkline(series, 1, 10, 10) == "████████▁▁"
+    # Two images per column: each column shows the larger count.
+    assert sparkline([(1, 0), (2, 50), (3, 100), (4, 0)], 1, 4, 2) == "▅█"
+    # Images not yet analysed are blank, never a low bar.
+    assert sparkline([(1, 10), (4, 10)], 1, 4, 4) == "█  █"
+    assert sparkline([(1, 10)], 1, 1, 4, ascii_only=True) == "#"
+
+
+def test_summary_rows_carry_the_results(tmp_path: Path) -> None:
+    ds = _dataset(tmp_path, {1, 2, 3}, last_new=100.0)
+    ds.state = DState.DONE
+    ds.results = {
+        "space_group": "P 21 21 21",
+        "unit_cell": [57.1, 102.19, 112.16, 90.0, 90.0, 90.0],
+        "d_min": 2.5794,
+        "cc_half": 0.99470,
+        "completeness": 63.43,
+    }
+    row = report.row(ds, 11)
+    assert row["state"] == "done" and row["space_group"] == "P 21 21 21"
+    assert (row["d_min"], row["cc_half"], row["completeness"]) == (2.58, 0.9947, 63.4)
+    assert tuple(row) == report.SUMMARY_KEYS
+    text = report.render_text([row])
+    assert "P 21 21 21" in text and "57.1 102.2 112.2" in text
+
+
+def test_a_sweep_written_before_the_session_needs_no_idle_wait(tmp_path: Path) -> None:
+    from thas_tui.core.dials_env import NO_DIALS
+    from thas_tui.core.session.engine import SessionConfig, SessionEngine
+
+    data = tmp_path / "data"
+    data.mkdir()
+    old = time.time() - 3600
+    for n in (1, 2, 3):
+        path = data / f"x_{n:05d}.cbf"
+        path.write_bytes(b"###CBF" + CBF_TAIL)
+        os.utime(path, (old, old))
+    (data / "y_00001.cbf").write_bytes(b"###CBF" + CBF_TAIL)  # just written
+    (data / "y_00002.cbf").write_bytes(b"###CBF")  # still being written
+    config = SessionConfig(data, tmp_path / "proc", idle=60.0, settle=0.0, live_spots=False)
+    engine = SessionEngine(config, NO_DIALS)
+    engine.initial_scan()
+    now = time.time()
+    engine.check_pending(now)  # sizes seen
+    engine.check_pending(now + 0.1)  # sizes held
+    by_name = {d.name: d for d in engine.datasets.values()}
+    assert by_name["x"].state is DState.QUEUED
+    assert by_name["x"].ready == {1, 2, 3}
+    assert by_name["y"].state is DState.COLLECTING
+    assert by_name["y"].ready == {1}  # image 2 has no closed binary section yet

@@ -1,0 +1,1 @@
+"""A beamline session: every sweep under a data directory, found, spot-checked and processed."""
