@@ -93,13 +93,17 @@ def merging_statistics(
     workdir: Path,
     d_range: tuple[float, float] | None = None,
     dials=None,
+    anomalous: bool = False,
 ) -> dict:
     """Run iotbx.merging_statistics on an unmerged MTZ; its JSON (bins and overall), decoded.
 
     With `d_range` (d_max, d_min) the bins span exactly that range, whatever the data's own.
+    ``anomalous=True`` keeps I+ and I- apart: the anomalous completeness and multiplicity and
+    the within-I+/I- R values, as dials.merge's `merging_stats_anom`.
     """
-    out = workdir / "merging_statistics.json"
-    argv = [_program(PROGRAM, dials), str(mtz.resolve()), *OPTIONS, f"json.file_name={out}"]
+    out = workdir / ("merging_statistics_anom.json" if anomalous else "merging_statistics.json")
+    options = [o if o != "anomalous=False" else f"anomalous={anomalous}" for o in OPTIONS]
+    argv = [_program(PROGRAM, dials), str(mtz.resolve()), *options, f"json.file_name={out}"]
     if d_range is not None:
         argv += [
             f"low_resolution={d_range[0]:.4f}",
@@ -136,11 +140,14 @@ def _retry_with_labels(argv: list[str], workdir: Path, dials) -> subprocess.Comp
     )
 
 
-def shells_from_statistics(doc: dict) -> tuple[Shells, ResolutionBins]:
-    """Table 1 (overall, first bin, last bin, as DIALS's Table 1 takes them) and the bins."""
-    table1, bins = iotbx_statistics(doc)
+def shells_from_statistics(doc: dict, anom: dict | None = None) -> tuple[Shells, ResolutionBins]:
+    """Table 1 (overall, first bin, last bin, as DIALS's Table 1 takes them) and the bins;
+    with ``anom`` (the anomalous=True run) the anomalous rows too, as dials.merge fills them."""
+    table1, bins = iotbx_statistics(doc, anom)
+    within = {r.shell: r for r in iotbx_statistics(anom)[0]} if isinstance(anom, dict) else {}
     per = {}
     for row in table1:
+        a = within.get(row.shell)
         per[row.shell] = Shell(
             d_max=row.d_max,
             d_min=row.d_min,
@@ -151,7 +158,12 @@ def shells_from_statistics(doc: dict) -> tuple[Shells, ResolutionBins]:
             r_meas=row.r_meas,
             r_pim=row.r_pim,
             cc_half=row.cc_half,
-            # anomalous=False: iotbx's cc_anom of merged I+/I- means nothing, so none is shown.
+            cc_anom=row.cc_anom if a is not None else None,
+            anom_completeness=row.anom_completeness,
+            anom_multiplicity=row.anom_multiplicity,
+            r_merge_anom=a.r_merge if a is not None else None,
+            r_meas_anom=a.r_meas if a is not None else None,
+            r_pim_anom=a.r_pim if a is not None else None,
             n_obs=row.n_obs,
             n_unique=row.n_uniq,
         )
@@ -215,15 +227,24 @@ def recompute_all(comparison, progress: Callable[[str], None] | None = None) -> 
             return
         comparison.recompute_range = rng
         comparison.recompute_program = PROGRAM
-        done: dict[Path, dict] = {}
+        done: dict[Path, tuple[dict, dict | None]] = {}
         for n, (k, mtz) in enumerate(mtzs.items(), 1):
             inp = todo[k]
             say(f"{PROGRAM} {inp.label} ({n}/{len(mtzs)})")
             try:
                 key = mtz.resolve()
                 if key not in done:
-                    done[key] = merging_statistics(mtz, Path(tmp) / f"input{k + 1}", rng, dials)
-                inp.recomputed, inp.recomputed_bins = shells_from_statistics(done[key])
+                    work = Path(tmp) / f"input{k + 1}"
+                    doc = merging_statistics(mtz, work, rng, dials)
+                    try:
+                        anom = merging_statistics(mtz, work, rng, dials, anomalous=True)
+                    except (ThasError, OSError, ValueError, subprocess.SubprocessError) as exc:
+                        anom = None  # the main statistics stand without the anomalous rows
+                        inp.problems.append(
+                            f"anomalous statistics not recomputed: {str(exc).splitlines()[0]}"
+                        )
+                    done[key] = (doc, anom)
+                inp.recomputed, inp.recomputed_bins = shells_from_statistics(*done[key])
             except (ThasError, OSError, ValueError, subprocess.SubprocessError) as exc:
                 inp.problems.append(f"not recomputed: {str(exc).strip().splitlines()[0]}")
 

@@ -451,12 +451,17 @@ def _read_scale(path: Path, doc: dict) -> MergingStats:
     )
 
 
-def iotbx_statistics(doc: dict) -> tuple[tuple[Table1Row, ...], ResolutionBins]:
+def iotbx_statistics(
+    doc: dict, anom: dict | None = None
+) -> tuple[tuple[Table1Row, ...], ResolutionBins]:
     """Table 1 and bins of iotbx's `dataset_statistics.as_dict()` (iotbx.merging_statistics
-    json.file_name=, and dials.merge's `merging_stats`): overall, first and last bin."""
-    bins = _bins_from_merging_stats(doc, None)
+    json.file_name=, and dials.merge's `merging_stats`): overall, first and last bin. ``anom``
+    is the same program's anomalous=True output, read as dials.merge's `merging_stats_anom`."""
+    anom = anom if isinstance(anom, dict) else None
+    bins = _bins_from_merging_stats(doc, anom)
+    a_over = anom.get("overall") if anom is not None else None
     rows = (
-        [_row_from_stats("overall", doc["overall"], None)]
+        [_row_from_stats("overall", doc["overall"], a_over if isinstance(a_over, dict) else None)]
         if isinstance(doc.get("overall"), dict)
         else []
     )
