@@ -23,7 +23,7 @@ from thas_tui.core.rundir import read_log_text, read_rundir
 
 pytestmark = pytest.mark.integration
 
-D_MIN = 3.0
+D_MIN = 3.6  # the demo crystal diffracts to 3.25 A: a cut above it
 # What scale and compare read; the large reflection files of the earlier stages stay behind.
 _NOT_NEEDED = ("strong.refl", "indexed.refl", "reindexed.refl", "refined.refl", "integrated.refl")
 
@@ -117,7 +117,9 @@ def test_two_scale_attempts_show_the_cut(rescaled: Path) -> None:
     assert w1 == w2 and w1["program"] == "iotbx.merging_statistics" and w1["n_bins"] == 20
     assert w1["d_range"][1] == pytest.approx(D_MIN, abs=0.005)
     assert r1["high"]["d_min"] == r2["high"]["d_min"] == pytest.approx(D_MIN, abs=0.005)
-    assert abs(r1["overall"]["n_obs"] - r2["overall"]["n_obs"]) <= 5
+    # Scaling again with the cut rejects a slightly different set of outliers: on the 90 degree
+    # demo 247 of 24,750 observations (1.0 %) in the shared range.
+    assert abs(r1["overall"]["n_obs"] - r2["overall"]["n_obs"]) <= 0.02 * r1["overall"]["n_obs"]
     assert r1["overall"]["cc_half"] == pytest.approx(r2["overall"]["cc_half"], abs=0.002)
     # Exported and recomputed in a temporary directory: nothing was added to the user's.
     assert sorted(p.relative_to(rescaled) for p in rescaled.rglob("*")) == before
