@@ -192,3 +192,28 @@ def test_a_sweep_written_before_the_session_needs_no_idle_wait(tmp_path: Path) -
     assert by_name["x"].ready == {1, 2, 3}
     assert by_name["y"].state is DState.COLLECTING
     assert by_name["y"].ready == {1}  # image 2 has no closed binary section yet
+
+
+async def test_an_error_in_a_loop_is_said_and_the_session_goes_on(tmp_path: Path) -> None:
+    import asyncio
+
+    from thas_tui.core.dials_env import NO_DIALS
+    from thas_tui.core.session.engine import SessionConfig, SessionEngine
+
+    said: list[str] = []
+    data = tmp_path / "data"
+    data.mkdir()
+    config = SessionConfig(data, tmp_path / "proc", live_spots=False, autoprocess=False)
+    engine = SessionEngine(config, NO_DIALS, said.append)
+    calls = []
+
+    def broken(now: float) -> None:
+        calls.append(now)
+        raise RuntimeError("boom")
+
+    engine.check_pending = broken  # type: ignore[method-assign]
+    task = asyncio.create_task(engine.run())
+    await asyncio.sleep(0.5)
+    engine.stop()
+    await task
+    assert calls and any("session error (RuntimeError: boom)" in s for s in said)

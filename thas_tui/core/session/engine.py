@@ -274,7 +274,7 @@ class SessionEngine:
         return argv + list(self.config.run_args)
 
     def start_processing(self, ds: Dataset) -> None:
-        from thas_tui.keeper import spawn_detached
+        from thas_tui.core.run_control import spawn_detached
 
         ds.proc_dir.mkdir(parents=True, exist_ok=True)
         ds.pid = spawn_detached(ds.proc_dir, self._run_argv(ds))
@@ -419,19 +419,38 @@ class SessionEngine:
 
     async def _tick_loop(self) -> None:
         while not self._stop.is_set():
-            now = time.time()
-            self.check_pending(now)
-            while self._to_read:
-                ds = self.datasets.get(self._to_read.pop())
-                if ds is not None:
-                    await self._finish(ds)
-            for ds in list(self.datasets.values()):
-                if ds.state is DState.PROCESSING and ds.pid:
-                    await self._follow(ds)
-            self.schedule()
-            self._save_memory(now)
-            # Files just seen are checked again soon: their second look makes them usable.
-            await self._sleep(CBF_SETTLE + 0.05 if self.pending else TICK)
+            try:
+                await self._tick()
+            except Exception as exc:  # noqa: BLE001 - one bad tick must not stop the session
+                self._note(f"session error ({type(exc).__name__}: {exc}): retrying")
+                await self._sleep(5.0)
+
+    async def _guarded(self, loop) -> None:
+        """Run ``loop`` until the session stops; an error is said and the loop started again
+        (a loop that died in silence left a session that looked alive and did nothing)."""
+        while not self._stop.is_set():
+            try:
+                await loop()
+                return
+            except Exception as exc:  # noqa: BLE001
+                self._note(f"session error ({type(exc).__name__}: {exc}): retrying in 5 s")
+                await self._sleep(5.0)
+
+    async def _tick(self) -> None:
+        """One round: files settled, results read, runs followed, the queue served."""
+        now = time.time()
+        self.check_pending(now)
+        while self._to_read:
+            ds = self.datasets.get(self._to_read.pop())
+            if ds is not None:
+                await self._finish(ds)
+        for ds in list(self.datasets.values()):
+            if ds.state is DState.PROCESSING and ds.pid:
+                await self._follow(ds)
+        self.schedule()
+        self._save_memory(now)
+        # Files just seen are checked again soon: their second look makes them usable.
+        await self._sleep(CBF_SETTLE + 0.05 if self.pending else TICK)
 
     async def run(self) -> None:
         """Until ``stop()``: discovery, completeness, live spots and the processing queue."""
@@ -446,9 +465,9 @@ class SessionEngine:
         self.scanning = False
         self.changed()
         tasks = [
-            asyncio.create_task(self._watch_loop()),
+            asyncio.create_task(self._guarded(self._watch_loop)),
             asyncio.create_task(self._tick_loop()),
-            asyncio.create_task(self._analyse_loop()),
+            asyncio.create_task(self._guarded(self._analyse_loop)),
         ]
         try:
             await self._stop.wait()
