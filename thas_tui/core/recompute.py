@@ -54,6 +54,19 @@ def _dials():
         return None
 
 
+def _run(argv: list[str], workdir: Path, dials) -> subprocess.CompletedProcess:
+    """A DIALS/cctbx program in ``workdir``, its output captured, with DIALS's environment."""
+    return subprocess.run(
+        argv,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        stdin=subprocess.DEVNULL,
+        env=dials.subprocess_env() if dials is not None else None,
+    )
+
+
 def _last_error(text: str) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     for ln in reversed(lines):
@@ -72,15 +85,7 @@ def export_mtz(expt: Path, refl: Path, workdir: Path, dials=None) -> Path:
         f"mtz.hklout={out}",
         f"output.log={workdir / 'dials.export.log'}",
     ]
-    res = subprocess.run(
-        argv,
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        stdin=subprocess.DEVNULL,
-        env=dials.subprocess_env() if dials is not None else None,
-    )
+    res = _run(argv, workdir, dials)
     if res.returncode != 0 or not out.is_file():
         raise ThasError(
             f"dials.export of {expt.parent} failed: {_last_error(res.stdout + res.stderr)}"
@@ -110,15 +115,7 @@ def merging_statistics(
             f"high_resolution={d_range[1]:.4f}",
             "extend_d_max_min=True",
         ]
-    res = subprocess.run(
-        argv,
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        stdin=subprocess.DEVNULL,
-        env=dials.subprocess_env() if dials is not None else None,
-    )
+    res = _run(argv, workdir, dials)
     if res.returncode != 0 or not out.is_file():
         if "Multiple equally suitable arrays" in res.stdout + res.stderr:
             res = _retry_with_labels(argv, workdir, dials)
@@ -129,15 +126,7 @@ def merging_statistics(
 
 def _retry_with_labels(argv: list[str], workdir: Path, dials) -> subprocess.CompletedProcess:
     # dials.export writes I/SIGI (scaled) beside IPR/SIGIPR: the scaled ones are wanted.
-    return subprocess.run(
-        [*argv, "labels=I,SIGI"],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        stdin=subprocess.DEVNULL,
-        env=dials.subprocess_env() if dials is not None else None,
-    )
+    return _run([*argv, "labels=I,SIGI"], workdir, dials)
 
 
 def shells_from_statistics(doc: dict, anom: dict | None = None) -> tuple[Shells, ResolutionBins]:
