@@ -12,7 +12,8 @@ __all__ = ["keep", "orphaned_run", "spawn_keeper", "wait_for_exit"]
 
 def keep(workdir: Path, pid: int, dials_dir: str | None) -> int:
     """``thas-tui keep``: wait for the dashboard ``pid``; continue its run if it died mid-run."""
-    from thas_tui.launch import resume_dir
+    from thas_tui.core.run_control import continue_run
+    from thas_tui.headless import LinePrinter, run_headless
 
     wait_for_exit(pid)
     settings = orphaned_run(workdir, pid)
@@ -22,4 +23,11 @@ def keep(workdir: Path, pid: int, dials_dir: str | None) -> int:
         f"thas-tui keeper: dashboard pid {pid} ended without finishing its run: continuing it",
         flush=True,
     )
-    return resume_dir(workdir, dials_dir, continue_run=True)
+    return continue_run(
+        workdir,
+        dials_dir,
+        LinePrinter(),
+        run_headless,
+        lambda line: print(line, flush=True),
+        continue_run=True,
+    )

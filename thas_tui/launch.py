@@ -16,6 +16,8 @@ from thas_tui.core.errors import ThasError
 from thas_tui.core.orchestrator import Orchestrator
 from thas_tui.core.pipeline import DEMO_STAGE_NAMES, STAGE_NAMES, Pipeline, State, with_mask
 from thas_tui.core.readers.bravais import BravaisSolution
+from thas_tui.core.run_control import apply_phil as _apply_phil
+from thas_tui.core.run_control import apply_saved_settings as _apply_settings
 
 _GLOB_CHARS = set("*?[")
 
@@ -184,28 +186,6 @@ def install_mask(workdir: Path, text: str) -> Path:
             f"Cannot write {path}: {exc.strerror or exc}.\nChoose a --dir where you can write."
         ) from None
     return path
-
-
-def _apply_phil(
-    config: RunConfig, pipeline: Pipeline, specs: list[str], replace: bool = False
-) -> None:
-    """``STAGE:NAME=VALUE`` options → validated PHIL tokens per stage (``replace``: a name
-    given replaces the stage's token of that name, as a resume's fix must)."""
-    from thas_tui.core.failures import with_fix
-
-    by_stage: dict[str, list[str]] = {}
-    for spec in specs:
-        stage, sep, token = spec.partition(":")
-        if not sep or stage not in pipeline.names or stage == "simulate":
-            names = ", ".join(n for n in pipeline.names if n != "simulate")
-            raise ThasError(
-                f"--phil {spec!r}: give it as STAGE:NAME=VALUE with STAGE one of {names}\n"
-                "e.g. --phil integrate:profile.gaussian_rs.min_spots.overall=20"
-            )
-        by_stage.setdefault(stage, []).append(token)
-    for stage, tokens in by_stage.items():
-        old = config.extra.get(stage, [])
-        config.set_extra(stage, with_fix(old, tuple(tokens)) if replace else old + tokens)
 
 
 async def _ask_on_terminal(solutions: list[BravaisSolution]) -> int | None:
@@ -378,20 +358,6 @@ def hold_garbage() -> None:
     gc.disable()
 
 
-def _apply_settings(config: RunConfig, workdir: Path, pipeline: Pipeline) -> dict:
-    """The latest run's extra PHIL per stage, from the journal, so a resume keeps them."""
-    from thas_tui.core.journal import Journal
-
-    settings = Journal(workdir).last_settings() or {}
-    for stage, tokens in (settings.get("extra") or {}).items():
-        if stage in pipeline.names and isinstance(tokens, list):
-            try:
-                config.set_extra(stage, [str(t) for t in tokens])
-            except ThasError:
-                pass  # a journal edited by hand: run that stage with defaults
-    return settings
-
-
 def _dials_or_none(dials_dir: str | None) -> DialsEnv:
     """DIALS if found, its version still to ask; else a placeholder: watching needs no DIALS,
     only resuming does (and says so)."""
@@ -424,96 +390,11 @@ def resume(args: argparse.Namespace) -> int:
     )
 
 
-def resume_dir(
-    workdir: Path,
-    dials_dir: str | None,
-    after_pid: int | None = None,
-    auto_bravais: bool = False,
-    nproc: int | None = None,
-    continue_run: bool = False,
-    phil: list[str] | None = None,
-    executor=None,
-    until: str | None = None,
-) -> int:
-    """Continue ``workdir`` from its first unfinished stage, with the run's PHIL settings
-    and executor (``executor``, from --executor, wins over the run's; ``phil``:
-    ``STAGE:NAME=VALUE`` options added to them, a name given replacing the run's).
-
-    ``continue_run`` (the keeper and 'leave running') also keeps the interrupted run's
-    ``--until``, ``--auto-bravais`` and ``--nproc``; a resume typed by hand goes to the end.
-    """
-    import time
-
-    from thas_tui.core.lock import DirectoryLock
-    from thas_tui.core.run_control import running_attempt_pid, wait_for_pid
-    from thas_tui.core.watcher import pipeline_from_dir
+def resume_dir(workdir: Path, dials_dir: str | None, **how) -> int:
+    """Continue ``workdir`` headless (core/run_control.continue_run), its lines on stdout."""
+    from thas_tui.core.run_control import continue_run
     from thas_tui.headless import LinePrinter, run_headless
 
-    dials = find_dials(dials_dir)
-    after_pid = after_pid or running_attempt_pid(workdir)
-    if after_pid:
-        print(f"thas-tui: waiting for pid {after_pid} to finish its stage", flush=True)
-        wait_for_pid(after_pid)
-    lock = DirectoryLock(workdir)
-    # The dashboard that started us releases the lock as it exits: give it a moment.
-    for _ in range(20):
-        res = lock.acquire()
-        if res.acquired:
-            break
-        time.sleep(0.5)
-    else:
-        h = res.holder
-        raise ThasError(f"{workdir} is controlled by pid {h.pid} on {h.host}: not resuming.")
-    try:
-        from thas_tui.core.unobserved import close_unobserved
-
-        closed = close_unobserved(workdir)
-        if closed is not None:
-            print(f"thas-tui: {closed.stage}: {closed.unobserved}", flush=True)
-        pipeline, _ = pipeline_from_dir(workdir)
-        first = pipeline.first_unfinished()
-        if first is None:
-            print("thas-tui: every stage is done", flush=True)
-            return 0
-        if first.name == "import":
-            raise ThasError(
-                f"Nothing was imported in {workdir}: start with thas-tui run IMAGES --dir {workdir}"
-            )
-        config = RunConfig()
-        settings = _apply_settings(config, workdir, pipeline)
-        _apply_phil(config, pipeline, phil or [], replace=True)
-        if continue_run:
-            until = until or settings.get("until")
-            auto_bravais = auto_bravais or bool(settings.get("auto_bravais"))
-            nproc = nproc or settings.get("nproc")
-        if until is not None and until in pipeline.names:
-            if pipeline.index(first.name) > pipeline.index(until):
-                print(
-                    f"thas-tui: the run stopped after {until} as asked: nothing to do", flush=True
-                )
-                return 0
-        config.nproc = int(nproc or os.cpu_count() or 1)
-        chooser = None if auto_bravais else _stop_at_choice
-        from thas_tui.core.executor import ExecutorSettings
-
-        if executor is None:
-            executor = ExecutorSettings.from_json(settings.get("executor"))
-        print(
-            f"thas-tui: resuming {workdir} at {first.name} (DIALS {dials.version}, "
-            f"{executor.kind} executor)",
-            flush=True,
-        )
-        orch = Orchestrator(workdir, config, dials, LinePrinter(), chooser, pipeline, executor)
-        return run_headless(orch, until)
-    finally:
-        lock.release()
-
-
-async def _stop_at_choice(solutions: list[BravaisSolution]) -> int | None:
-    """Unattended and not --auto-bravais: leave the choice to the user (attach, then R)."""
-    print(
-        "thas-tui: waiting for your Bravais choice: open the directory with thas-tui attach DIR "
-        "and press R to choose and continue",
-        flush=True,
+    return continue_run(
+        workdir, dials_dir, LinePrinter(), run_headless, lambda line: print(line, flush=True), **how
     )
-    return None

@@ -1,4 +1,4 @@
-"""Where stages run: "local" (a detached subprocess, runner.py) or "slurm" (batch jobs), and their settings."""
+"""Where stages run: one Executor interface, "local" (local_executor.py) or "slurm" (batch jobs), and their settings."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import re
 import shlex
 import time
 from dataclasses import dataclass, field, fields
+from enum import Enum
 from pathlib import Path
+from typing import Protocol
 
 from thas_tui.core.errors import ThasError
 from thas_tui.core.journal import thas_dir
-from thas_tui.core.slurm import SlurmClient
+from thas_tui.core.slurm import JobInfo, SlurmClient, SlurmError, exit_code_of
 
 EXECUTORS = ("local", "slurm")
 CONFIG_NAMES = ("thas-tui.toml", ".thas-tui.toml")
@@ -224,62 +226,222 @@ def settings_from_args(args, workdir: Path | None, stages: list[str]) -> Executo
     return settings
 
 
-# -- the Slurm executor -----------------------------------------------------------------------
+# -- the interface both executors implement ---------------------------------------------------
+class JobState(Enum):
+    """Where a started stage is, as its executor sees it."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    ENDED = "ended"
+
+
 @dataclass
-class SlurmJob:
-    """A stage submitted as a batch job."""
+class Job:
+    """A stage started by an executor: a local process (``job_id`` its pid) or a batch job."""
 
     stage: str
     attempt: int
     job_id: str
-    script: Path
-    log: Path
+    log: str
     argv: list[str]
-    resources: Resources
+    state: JobState = JobState.QUEUED
+    exit_code: int | None = None
+    peak_mb: float | None = None
+    cancelled: bool = False
+    # The command of a multi-command stage (Mask) now running, and whether to start no more.
+    step: int = 0
+    no_more: bool = False
+    # Slurm: its last description, an end still to ask scontrol for, squeue calls missing it.
+    info: JobInfo | None = None
+    needs_detail: bool = False
+    missing: int = 0
+    lost: bool = False
+    script: Path | None = None
+    handle: object = field(default=None, repr=False, compare=False)
 
 
-class SlurmExecutor:
-    """Each stage one batch job: the argv in a kept script, the per-attempt log as its output."""
+class Executor(Protocol):
+    """Where a stage's argv runs. ``chains``: it can start a stage after another (afterok), so
+    the whole remaining pipeline is handed over at once and runs on with no thas-tui process."""
 
-    name = "slurm"
+    name: str
+    chains: bool
 
-    def __init__(self, settings: ExecutorSettings, client: SlurmClient | None = None) -> None:
-        self.settings = settings
-        self.client = client or SlurmClient()
+    def check(self) -> None:
+        """Usable from here; a ThasError saying why not (and what to do) if not."""
+        ...
 
-    def script_path(self, workdir: Path, stage: str, attempt: int) -> Path:
-        return thas_dir(workdir) / "jobs" / f"{stage}.{attempt}.sh"
-
-    def submit(
+    def start(
         self,
         stage: str,
         attempt: int,
         argv: list[str],
+        log: Path,
         workdir: Path,
-        log_path: Path,
-        env: dict | None,
-        after: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        after: Job | None = None,
         body: str | None = None,
-    ) -> SlurmJob:
-        """Write the job script (kept) and sbatch it; ``after``: job ids it waits for (afterok)."""
+    ) -> Job: ...
+
+    def poll(self, jobs: list[Job]) -> list[Job]:
+        """Bring the jobs' states up to date; the jobs whose state or step changed."""
+        ...
+
+    def cancel(self, jobs: list[Job], why: str | None = None) -> None: ...
+
+    def exit_status(self, job: Job) -> int | None:
+        """A process-style exit code (minus the signal); None while the job has not ended."""
+        ...
+
+    def peak_memory(self, job: Job) -> float | None:
+        """The highest resident memory seen, in MB; None where not known."""
+        ...
+
+
+def make_executor(settings: ExecutorSettings) -> Executor:
+    """The executor a run's settings name."""
+    if settings.kind == "slurm":
+        return SlurmExecutor(settings)
+    from thas_tui.core.local_executor import LocalExecutor
+
+    return LocalExecutor()
+
+
+# -- the Slurm executor -----------------------------------------------------------------------
+# Seconds between sstat calls for the memory of running jobs (within the one call a second).
+SSTAT_EVERY = 5.0
+
+
+class SlurmExecutor:
+    """Each stage one batch job: the argv in a kept script, the per-attempt log as its output.
+
+    ``poll`` makes one Slurm call: ``scontrol`` for a job that just ended (its exit code),
+    ``sstat`` every few seconds while jobs run (their memory), else one ``squeue`` for all."""
+
+    name = "slurm"
+    chains = True
+
+    def __init__(self, settings: ExecutorSettings, client: SlurmClient | None = None) -> None:
+        self.settings = settings
+        self.client = client or SlurmClient()
+        self._last_sstat = 0.0
+        # False once sstat has said this cluster gathers no job accounting.
+        self.accounting: bool | None = None
+
+    def check(self) -> None:
+        self.client.check()
+
+    def script_path(self, workdir: Path, stage: str, attempt: int) -> Path:
+        return thas_dir(workdir) / "jobs" / f"{stage}.{attempt}.sh"
+
+    def start(
+        self,
+        stage: str,
+        attempt: int,
+        argv: list[str],
+        log: Path,
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        after: Job | None = None,
+        body: str | None = None,
+    ) -> Job:
+        """Write the job script (kept) and sbatch it; ``after``: the job it waits for (afterok)."""
         res = self.settings.for_stage(stage)
         script = self.script_path(workdir, stage, attempt)
         script.parent.mkdir(parents=True, exist_ok=True)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log.parent.mkdir(parents=True, exist_ok=True)
         options = [
             f"--job-name=thas.{stage}",
             f"--chdir={workdir}",
-            f"--output={log_path}",
+            f"--output={log}",
             "--open-mode=append",
             *res.sbatch_options(),
         ]
-        if after:
-            options.append("--dependency=afterok:" + ":".join(after))
+        if after is not None:
+            options.append(f"--dependency=afterok:{after.job_id}")
         text = job_script(stage, attempt, argv, options, body)
         with open(script, "x", encoding="utf-8") as fh:
             fh.write(text)
         job_id = self.client.submit(text, options, env)
-        return SlurmJob(stage, attempt, job_id, script, log_path, argv, res)
+        return Job(stage, attempt, job_id, str(log), argv, script=script)
+
+    def poll(self, jobs: list[Job]) -> list[Job]:
+        """One Slurm call (see the class); the jobs whose description changed."""
+        open_jobs = [j for j in jobs if j.state is not JobState.ENDED]
+        detail = next((j for j in open_jobs if j.needs_detail), None)
+        if detail is not None:
+            detail.info = self.client.show(detail.job_id) or detail.info
+            detail.needs_detail = False
+            self._end(detail)
+            return [detail]
+        running = [j for j in open_jobs if j.state is JobState.RUNNING]
+        now = time.monotonic()
+        if running and self.accounting is not False and now - self._last_sstat >= SSTAT_EVERY:
+            self._last_sstat = now
+            self._sample_memory(running)
+            return []
+        try:
+            seen = self.client.queue([j.job_id for j in open_jobs])
+        except SlurmError:
+            return []  # the controller is busy or restarting: ask again next time
+        changed = []
+        for job in open_jobs:
+            info = seen.get(job.job_id)
+            if info is None:
+                job.missing += 1
+                if job.missing >= 2:  # gone from squeue (MinJobAge): the files must tell
+                    job.lost = True
+                    self._end(job)
+                    changed.append(job)
+                continue
+            before = job.info
+            job.info = info
+            if info.finished:
+                job.needs_detail = True
+            elif info.base_state in ("RUNNING", "COMPLETING"):
+                if job.state is not JobState.RUNNING:
+                    # Its memory asked soon after it starts, then every SSTAT_EVERY s.
+                    self._last_sstat = min(self._last_sstat, now - SSTAT_EVERY + 2 * POLL_GAP)
+                job.state = JobState.RUNNING
+            if before is None or (before.state, before.reason, before.node) != (
+                info.state,
+                info.reason,
+                info.node,
+            ):
+                changed.append(job)
+        return changed
+
+    def _end(self, job: Job) -> None:
+        job.state = JobState.ENDED
+        job.exit_code = exit_code_of(job.info) if job.info is not None and not job.lost else None
+        job.cancelled = job.info is not None and job.info.base_state == "CANCELLED"
+
+    def _sample_memory(self, running: list[Job]) -> None:
+        try:
+            peaks = self.client.max_rss([j.job_id for j in running])
+        except SlurmError:
+            self.accounting = False
+            return
+        for job in running:
+            mb = peaks.get(job.job_id)
+            if mb is not None:
+                self.accounting = True
+                job.peak_mb = max(job.peak_mb or 0.0, mb)
+
+    def cancel(self, jobs: list[Job], why: str | None = None) -> None:
+        self.client.cancel([j.job_id for j in jobs])
+
+    def exit_status(self, job: Job) -> int | None:
+        return job.exit_code if job.state is JobState.ENDED else None
+
+    def peak_memory(self, job: Job) -> float | None:
+        """The largest MaxRSS sstat reported while the job ran (slurmd's jobacct_gather; no
+        slurmdbd needed); None when it ended before a sample or the cluster gathers none."""
+        return job.peak_mb
+
+
+# The follower's one call a second (slurm_chain.POLL_S), for the sstat schedule above.
+POLL_GAP = 1.0
 
 
 def job_script(

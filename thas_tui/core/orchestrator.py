@@ -15,7 +15,7 @@ from thas_tui.core import warnings as expert
 from thas_tui.core.commands import RunConfig, split_chain, stage_argv
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.errors import ThasError
-from thas_tui.core.executor import ExecutorSettings
+from thas_tui.core.executor import ExecutorSettings, Job, JobState, make_executor
 from thas_tui.core.failures import (
     DISK_HINT,
     Failure,
@@ -141,23 +141,30 @@ class Orchestrator:
         self.choose_bravais = choose_bravais
         self.pipeline = pipeline or Pipeline()
         self.journal = Journal(self.workdir)
-        self._handle = None
+        self._job: Job | None = None
         self._stop_requested = False
         self.executor = executor or ExecutorSettings()
-        # A Slurm run: the jobs submitted and followed (None for the local executor).
+        # Where the stages run: one interface, the local or the Slurm executor.
+        self.backend = make_executor(self.executor)
+        # A chaining executor's run (Slurm): the jobs submitted and followed.
         self.chain = None
 
     @property
     def busy(self) -> bool:
         """A stage of ours is running now (a local process; Slurm jobs run on without us)."""
-        return self._handle is not None
+        return self._job is not None
 
     # -- control -----------------------------------------------------------------------------
     async def cancel(self) -> None:
         """Stop the running stage (its whole process group) and the pipeline after it."""
         self._stop_requested = True
-        if self._handle is not None:
-            await self._handle.terminate()
+        job = self._job
+        if job is not None:
+            self.backend.cancel([job])
+            # Until it has ended (the stage's follower polls it, and kills it after the grace).
+            deadline = time.monotonic() + getattr(self.backend, "grace", 5.0) + 2.0
+            while job.state is not JobState.ENDED and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
         if self.chain is not None:
             running = self.pipeline.running
             await asyncio.to_thread(self.chain.cancel_from, running.name if running else None)
@@ -188,8 +195,8 @@ class Orchestrator:
         # A dashboard that dies (SIGKILL) never writes run_end: its keeper then finishes the run.
         self._outcome = "closed"
         try:
-            if self.executor.kind == "slurm":
-                return await self._run_slurm(start, stop_after)
+            if self.backend.chains:
+                return await self._run_chain(start, stop_after)
             return await self._run(start, stop_after)
         finally:
             self.journal.run_ended(self._outcome)
@@ -240,13 +247,12 @@ class Orchestrator:
         )
         return ok
 
-    async def _run_slurm(self, start: str | None, stop_after: str | None) -> bool:
+    async def _run_chain(self, start: str | None, stop_after: str | None) -> bool:
         """The remaining stages submitted at once as afterok jobs, then followed to the end.
 
         Without a chooser (--auto-bravais) the chain reaches the end: the reindex and refine jobs
         pick the recommended solution themselves. With one, it stops after
         refine_bravais_settings, and the user's choice submits the rest."""
-        from thas_tui.core.executor import SlurmExecutor
         from thas_tui.core.slurm_chain import SlurmChain
 
         t0 = time.time()
@@ -260,14 +266,26 @@ class Orchestrator:
         todo = [n for n in names[first:] if n != "simulate"]
         if stop_after in todo:
             todo = todo[: todo.index(stop_after) + 1]
-        executor = SlurmExecutor(self.executor)
-        await asyncio.to_thread(executor.client.check)
+        executor = self.backend
+        await asyncio.to_thread(executor.check)
+        # The checks a local run makes before import and find_spots, made here before anything
+        # is submitted (on this node, under DIALS's Python).
+        if todo and not await self._checked_before_submit(todo[0]):
+            failed = self.pipeline[todo[0]]
+            self._finish(PipelineFinished(False, failed.name, self._last_failure, 0.0))
+            return False
         self.chain = SlurmChain(self.workdir, self.pipeline, self.emit, executor)
         # A re-run replaces the jobs of these stages still queued or running from before.
-        stale = [a.job_id for a in self.journal.open_slurm_jobs() if a.stage in todo]
+        stale = [
+            Job(a.stage, a.attempt, str(a.job_id), a.log, a.argv)
+            for a in self.journal.open_slurm_jobs()
+            if a.stage in todo
+        ]
         if stale:
-            self.journal.cancel_requested(stale, "thas-tui: replaced by a re-run")
-            await asyncio.to_thread(executor.client.cancel, stale)
+            self.journal.cancel_requested(
+                [j.job_id for j in stale], "thas-tui: replaced by a re-run"
+            )
+            await asyncio.to_thread(executor.cancel, stale)
         if "refine_bravais_settings" in todo:
             self.pipeline.bravais_choice = self.pipeline.cb_op = None
         else:
@@ -312,6 +330,18 @@ class Orchestrator:
             )
         )
         return ok
+
+    async def _checked_before_submit(self, first: str) -> bool:
+        """The master files before an import, or the imported sweep before find_spots: False
+        (the stage failed with the reason) when the chain must not be submitted."""
+        run = self.pipeline[first]
+        if first == "import":
+            problem = await self._check_masters()
+            return problem is None or self._bad_input(run, problem)
+        if first == "find_spots" and self.pipeline["import"].state is State.DONE:
+            still = expert.not_a_rotation_sweep(self.workdir)
+            return still is None or self._not_a_sweep(run, still)
+        return True
 
     def _durations(self) -> dict[str, float]:
         return {
@@ -382,7 +412,7 @@ class Orchestrator:
 
     async def run_stage(self, name: str) -> bool:
         """Run one stage to its end; True when it succeeded."""
-        from thas_tui.core.runner import run_commands, run_process
+        from thas_tui.core.runner import follow_job
 
         run = self.pipeline[name]
         # find_spots and index read masked.expt once the Mask stage has made it (a mask saved
@@ -418,6 +448,7 @@ class Orchestrator:
         run.log_path = str(log_path)
         run.started = time.time()
         run.ended = run.exit_code = run.signal_name = run.error = None
+        run.peak_rss_mb = run.peak_note = None
         run.key_result = ""
         run.concerns = []
         self._last_failure = None
@@ -432,40 +463,36 @@ class Orchestrator:
             if latest is not None:
                 self.emit(StageProgress(name, latest))
 
-        def on_start(handle, step: int = 0) -> None:
-            self._handle = handle
-            run.pid = handle.pid
+        def on_step(job: Job) -> None:
+            run.pid = int(job.job_id)
             try:
-                if step == 0:
-                    self.journal.started(name, attempt, argv, str(log_path), handle.pid)
+                if job.step == 0:
+                    self.journal.started(name, attempt, argv, str(log_path), run.pid)
                 else:
-                    self.journal.step(name, attempt, commands[step], handle.pid)
+                    self.journal.step(name, attempt, commands[job.step], run.pid)
             except OSError:
                 pass  # disk full: the stage itself will fail and say so
 
-        reads = self._watch_image_reads(name, tracker)
-        last = 0
         try:
-            if len(commands) == 1:
-                result = await run_process(
-                    argv, self.workdir, log_path, on_lines, self.dials.subprocess_env(), on_start
-                )
-            else:
-                result, last = await run_commands(
-                    commands,
-                    self.workdir,
-                    log_path,
-                    on_lines,
-                    self.dials.subprocess_env(),
-                    on_start,
-                    lambda: self._stop_requested,
-                )
+            job = self.backend.start(
+                name, attempt, argv, log_path, self.workdir, self.dials.subprocess_env()
+            )
         except OSError as exc:
             return self._could_not_prepare(run, exc)
+        self._job = job
+        on_step(job)
+        reads = self._watch_image_reads(name, tracker)
+        try:
+            result = await follow_job(
+                self.backend, job, on_lines, on_step=on_step, stop=lambda: self._stop_requested
+            )
+        except OSError as exc:  # the next command of a stage of several could not start
+            return self._could_not_prepare(run, exc)
         finally:
-            self._handle = None
+            self._job = None
             if reads is not None:
                 reads.cancel()
+        last = job.step
         run.ended = result.ended
         run.exit_code = result.exit_code
         run.signal_name = signal_name(result.exit_code)

@@ -138,6 +138,8 @@ class StageRun:
     log_path: str | None = None
     pid: int | None = None
     peak_rss_mb: float | None = None
+    # Why the peak is not known (a Slurm job whose memory sstat never gave).
+    peak_note: str | None = None
     argv: list[str] = field(default_factory=list)
     # A Slurm job: its id, node, CPUs and where it is in the queue ("queued: Priority ...").
     job_id: str | None = None

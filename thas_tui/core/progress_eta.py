@@ -39,3 +39,12 @@ def format_seconds(seconds: float | None) -> str:
         return f"{minutes}m{sec:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
+
+
+def format_memory(mb: float | None) -> str:
+    """215 MB, 4.1 GB (1 GB = 1024 MB, as ru_maxrss and Slurm count)."""
+    if not mb:
+        return ""
+    if mb < 1024:
+        return f"{mb:.0f} MB"
+    return f"{mb / 1024:.1f} GB"

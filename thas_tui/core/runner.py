@@ -1,17 +1,21 @@
-"""Run one DIALS program detached from the dashboard, its output in a log file that is tailed live."""
+"""Follow a stage started by an executor: its log tailed live, to the end; the local shortcuts on top."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from thas_tui.core.commands import CHAIN
+from thas_tui.core.executor import Executor, Job, JobState
+from thas_tui.core.local_executor import GRACE_S, LocalExecutor, tree_rss_mb
 from thas_tui.core.tail import BATCH_BYTES, LineTailer, tail_lines
+
+__all__ = ["ProcessHandle", "ProcessResult", "follow_job", "run_commands", "run_process"]
+__all__ += ["start_process", "tree_rss_mb"]
 
 LinesCallback = Callable[[list[str]], None]
 
@@ -33,120 +37,30 @@ class ProcessResult:
         return self.exit_code == 0 and not self.cancelled
 
 
-def _children(pid: int) -> list[int]:
-    kids: list[int] = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as fh:
-                kids.extend(int(k) for k in fh.read().split())
-    except OSError:
-        pass
-    return kids
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and its descendants, in MB (Linux /proc; 0 elsewhere)."""
-    total, todo, seen = 0, [pid], set()
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        total += _rss_kb(p)
-        todo.extend(_children(p))
-    return total / 1024.0
-
-
-class ProcessHandle:
-    """A started process: its pid, and a way to stop its whole process group."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.cancelled = False
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    async def terminate(self, grace: float = 5.0) -> None:
-        """SIGTERM the process group, then SIGKILL it if it is still there after ``grace`` s."""
-        self.cancelled = True
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                await asyncio.wait_for(self.proc.wait(), grace)
-                return
-            except asyncio.TimeoutError:
-                continue
-
-
-async def start_process(
-    argv: list[str],
-    cwd: str | os.PathLike[str],
-    log_path: str | os.PathLike[str],
-    env: dict[str, str] | None = None,
-    append: bool = False,
-) -> ProcessHandle:
-    """Start ``argv`` in its own session, stdout and stderr to ``log_path`` (never a shell).
-
-    Its own session and a file rather than a pipe let the program run on when the dashboard
-    exits, is killed or loses its terminal. ``append``: a later command of the same attempt.
-    """
-    log_path = Path(log_path)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    # 'x': never overwrite an earlier attempt's log.
-    with open(log_path, "ab" if append else "xb") as log:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            cwd=str(cwd),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    return ProcessHandle(proc)
-
-
-async def follow_process(
-    handle: ProcessHandle,
-    log_path: str | os.PathLike[str],
+async def follow_job(
+    executor: Executor,
+    job: Job,
     on_lines: LinesCallback | None = None,
     poll: float = 0.1,
     tail_n: int = 40,
-    start_offset: int = 0,
+    on_step: Callable[[Job], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ProcessResult:
-    """Stream the log's new lines to ``on_lines`` in batches until the process ends."""
-    tailer = LineTailer(log_path, max_bytes=BATCH_BYTES)
-    tailer.offset = start_offset
+    """Stream the job's log to ``on_lines`` in batches, polling its executor, until it ends;
+    ``on_step``: the next command of a multi-command stage has started; ``stop()``: start no
+    further command of it."""
+    tailer = LineTailer(job.log, max_bytes=BATCH_BYTES)
     started = time.time()
-    peak = 0.0
-    last_rss = 0.0
-    proc = handle.proc
+    step = job.step
     while True:
-        try:
-            await asyncio.wait_for(asyncio.shield(proc.wait()), poll)
-            done = True
-        except asyncio.TimeoutError:
-            done = False
-        now = time.monotonic()
-        if not done and now - last_rss >= 1.0:
-            last_rss = now
-            peak = max(peak, tree_rss_mb(proc.pid))
+        if stop is not None and stop():
+            job.no_more = True
+        executor.poll([job])
+        done = job.state is JobState.ENDED
+        if job.step != step:
+            step = job.step
+            if on_step is not None:
+                on_step(job)
         lines = tailer.read_new(final=done)
         while lines:
             if on_lines:
@@ -159,16 +73,54 @@ async def follow_process(
             lines = tailer.read_new(final=done)
         if done:
             break
-    code = proc.returncode if proc.returncode is not None else -1
+        await asyncio.sleep(poll)
+    code = executor.exit_status(job)
     return ProcessResult(
-        exit_code=code,
+        exit_code=code if code is not None else -1,
         started=started,
         ended=time.time(),
-        pid=proc.pid,
-        peak_rss_mb=peak or None,
-        log_tail=tail_lines(log_path, tail_n),
-        cancelled=handle.cancelled,
+        pid=int(job.job_id) if job.job_id.isdigit() else 0,
+        peak_rss_mb=executor.peak_memory(job),
+        log_tail=tail_lines(job.log, tail_n),
+        cancelled=job.cancelled,
     )
+
+
+class ProcessHandle:
+    """A stage started here: its pid, and a way to stop its whole process group."""
+
+    def __init__(self, executor: LocalExecutor, job: Job) -> None:
+        self.executor = executor
+        self.job = job
+
+    @property
+    def pid(self) -> int:
+        return int(self.job.job_id)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.job.cancelled
+
+    async def terminate(self, grace: float = GRACE_S) -> None:
+        """SIGTERM the process group, then SIGKILL it if it is still there after ``grace`` s."""
+        self.executor.grace = grace
+        self.executor.cancel([self.job])
+        deadline = time.monotonic() + grace + 2.0
+        while self.job.state is not JobState.ENDED and time.monotonic() < deadline:
+            self.executor.poll([self.job])
+            await asyncio.sleep(0.05)
+
+
+async def start_process(
+    argv: list[str],
+    cwd: str | os.PathLike[str],
+    log_path: str | os.PathLike[str],
+    env: dict[str, str] | None = None,
+) -> ProcessHandle:
+    """Start ``argv`` detached through the local executor (never a shell, never over a log)."""
+    executor = LocalExecutor()
+    job = executor.start("", 0, argv, Path(log_path), Path(cwd), env)
+    return ProcessHandle(executor, job)
 
 
 async def run_process(
@@ -183,7 +135,7 @@ async def run_process(
     handle = await start_process(argv, cwd, log_path, env)
     if on_start:
         on_start(handle)
-    return await follow_process(handle, log_path, on_lines)
+    return await follow_job(handle.executor, handle.job, on_lines)
 
 
 async def run_commands(
@@ -195,31 +147,21 @@ async def run_commands(
     on_start: Callable[[ProcessHandle, int], None] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> tuple[ProcessResult, int]:
-    """Run ``commands`` one after another into one log, each after a ``$ command`` line, as a
-    shell session would read; stop at the first that fails (or when ``stop()`` says so).
+    """Run ``commands`` one after another into one log, each after a ``$ command`` line;
+    stop at the first that fails (or, between two, when ``stop()`` says so).
 
-    Returns the combined result (the last command's exit, the first's start, the highest peak)
-    and the index of the last command run.
-    """
-    log_path = Path(log_path)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    first: ProcessResult | None = None
-    peak = 0.0
-    for i, argv in enumerate(commands):
-        shown = " ".join([Path(argv[0]).name, *argv[1:]])
-        with open(log_path, "ab" if i else "xb") as log:
-            offset = log.tell()
-            log.write(f"$ {shown}\n".encode())
-        handle = await start_process(argv, cwd, log_path, env, append=True)
+    Returns the result (the last command's exit, the highest peak) and the index of the last
+    command run."""
+    argv = [t for i, c in enumerate(commands) for t in ([CHAIN] if i else []) + c]
+    executor = LocalExecutor()
+    job = executor.start("", 0, argv, Path(log_path), Path(cwd), env)
+    handle = ProcessHandle(executor, job)
+    if on_start:
+        on_start(handle, 0)
+
+    def stepped(j: Job) -> None:
         if on_start:
-            on_start(handle, i)
-        result = await follow_process(handle, log_path, on_lines, start_offset=offset)
-        first = first or result
-        peak = max(peak, result.peak_rss_mb or 0.0)
-        if not result.ok or (stop is not None and stop() and i + 1 < len(commands)):
-            if result.ok:
-                result.cancelled = True
-            break
-    result.started = first.started
-    result.peak_rss_mb = peak or None
-    return result, i
+            on_start(handle, j.step)
+
+    result = await follow_job(executor, job, on_lines, on_step=stepped, stop=stop)
+    return result, job.step

@@ -156,6 +156,30 @@ def parse_scontrol(text: str) -> JobInfo | None:
     )
 
 
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGTP]?)$")
+_UNIT_MB = {"": 1 / 1024**2, "K": 1 / 1024, "M": 1.0, "G": 1024.0, "T": 1024.0**2, "P": 1024.0**3}
+
+
+def parse_size_mb(text: str | None) -> float | None:
+    """A Slurm size (``219796K``, ``1.50G``, bytes without a unit) in MB; None if not one."""
+    m = _SIZE.match((text or "").strip().upper())
+    return float(m.group(1)) * _UNIT_MB[m.group(2)] if m else None
+
+
+def parse_sstat(text: str) -> dict[str, float]:
+    """``sstat -n -P --format=JobID,MaxRSS`` output: job id → MaxRSS in MB, the largest of the
+    job's steps (``123.batch``, ``123.0``); lines of another shape skipped."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        step, sep, rss = line.strip().partition("|")
+        mb = parse_size_mb(rss.split("|")[0]) if sep else None
+        if mb is None or not step:
+            continue
+        job = step.split(".")[0]
+        out[job] = max(out.get(job, 0.0), mb)
+    return out
+
+
 def explain_pending(reason: str | None) -> tuple[str, bool]:
     """(text, never_clears) for a pending job's reason."""
     if reason in NEVER_CLEARS:
@@ -292,6 +316,18 @@ class SlurmClient:
         if res.returncode != 0:
             return None
         return parse_scontrol(res.stdout)
+
+    def max_rss(self, job_ids: list[str]) -> dict[str, float]:
+        """``sstat`` of the jobs' batch steps: job id → MaxRSS in MB so far. slurmd gathers it
+        (JobAcctGatherType=jobacct_gather/linux), no slurmdbd needed; SlurmError when the
+        cluster gathers none, an empty answer when the jobs have just ended."""
+        if not job_ids:
+            return {}
+        steps = ",".join(f"{j}.batch" for j in job_ids)
+        res = self._run(["sstat", "-n", "-P", "-j", steps, "--format=JobID,MaxRSS"])
+        if res.returncode != 0 and "not found running" not in res.stderr:
+            raise SlurmError(f"sstat failed: {_first_error(res.stderr)}")
+        return parse_sstat(res.stdout)
 
     def cancel(self, job_ids: list[str]) -> None:
         if job_ids:

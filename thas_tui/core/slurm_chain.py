@@ -12,7 +12,7 @@ from pathlib import Path
 
 from thas_tui.core import stage_info
 from thas_tui.core.errors import ThasError
-from thas_tui.core.executor import SlurmExecutor, with_nproc
+from thas_tui.core.executor import ExecutorSettings, Job, JobState, SlurmExecutor, with_nproc
 from thas_tui.core.failures import Failure, classify, missing_output
 from thas_tui.core.journal import Journal, thas_dir
 from thas_tui.core.parsers.registry import latest_progress
@@ -27,6 +27,13 @@ from thas_tui.core.slurm import (
     explain_pending,
 )
 from thas_tui.core.tail import BATCH_BYTES, LineTailer, head_lines, tail_lines
+
+# What the detail says of a job's memory when sstat gave none while it ran.
+NO_PEAK = {
+    False: "peak memory unknown (no accounting)",
+    None: "peak memory unknown (the job ended before Slurm's sstat sampled it)",
+    True: "peak memory unknown (the job ended before Slurm's sstat sampled it)",
+}
 
 # The unattended Bravais choice, run by the reindex and refine jobs under DIALS's own Python
 # (nothing of thas-tui's on the compute node): the recommended solution of the highest
@@ -90,24 +97,19 @@ def choice_body(argv: list[str], python: str, record: bool) -> str:
 
 
 @dataclass
-class TrackedJob:
-    """A stage's job as the follower knows it."""
+class TrackedJob(Job):
+    """A stage's job as the follower knows it (the executor's Job, and what is shown of it)."""
 
-    stage: str
-    attempt: int
-    job_id: str
-    log: str
-    argv: list[str]
-    info: JobInfo | None = None
-    ended: bool = False
-    needs_detail: bool = False
     running_seen: bool = False
     node: str | None = None
     started: float | None = None  # when the job was first seen running
-    missing: int = 0
     cancel_sent: bool = False
     tailer: LineTailer | None = field(default=None, repr=False)
     tracker: object = field(default=None, repr=False)
+
+    @property
+    def ended(self) -> bool:
+        return self.state is JobState.ENDED
 
 
 def tracked_from_journal(journal: Journal) -> list[TrackedJob]:
@@ -118,6 +120,7 @@ def tracked_from_journal(journal: Journal) -> list[TrackedJob]:
     ]
     for job, a in zip(jobs, journal.open_slurm_jobs(), strict=True):
         job.running_seen = a.slurm_state == "RUNNING"
+        job.state = JobState.RUNNING if job.running_seen else JobState.QUEUED
         job.node = a.node
         job.started = a.started if job.running_seen else None
     return jobs
@@ -138,8 +141,8 @@ class SlurmChain:
         self.workdir = Path(workdir)
         self.pipeline = pipeline
         self.emit = emit
-        self.client = client or (executor.client if executor else SlurmClient())
-        self.executor = executor
+        self.executor = executor or SlurmExecutor(ExecutorSettings("slurm"), client)
+        self.client = self.executor.client
         self.journal = Journal(self.workdir)
         self.jobs: list[TrackedJob] = []
         self.poll = poll
@@ -148,8 +151,6 @@ class SlurmChain:
     # -- submitting ------------------------------------------------------------------------
     def submit(self, names: list[str], orch, auto_choice: bool) -> list[TrackedJob]:
         """Every stage of ``names`` as one job, each after the one before (afterok)."""
-        assert self.executor is not None
-        after: list[str] = []
         submitted: list[TrackedJob] = []
         # find_spots and index read masked.expt whenever this pipeline has a Mask stage.
         orch.config.mask = self.pipeline.has_mask
@@ -179,29 +180,29 @@ class SlurmChain:
             body = choice_body(argv, orch.dials.python, name == "reindex") if picks else None
             self.executor.settings.stages[name] = res
             try:
-                job = self.executor.submit(
+                job = self.executor.start(
                     name,
                     attempt,
                     argv,
-                    self.workdir,
                     log,
+                    self.workdir,
                     orch.dials.subprocess_env(),
-                    after[-1:] or None,
+                    submitted[-1] if submitted else None,
                     body,
                 )
             except SlurmError:
                 # What was submitted before this one is not left waiting for it.
-                self.client.cancel([j.job_id for j in submitted])
+                self.executor.cancel(submitted)
                 raise
             argv = shown_argv(argv)
             self.journal.submitted(name, attempt, argv, str(log), job.job_id, str(job.script))
-            tracked = TrackedJob(name, attempt, job.job_id, str(log), argv)
+            tracked = TrackedJob(name, attempt, job.job_id, str(log), argv, script=job.script)
             submitted.append(tracked)
-            after.append(job.job_id)
             run.state = State.PENDING
             run.attempt, run.argv, run.log_path = attempt, argv, str(log)
             run.job_id, run.node, run.cpus = job.job_id, None, cpus
             run.started = run.ended = run.exit_code = run.error = None
+            run.peak_rss_mb = run.peak_note = None
             run.key_result = ""
             run.queue_note = "queued: submitted"
             run.slurm_reason = None
@@ -248,46 +249,30 @@ class SlurmChain:
         return job.ended and self.pipeline[job.stage].state is State.DONE
 
     def _one_call(self) -> None:
-        """One Slurm call: the details of a job that just ended, else squeue for all open jobs."""
-        detail = next((j for j in self.open_jobs if j.needs_detail), None)
-        if detail is not None:
-            info = self.client.show(detail.job_id)
-            self._ended(detail, info or detail.info)
-            return
-        try:
-            seen = self.client.queue([j.job_id for j in self.open_jobs])
-        except SlurmError:
-            return  # the controller is busy or restarting: ask again next second
+        """One Slurm call through the executor's poll (scontrol for a job that just ended,
+        sstat now and then for the memory of running ones, else squeue for all open jobs)."""
+        for job in self.executor.poll(self.open_jobs):
+            if job.state is JobState.ENDED:
+                self._ended(job, None if job.lost else job.info)
+            elif job.info is not None:
+                self._update(job, job.info)
         for job in self.open_jobs:
-            info = seen.get(job.job_id)
-            if info is None:
-                job.missing += 1
-                if job.missing >= 2:
-                    self._ended(job, None)
-                continue
-            self._update(job, info)
+            if job.peak_mb:  # shown while it runs; recorded at its end
+                self.pipeline[job.stage].peak_rss_mb = job.peak_mb
 
     def _update(self, job: TrackedJob, info: JobInfo) -> None:
+        """A job whose state, reason or node changed (the executor's poll said so)."""
         from thas_tui.core.orchestrator import StageOnNode, StageQueued, StageStarted
 
-        before = job.info
-        job.info = info
         run = self.pipeline[job.stage]
-        changed = before is None or (before.state, before.reason, before.node) != (
-            info.state,
-            info.reason,
-            info.node,
-        )
-        if changed:
-            try:
-                self.journal.slurm_state(
-                    job.stage, job.attempt, job.job_id, info.base_state, info.reason, info.node
-                )
-            except OSError:
-                pass
+        try:
+            self.journal.slurm_state(
+                job.stage, job.attempt, job.job_id, info.base_state, info.reason, info.node
+            )
+        except OSError:
+            pass
         if info.finished:
-            job.needs_detail = True
-            return
+            return  # its end (exit code) from scontrol on the next call
         if info.base_state in ("RUNNING", "COMPLETING"):
             run.node, run.cpus = info.node, info.cpus or run.cpus
             cpus = f"{info.cpus} CPU{'s' if info.cpus != 1 else ''}"
@@ -309,11 +294,10 @@ class SlurmChain:
             return
         text, never = explain_pending(info.reason)
         note = f"queued: {info.reason or 'submitted'}" + (" (will never start)" if never else "")
-        if changed or run.queue_note != note:
-            run.state = State.PENDING
-            run.queue_note = note
-            run.slurm_reason = text
-            self.emit(StageQueued(job.stage, job.job_id, text, never))
+        run.state = State.PENDING
+        run.queue_note = note
+        run.slurm_reason = text
+        self.emit(StageQueued(job.stage, job.job_id, text, never))
         if never and (info.reason or "").startswith("Dependency") and not job.cancel_sent:
             job.cancel_sent = True
             # A site without kill_invalid_depend leaves it pending forever: end it here.
@@ -323,7 +307,7 @@ class SlurmChain:
                 )
             except OSError:
                 pass
-            self.client.cancel([job.job_id])
+            self.executor.cancel([job])
 
     def _tail(self, job: TrackedJob) -> None:
         job.tailer = LineTailer(job.log, max_bytes=BATCH_BYTES)
@@ -350,7 +334,7 @@ class SlurmChain:
         """A job is over: its outcome from Slurm (or, when Slurm forgot it, the files)."""
         from thas_tui.core.orchestrator import BravaisChosen, StageFinished
 
-        job.ended, job.needs_detail = True, False
+        job.state, job.needs_detail = JobState.ENDED, False
         self._read_logs()
         run = self.pipeline[job.stage]
         run.ended = time.time()
@@ -364,7 +348,12 @@ class SlurmChain:
             state_word, reason = info.base_state, info.reason
             run.node = info.node or run.node
             failure = self._from_slurm(job, info, log_tail)
+        if failure is None and job.stage == "import":
+            failure = self._not_a_sweep(job)
         exit_code = exit_code_of(info) if info is not None else (0 if failure is None else 1)
+        peak = self.executor.peak_memory(job)
+        run.peak_rss_mb = peak
+        run.peak_note = None if peak else NO_PEAK[self.executor.accounting]
         # A job cancelled before it ran has no exit code worth showing.
         run.exit_code = None if run.started is None else exit_code
         if failure is None:
@@ -385,7 +374,7 @@ class SlurmChain:
                     job.attempt,
                     exit_code,
                     cancelled,
-                    None,
+                    peak,
                     run.key_result,
                     slurm_state=state_word,
                     slurm_reason=reason,
@@ -439,6 +428,25 @@ class SlurmChain:
         detail = [ln for ln in log_tail if ln.strip()][-5:]
         return Failure("slurm", text, detail)
 
+    def _not_a_sweep(self, job: TrackedJob) -> Failure | None:
+        """Import made no rotation sweep: the check a local run makes, here once the import job
+        has ended; the jobs after it are cancelled with the reason (as a local run stops)."""
+        from thas_tui.core import warnings as expert
+
+        still = expert.not_a_rotation_sweep(self.workdir)
+        if still is None:
+            return None
+        rest = [j for j in self.open_jobs if j is not job]
+        if rest:
+            try:
+                self.journal.cancel_requested(
+                    [j.job_id for j in rest], "thas-tui: import found no rotation sweep"
+                )
+            except OSError:
+                pass
+            self.executor.cancel(rest)
+        return Failure("input", f"Not a rotation sweep: {still}", [], expert.STILLS_HINT)
+
     def _from_files(self, job: TrackedJob, log_tail: list[str]) -> Failure | None:
         """Slurm no longer knows the job (it ended more than MinJobAge ago): read the outputs."""
         spec = self.pipeline[job.stage].spec
@@ -465,7 +473,7 @@ class SlurmChain:
                 self.journal.cancel_requested(ids, who)
             except OSError:
                 pass
-            self.client.cancel(ids)
+            self.executor.cancel([j for j in self.open_jobs if j.job_id in ids])
         return ids
 
 

@@ -82,6 +82,7 @@ def apply_state(
             run.attempt = last.attempt
             run.started, run.ended = last.started, last.ended
             run.exit_code, run.pid = last.exit_code, last.pid
+            run.peak_rss_mb = last.peak_rss_mb
             run.unobserved = last.unobserved
             run.argv = list(last.argv)
         elif new_state is State.RUNNING:

@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from thas_tui.core.commands import split_chain
 from thas_tui.core.pipeline import StageRun, State
-from thas_tui.core.progress_eta import format_seconds
+from thas_tui.core.progress_eta import format_memory, format_seconds
 
 
 class StageDetail(Static):
@@ -35,7 +35,9 @@ class StageDetail(Static):
             took = run.elapsed(time.time())
             t.append(f"started {start}, {format_seconds(took)}")
             if run.peak_rss_mb:
-                t.append(f", peak memory {run.peak_rss_mb:.0f} MB")
+                t.append(f", peak memory {format_memory(run.peak_rss_mb)}")
+            elif run.peak_note and run.state is not State.RUNNING:
+                t.append(f", {run.peak_note}")
             if run.exit_code not in (None, 0):
                 t.append(f", exit code {run.exit_code}")
             t.append("\n")

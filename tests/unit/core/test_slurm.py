@@ -11,7 +11,9 @@ from thas_tui.core.slurm import (
     explain_end,
     explain_pending,
     parse_scontrol,
+    parse_size_mb,
     parse_squeue,
+    parse_sstat,
     submit_rejected,
 )
 
@@ -159,3 +161,26 @@ def test_submit_rejected_keeps_slurms_words() -> None:
         ["--partition=nosuch"],
     )
     assert "Invalid partition name specified" in part and "sinfo -s" in part
+
+
+def test_sstat_max_rss_of_a_running_job() -> None:
+    """Real sstat output (no slurmdbd): the 300 MiB the job's python held, plus its own."""
+    text = (DATA / "sstat_running.txt").read_text()
+    assert text == "171.batch|317712K\n"
+    assert parse_sstat(text) == {"171": 317712 / 1024}
+    # Two steps of one job: the larger; a line of another shape, and an ended job's nothing.
+    assert parse_sstat("7.batch|1000K\n7.0|2.50G\nsstat: error\n8.batch|\n") == {"7": 2560.0}
+    assert parse_sstat("") == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "mb"),
+    [("219796K", 219796 / 1024), ("1.50G", 1536.0), ("12M", 12.0), ("1048576", 1.0)],
+)
+def test_slurm_sizes_in_mb(text: str, mb: float) -> None:
+    assert parse_size_mb(text) == mb
+
+
+@pytest.mark.parametrize("text", ["", "N/A", "12Q", None, "-3K"])
+def test_not_a_slurm_size(text) -> None:
+    assert parse_size_mb(text) is None
