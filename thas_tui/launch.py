@@ -18,6 +18,7 @@ from thas_tui.core.pipeline import DEMO_STAGE_NAMES, STAGE_NAMES, Pipeline, Stat
 from thas_tui.core.readers.bravais import BravaisSolution
 from thas_tui.core.run_control import apply_phil as _apply_phil
 from thas_tui.core.run_control import apply_saved_settings as _apply_settings
+from thas_tui.core.run_control import needs_keeper
 
 _GLOB_CHARS = set("*?[")
 
@@ -132,10 +133,9 @@ def build_run(
 
     stages = [n for n in pipeline.names if n != "simulate"]
     args.executor_settings = settings_from_args(args, workdir, stages)
-    if args.executor_settings.kind == "slurm":
-        from thas_tui.core.slurm import SlurmClient
+    from thas_tui.core.executor import make_executor
 
-        SlurmClient().check()
+    make_executor(args.executor_settings).check()  # sbatch there and the controller up
     return None, config, pipeline, dials, workdir
 
 
@@ -279,7 +279,7 @@ def _launch(args, config: RunConfig, pipeline: Pipeline, dials: DialsEnv, workdi
         dials=dials,
         pipeline=pipeline,
         auto_bravais=args.auto_bravais,
-        keeper=args.executor_settings.kind == "local",
+        keeper=needs_keeper(args.executor_settings),
         executor=args.executor_settings,
     )
     app.run()
@@ -344,7 +344,7 @@ def attach_app(workdir: Path, dials_dir: str | None, read_only: str | None = Non
         autostart=False,
         watch=watch,
         read_only=read_only,
-        keeper=executor.kind == "local",
+        keeper=needs_keeper(executor),
         executor=executor,
     )
 

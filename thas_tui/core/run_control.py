@@ -22,11 +22,17 @@ from thas_tui.core.procs import pid_alive
 _spawned: set[Path] = set()
 
 
+def needs_keeper(executor: ExecutorSettings | None) -> bool:
+    """Local stages are their controller's children: a detached keeper continues the run should
+    it die. A chaining executor's run (Slurm) needs none: it goes on with no thas-tui process."""
+    from thas_tui.core.executor import make_executor
+
+    return not make_executor(executor or ExecutorSettings()).chains
+
+
 def keep_going(workdir: Path, dials: DialsEnv, executor: ExecutorSettings | None = None) -> None:
-    """What keeps a run going should its controller die. Local stages are the controller's
-    children: a detached keeper continues them. A Slurm chain needs nothing: the scheduler
-    runs it on with no thas-tui process anywhere."""
-    if executor is None or executor.kind == "local":
+    """What keeps a run going should its controller die (a keeper, where one is needed)."""
+    if needs_keeper(executor):
         spawn_keeper(workdir, dials)
 
 
