@@ -15,7 +15,7 @@ from thas_tui.core import warnings as expert
 from thas_tui.core.commands import RunConfig, split_chain, stage_argv
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.errors import ThasError
-from thas_tui.core.executor import ExecutorSettings, Job, JobState, make_executor
+from thas_tui.core.executor import Executor, ExecutorSettings, Job, JobState, make_executor
 from thas_tui.core.failures import (
     DISK_HINT,
     Failure,
@@ -142,6 +142,7 @@ class Orchestrator:
         self.pipeline = pipeline or Pipeline()
         self.journal = Journal(self.workdir)
         self._job: Job | None = None
+        self._job_executor: Executor | None = None
         self._stop_requested = False
         self.executor = executor or ExecutorSettings()
         # Where the stages run: one interface, the local or the Slurm executor.
@@ -158,11 +159,11 @@ class Orchestrator:
     async def cancel(self) -> None:
         """Stop the running stage (its whole process group) and the pipeline after it."""
         self._stop_requested = True
-        job = self._job
-        if job is not None:
-            self.backend.cancel([job])
+        job, executor = self._job, self._job_executor
+        if job is not None and executor is not None:
+            executor.cancel([job])
             # Until it has ended (the stage's follower polls it, and kills it after the grace).
-            deadline = time.monotonic() + getattr(self.backend, "grace", 5.0) + 2.0
+            deadline = time.monotonic() + getattr(executor, "grace", 5.0) + 2.0
             while job.state is not JobState.ENDED and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
         if self.chain is not None:
@@ -473,18 +474,25 @@ class Orchestrator:
             except OSError:
                 pass  # disk full: the stage itself will fail and say so
 
+        # One stage followed to its end by this process: on the run's executor, or here when
+        # that one chains (only the demo's image generator, before a Slurm chain, runs so).
+        executor = self.backend
+        if executor.chains:
+            from thas_tui.core.local_executor import LocalExecutor
+
+            executor = LocalExecutor()
         try:
-            job = self.backend.start(
+            job = executor.start(
                 name, attempt, argv, log_path, self.workdir, self.dials.subprocess_env()
             )
         except OSError as exc:
             return self._could_not_prepare(run, exc)
-        self._job = job
+        self._job, self._job_executor = job, executor
         on_step(job)
         reads = self._watch_image_reads(name, tracker)
         try:
             result = await follow_job(
-                self.backend, job, on_lines, on_step=on_step, stop=lambda: self._stop_requested
+                executor, job, on_lines, on_step=on_step, stop=lambda: self._stop_requested
             )
         except OSError as exc:  # the next command of a stage of several could not start
             return self._could_not_prepare(run, exc)
