@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
 import statistics
 import subprocess
 import sys
@@ -37,6 +38,11 @@ def one_run(workdir: Path, preset: str, executor: str) -> tuple[float, int, floa
     seconds = time.monotonic() - t0
     if not ok:
         raise SystemExit(f"{executor} run failed:\n{out.getvalue()[-3000:]}")
+    from thas_tui.core.journal import Journal
+
+    peaks = {a.stage: a.peak_rss_mb for a in Journal(wd).attempts() if a.ended is not None}
+    shown = ", ".join(f"{k} {v:.0f}" if v else f"{k} ?" for k, v in peaks.items())
+    print(f"  {executor}: peak memory per stage (MB): {shown}", flush=True)
     if orch.chain is None:
         return seconds, 0, seconds
     client = orch.chain.client
@@ -55,13 +61,15 @@ def main() -> None:
     ratios, rates = [], []
     with tempfile.TemporaryDirectory(prefix="bench-slurm-") as tmp:
         for i in range(a.pairs):
+            load = os.getloadavg()[0]
             local, _, _ = one_run(Path(tmp) / f"local{i}", a.preset, "local")
             slurm, calls, followed = one_run(Path(tmp) / f"slurm{i}", a.preset, "slurm")
             ratios.append(slurm / local)
             rates.append(calls / followed)
             print(
                 f"pair {i + 1}: local {local:.1f} s, slurm {slurm:.1f} s, ratio {slurm / local:.3f}; "
-                f"{calls} Slurm calls in {followed:.1f} s = {calls / followed:.2f}/s",
+                f"{calls} Slurm calls in {followed:.1f} s = {calls / followed:.2f}/s; "
+                f"load average {load:.2f} before, {os.getloadavg()[0]:.2f} after",
                 flush=True,
             )
     print(
