@@ -172,5 +172,7 @@ def run_headless(orch: Orchestrator, until: str | None = None) -> int:
     ok = asyncio.run(_run(orch, until))
     if ok:
         return 0
+    # A failed stage whose dependants were cancelled with it (a Slurm chain) is a failure.
+    failed = any(r.state is State.FAILED for r in orch.pipeline)
     cancelled = any(r.state is State.CANCELLED for r in orch.pipeline)
-    return 130 if cancelled else 1
+    return 130 if cancelled and not failed else 1
