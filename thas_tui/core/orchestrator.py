@@ -271,9 +271,9 @@ class Orchestrator:
         await asyncio.to_thread(executor.check)
         # The checks a local run makes before import and find_spots, made here before anything
         # is submitted (on this node, under DIALS's Python).
-        if todo and not await self._checked_before_submit(todo[0]):
-            failed = self.pipeline[todo[0]]
-            self._finish(PipelineFinished(False, failed.name, self._last_failure, 0.0))
+        refused = await self._refused_before_submit(todo)
+        if refused is not None:
+            self._finish(PipelineFinished(False, refused, self._last_failure, 0.0))
             return False
         self.chain = SlurmChain(self.workdir, self.pipeline, self.emit, executor)
         # A re-run replaces the jobs of these stages still queued or running from before.
@@ -332,17 +332,21 @@ class Orchestrator:
         )
         return ok
 
-    async def _checked_before_submit(self, first: str) -> bool:
-        """The master files before an import, or the imported sweep before find_spots: False
-        (the stage failed with the reason) when the chain must not be submitted."""
-        run = self.pipeline[first]
-        if first == "import":
+    async def _refused_before_submit(self, todo: list[str]) -> str | None:
+        """The master files before an import, or the imported sweep before find_spots (when
+        import is not itself in the chain): the stage failed with the reason, or None."""
+        if "import" in todo:
             problem = await self._check_masters()
-            return problem is None or self._bad_input(run, problem)
-        if first == "find_spots" and self.pipeline["import"].state is State.DONE:
+            if problem is not None:
+                self._bad_input(self.pipeline["import"], problem)
+                return "import"
+            return None
+        if "find_spots" in todo and self.pipeline["import"].state is State.DONE:
             still = expert.not_a_rotation_sweep(self.workdir)
-            return still is None or self._not_a_sweep(run, still)
-        return True
+            if still is not None:
+                self._not_a_sweep(self.pipeline["find_spots"], still)
+                return "find_spots"
+        return None
 
     def _durations(self) -> dict[str, float]:
         return {
