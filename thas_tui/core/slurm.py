@@ -247,12 +247,20 @@ class SlurmClient:
     def __init__(self, timeout: float = 30.0) -> None:
         self.timeout = timeout
         self.calls = 0
+        # Calls per command: the polling budget counts squeue, scontrol and sstat, not sbatch.
+        self.by_command: dict[str, int] = {}
         self.started = time.monotonic()
+
+    @property
+    def polls(self) -> int:
+        """The calls that follow jobs (squeue, scontrol, sstat), for the budget of one a second."""
+        return sum(self.by_command.get(c, 0) for c in ("squeue", "scontrol", "sstat"))
 
     def _run(
         self, argv: list[str], stdin: str | None = None, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         self.calls += 1
+        self.by_command[argv[0]] = self.by_command.get(argv[0], 0) + 1
         try:
             return subprocess.run(
                 argv,
