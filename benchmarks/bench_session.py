@@ -177,6 +177,21 @@ async def big_table(
         sampler = StackSampler() if trace else None
         if sampler:
             sampler.start()
+        import gc
+
+        full: list[float] = []  # full collections' pauses while keys are pressed
+        started: list[float] = [0.0]
+
+        def on_gc(phase: str, info: dict) -> None:
+            if info["generation"] != 2:
+                return
+            if phase == "start":
+                started[0] = time.perf_counter()
+            else:
+                full.append(time.perf_counter() - started[0])
+
+        gc.callbacks.append(on_gc)
+        out["frozen"] = gc.get_freeze_count()
         presses: list[tuple[float, float]] = []
         th = threading.Thread(target=writer, daemon=True)
         th.start()
@@ -198,6 +213,8 @@ async def big_table(
             await asyncio.sleep(key_ms / 1000)
         stop.set()
         th.join()
+        gc.callbacks.remove(on_gc)
+        out["full_gc"] = full
         if sampler:
             sampler.stop()
             worst = sorted(presses, key=lambda p: p[0] - p[1])[:6]
@@ -269,6 +286,12 @@ def main() -> int:
             "(target p99 <= 50 ms)"
         )
         print(f"RSS: median {median(r['rss']):.0f} MB, max {max(r['rss']):.0f} MB")
+        g = [x * 1000 for x in r["full_gc"]]
+        print(
+            f"garbage collector: {r['frozen']:,} objects frozen at the first press; "
+            f"{len(g)} full collections while keys were pressed"
+            + (f", longest {max(g):.1f} ms" if g else "")
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
