@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 import time
 
 from textual import work
@@ -39,6 +41,16 @@ class SessionApp(App[int]):
         self.push_screen(self.session_screen)
         self.run_engine()
         self._settle = self.set_interval(0.5, self._settle_when_walked)
+        try:
+            # A dropped SSH connection: the server stopped, not left running with no one to ask
+            # (it runs in its own process group, so the hangup does not reach it).
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not on the main thread (tests) or no SIGHUP on this platform
+
+    def _hangup(self) -> None:
+        self.engine.stop()
+        self.exit(0)
 
     def _settle_when_walked(self) -> None:
         walked = not self.engine.scanning and self.engine.version > 0

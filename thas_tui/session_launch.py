@@ -183,7 +183,7 @@ def headless(config: SessionConfig, dials, exit_when_done: bool) -> int:
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, engine.stop)
         task = asyncio.create_task(engine.run())
         while not task.done():
