@@ -180,8 +180,11 @@ def check(master: str) -> dict:
                         continue
                     if fname not in report["data_files"]:
                         report["data_files"].append(fname)
-                    start, end = src.vspace.get_select_bounds()
-                    vds_ranges[fname] = [int(start[0]) + 1, int(end[0]) + 1]
+                    try:
+                        start, end = src.vspace.get_select_bounds()
+                        vds_ranges[fname] = [int(start[0]) + 1, int(end[0]) + 1]
+                    except (TypeError, ValueError, IndexError):
+                        pass  # a selection with no bounds: the file's place from the links
                     if not os.path.exists(os.path.join(folder, fname)) and fname not in missing:
                         vds_missing.append(fname)
                 # A virtual data set reads a missing source as zeros, silently (EIGER-NOTES).
