@@ -55,8 +55,85 @@ def _image_paths(experiments) -> list[str]:
     return paths
 
 
+class Layout:
+    """Where each panel's pixels go in one picture of the detector, tiled by their positions
+    projected on panel 0's plane (in panel 0's pixels); the gaps between panels stay masked."""
+
+    def __init__(self, detector) -> None:
+        panels = list(detector)
+        p0 = panels[0]
+        f0, s0 = np.array(p0.get_fast_axis()), np.array(p0.get_slow_axis())
+        px, py = p0.get_pixel_size()
+        maps, corners = [], []
+        for p in panels:
+            o = np.array(p.get_origin())
+            f, s = np.array(p.get_fast_axis()), np.array(p.get_slow_axis())
+            qx, qy = p.get_pixel_size()
+            c = np.array([o @ f0 / px, o @ s0 / py])
+            m = np.array(
+                [[qx * (f @ f0) / px, qy * (s @ f0) / px], [qx * (f @ s0) / py, qy * (s @ s0) / py]]
+            )
+            w, h = p.get_image_size()
+            maps.append((c, m, (w, h)))
+            for x, y in ((0, 0), (w, 0), (0, h), (w, h)):
+                corners.append(c + m @ (x, y))
+        lo = np.floor(np.min(corners, axis=0) + 1e-6)
+        hi = np.ceil(np.max(corners, axis=0) - 1e-6)
+        self.maps = [(c - lo, m, size) for c, m, size in maps]
+        self.size = (int(hi[0] - lo[0]), int(hi[1] - lo[1]))  # (fast, slow) as dxtbx's
+        self.single = len(panels) == 1
+        self.places = [self._place(c, m, size) for c, m, size in self.maps]
+        self.panel_of = None
+        if not self.single:
+            self.panel_of = np.full((self.size[1], self.size[0]), -1, dtype=np.int16)
+            for k, (_, _, (w, h)) in enumerate(self.maps):
+                self.paste(self.panel_of, k, np.full((h, w), k, dtype=np.int16))
+
+    def _place(self, c, m, size):
+        """Slices (and flips) for a panel whose axes follow panel 0's; else flat indices."""
+        w, h = size
+        i, j = np.arange(w) + 0.5, np.arange(h) + 0.5
+        if abs(m[0, 1]) < 1e-6 and abs(m[1, 0]) < 1e-6:
+            ix = np.floor(c[0] + m[0, 0] * i).astype(np.int64)
+            iy = np.floor(c[1] + m[1, 1] * j).astype(np.int64)
+            dx, dy = np.diff(ix), np.diff(iy)
+            if (dx == dx[:1]).all() and abs(dx[:1]).sum() <= 1 and (dy == dy[:1]).all():
+                if abs(dy[:1]).sum() <= 1:
+                    fx = bool(w > 1 and dx[0] < 0)
+                    fy = bool(h > 1 and dy[0] < 0)
+                    sx = slice(int(ix.min()), int(ix.min()) + w)
+                    sy = slice(int(iy.min()), int(iy.min()) + h)
+                    return ("slice", sy, sx, fy, fx)
+        gi, gj = np.meshgrid(i, j)
+        gx = np.floor(c[0] + m[0, 0] * gi + m[0, 1] * gj).astype(np.int64)
+        gy = np.floor(c[1] + m[1, 0] * gi + m[1, 1] * gj).astype(np.int64)
+        ok = (gx >= 0) & (gx < self.size[0]) & (gy >= 0) & (gy < self.size[1])
+        return ("scatter", (gy * self.size[0] + gx)[ok], ok)
+
+    def paste(self, out: np.ndarray, k: int, a: np.ndarray) -> None:
+        """Put panel ``k``'s array ``a`` (slow, fast) into the picture ``out``."""
+        place = self.places[k]
+        if place[0] == "slice":
+            _, sy, sx, fy, fx = place
+            out[sy, sx] = a[:: -1 if fy else 1, :: -1 if fx else 1]
+        else:
+            _, flat, ok = place
+            out.reshape(-1)[flat] = a[ok]
+
+    def local(self, k: int, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Panel ``k``'s pixel coordinates of picture coordinates (x, y)."""
+        c, m, _ = self.maps[k]
+        inv = np.linalg.inv(m)
+        dx, dy = x - c[0], y - c[1]
+        return inv[0, 0] * dx + inv[0, 1] * dy, inv[1, 0] * dx + inv[1, 1] * dy
+
+    def wire(self) -> list[list[float]]:
+        """Each panel's map for the dashboard: picture (x, y) = (cx, cy) + M (x, y)."""
+        return [[*map(float, c), *map(float, m.ravel())] for c, m, _ in self.maps]
+
+
 class Images:
-    """One experiment list's images, in order across its imagesets (panel 0 of each)."""
+    """One experiment list's images, in order across its imagesets, every panel tiled."""
 
     def __init__(self, expt: str) -> None:
         from dxtbx.model.experiment_list import ExperimentListFactory
@@ -83,40 +160,58 @@ class Images:
         self.index: list[tuple[int, int]] = [
             (k, i) for k, iset in enumerate(self.imagesets) for i in range(len(iset))
         ]
-        self.frames: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.frames: OrderedDict[int, tuple] = OrderedDict()
         self.thresholds: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self.dmaps: dict[tuple, np.ndarray] = {}
-        self.static = [self._static_mask(iset) for iset in self.imagesets]
+        self.layouts = [Layout(iset.get_detector()) for iset in self.imagesets]
+        self.panel_static = [self._static_masks(iset) for iset in self.imagesets]
+        self.static = []
+        for k, masks in enumerate(self.panel_static):
+            if self.layouts[k].single:
+                self.static.append(masks[0])
+                continue
+            w, h = self.layouts[k].size
+            whole = np.zeros((h, w), dtype=bool)
+            for p, mk in enumerate(masks):
+                self.layouts[k].paste(whole, p, mk)
+            self.static.append(whole)
 
-    def _static_mask(self, iset) -> np.ndarray:
+    def _static_masks(self, iset) -> list[np.ndarray]:
         # get_mask(i) = panel gaps AND external mask AND trusted range; the first two do not
         # change from image to image, so only the trusted range is applied per frame.
-        panel = iset.get_detector()[0]
-        fast, slow = panel.get_image_size()
-        good = np.ones((slow, fast), dtype=bool)
-        for x0, y0, x1, y1 in panel.get_mask():
-            good[y0:y1, x0:x1] = False
         lookup = iset.external_lookup.mask
-        if lookup.filename:
-            good &= lookup.data.tile(0).data().as_numpy_array().astype(bool)
-        return good
+        out = []
+        for p, panel in enumerate(iset.get_detector()):
+            fast, slow = panel.get_image_size()
+            good = np.ones((slow, fast), dtype=bool)
+            for x0, y0, x1, y1 in panel.get_mask():
+                good[y0:y1, x0:x1] = False
+            if lookup.filename:
+                good &= lookup.data.tile(p).data().as_numpy_array().astype(bool)
+            out.append(good)
+        return out
 
     def meta(self) -> dict:
         sets = []
-        for iset in self.imagesets:
+        for k, iset in enumerate(self.imagesets):
             panel = iset.get_detector()[0]
             beam = iset.get_beam()
             scan = iset.get_scan()
             first = scan.get_image_range()[0] if scan is not None else 1
+            layout = self.layouts[k]
             try:
-                centre = panel.get_beam_centre_px(beam.get_s0())
+                # On panel 0's plane, placed in the picture as panel 0 is.
+                c, m, _ = layout.maps[0]
+                bx, by = panel.get_beam_centre_px(beam.get_s0())
+                centre = (c + m @ (bx, by)).tolist()
             except Exception:  # beam parallel to the panel: no centre on it
                 centre = None
             sets.append(
                 {
                     "n": len(iset),
                     "first": first,
-                    "size": list(panel.get_image_size()),
+                    "size": list(layout.size),
+                    "panel_maps": layout.wire(),
                     "trusted": list(panel.get_trusted_range()),
                     "beam_centre": list(centre) if centre else None,
                     "wavelength": beam.get_wavelength(),
@@ -127,7 +222,12 @@ class Images:
         return {"n_images": len(self.index), "imagesets": sets}
 
     def frame(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Raw int32 pixels of panel 0 and where they are good (the mask of ``get_mask``)."""
+        """Raw int32 pixels of every panel tiled and where they are good (``get_mask``'s)."""
+        data, good, _, _ = self.panels(index)
+        return data, good
+
+    def panels(self, index: int) -> tuple:
+        """The tiled (data, good) and each panel's own (raw, good) lists."""
         cached = self.frames.get(index)
         if cached is not None:
             self.frames.move_to_end(index)
@@ -135,24 +235,39 @@ class Images:
         k, i = self._where(index)
         iset = self.imagesets[k]
         try:
-            raw = iset.get_raw_data(i)[0]
+            raws = iset.get_raw_data(i)
         except Exception as exc:
             raise Failure(
                 "unreadable", f"image {iset.get_path(i)} cannot be read: {_first_line(exc)}"
             ) from exc
-        data = raw.as_numpy_array().astype(np.int32, copy=False)
-        lo, hi = iset.get_detector()[0].get_trusted_range()
-        if data.shape != self.static[k].shape:
-            raise Failure(
-                "unreadable",
-                f"image {iset.get_path(i)} is {data.shape[1]}x{data.shape[0]} pixels, "
-                f"the detector {self.static[k].shape[1]}x{self.static[k].shape[0]}",
-            )
-        good = self.static[k] & (data > lo) & (data < hi)
-        self.frames[index] = (data, good)
+        datas, goods = [], []
+        for p, (raw, panel) in enumerate(zip(raws, iset.get_detector(), strict=False)):
+            data = raw.as_numpy_array().astype(np.int32, copy=False)
+            static = self.panel_static[k][p]
+            if data.shape != static.shape:
+                raise Failure(
+                    "unreadable",
+                    f"image {iset.get_path(i)} panel {p} is {data.shape[1]}x{data.shape[0]} "
+                    f"pixels, the detector's {static.shape[1]}x{static.shape[0]}",
+                )
+            lo, hi = panel.get_trusted_range()
+            datas.append(data)
+            goods.append(static & (data > lo) & (data < hi))
+        layout = self.layouts[k]
+        if layout.single:
+            entry = (datas[0], goods[0], datas, goods)
+        else:
+            w, h = layout.size
+            data = np.full((h, w), -1, dtype=np.int32)
+            good = np.zeros((h, w), dtype=bool)
+            for p in range(len(datas)):
+                layout.paste(data, p, datas[p])
+                layout.paste(good, p, goods[p])
+            entry = (data, good, datas, goods)
+        self.frames[index] = entry
         while len(self.frames) > FRAME_CACHE:
             self.frames.popitem(last=False)
-        return data, good
+        return entry
 
     def _where(self, index: int) -> tuple[int, int]:
         if not 0 <= index < len(self.index):
@@ -167,7 +282,7 @@ class Images:
         if cached is not None:
             return cached
         iset = self.imagesets[k]
-        panel = iset.get_detector()[0]
+        layout = self.layouts[k]
         s0 = np.array(iset.get_beam().get_s0())
         x0, y0, x1, y1 = region
         from dxtbx.flumpy import vec_from_numpy
@@ -175,12 +290,24 @@ class Images:
         xs = x0 + centres(x1 - x0, b) + 0.5
         ys = y0 + centres(y1 - y0, b) + 0.5
         gx, gy = np.meshgrid(xs, ys)
-        xy = vec_from_numpy(np.ascontiguousarray(np.stack([gx.ravel(), gy.ravel()], axis=1)))
-        lab = panel.get_lab_coord(panel.pixel_to_millimeter(xy)).as_numpy_array()
+        gx, gy = gx.ravel(), gy.ravel()
+        # Each bin's panel (a gap: panel 0's plane carried on, so rings cross the gaps).
+        if layout.single:
+            owner = np.zeros(gx.shape, dtype=np.int64)
+        else:
+            owner = layout.panel_of[gy.astype(np.int64), gx.astype(np.int64)].astype(np.int64)
+            owner[owner < 0] = 0
+        lab = np.empty((gx.size, 3))
+        for p in np.unique(owner):
+            sel = owner == p
+            lx, ly = layout.local(int(p), gx[sel], gy[sel])
+            panel = iset.get_detector()[int(p)]
+            xy = vec_from_numpy(np.ascontiguousarray(np.stack([lx, ly], axis=1)))
+            lab[sel] = panel.get_lab_coord(panel.pixel_to_millimeter(xy)).as_numpy_array()
         s1 = lab / np.linalg.norm(lab, axis=1)[:, None] / iset.get_beam().get_wavelength()
         with np.errstate(divide="ignore"):
             d = 1.0 / np.linalg.norm(s1 - s0, axis=1)
-        out = d.reshape(gy.shape).astype(np.float32)
+        out = d.reshape(len(ys), len(xs)).astype(np.float32)
         if len(self.dmaps) > 16:
             self.dmaps.clear()
         self.dmaps[key] = out
@@ -189,21 +316,29 @@ class Images:
     def strong(self, index: int, params: dict, region: tuple[int, int, int, int]) -> np.ndarray:
         """The strong pixels of ``region`` by find_spots' own threshold classes."""
         key = (index, json.dumps(params, sort_keys=True))
+        x0, y0, x1, y1 = region
         whole = self.thresholds.get(key)
         if whole is not None:
             self.thresholds.move_to_end(key)
-            x0, y0, x1, y1 = region
             return whole[y0:y1, x0:x1]
-        shape = self.static[self._where(index)[0]].shape
-        if region == (0, 0, shape[1], shape[0]):
-            out = self._threshold(index, params, None)
-            self.thresholds[key] = out
-            while len(self.thresholds) > THRESHOLD_CACHE:
-                self.thresholds.popitem(last=False)
-            return out
-        return self._threshold(index, params, region)
+        k = self._where(index)[0]
+        layout = self.layouts[k]
+        shape = self.static[k].shape
+        if layout.single and region != (0, 0, shape[1], shape[0]):
+            return self._threshold(index, 0, params, region)
+        # The whole image; several panels: each thresholded whole, as find_spots does, tiled.
+        if layout.single:
+            whole = self._threshold(index, 0, params, None)
+        else:
+            whole = np.zeros(shape, dtype=bool)
+            for p in range(len(layout.maps)):
+                layout.paste(whole, p, self._threshold(index, p, params, None))
+        self.thresholds[key] = whole
+        while len(self.thresholds) > THRESHOLD_CACHE:
+            self.thresholds.popitem(last=False)
+        return whole[y0:y1, x0:x1]
 
-    def _threshold(self, index: int, params: dict, region) -> np.ndarray:
+    def _threshold(self, index: int, panel: int, params: dict, region) -> np.ndarray:
         from dials.algorithms.image import threshold
         from dials.array_family import flex
         from dxtbx.flumpy import from_numpy
@@ -215,7 +350,7 @@ class Images:
         p = {**DEFAULT_THRESHOLD, **params}
         if p["algorithm"] not in classes:
             raise Failure("request", f"unknown threshold algorithm {p['algorithm']!r}")
-        _, good = self.frame(index)
+        good = self.panels(index)[3][panel]
         if region is not None:
             x0, y0, x1, y1 = region
             h, w = good.shape
@@ -224,7 +359,7 @@ class Images:
             crop = (slice(cy0, cy1), slice(cx0, cx1))
         else:
             crop = (slice(None), slice(None))
-        corrected = np.ascontiguousarray(self._corrected(index, crop))
+        corrected = np.ascontiguousarray(self._corrected(index, panel, crop))
         good = np.ascontiguousarray(good[crop])
         im = from_numpy(np.ascontiguousarray(corrected, dtype=np.float64))
         mk = from_numpy(np.ascontiguousarray(good))
@@ -243,19 +378,19 @@ class Images:
             out = out[y0 - cy0 : y1 - cy0, x0 - cx0 : x1 - cx0]
         return out
 
-    def _corrected(self, index: int, crop: tuple[slice, slice]) -> np.ndarray:
+    def _corrected(self, index: int, p: int, crop: tuple[slice, slice]) -> np.ndarray:
         """(raw - pedestal) / gain over ``crop``, as ``get_corrected_data`` (twice as slow)."""
         k, i = self._where(index)
         iset = self.imagesets[k]
         lookup = iset.external_lookup
         if lookup.gain.filename or lookup.pedestal.filename:
             try:
-                corr = iset.get_corrected_data(i)[0].as_numpy_array()
+                corr = iset.get_corrected_data(i)[p].as_numpy_array()
             except Exception as exc:
                 raise Failure("unreadable", f"image {index + 1}: {_first_line(exc)}") from exc
             return corr[crop]
-        panel = iset.get_detector()[0]
-        data, _ = self.frame(index)
+        panel = iset.get_detector()[p]
+        data = self.panels(index)[2][p]
         return (data[crop] - float(panel.get_pedestal())) / float(panel.get_gain())
 
 
@@ -348,6 +483,11 @@ class Server:
             "centre": centre.astype(np.int32, copy=False),
             "d": images.dmap(index, region, b),
         }
+        layout = images.layouts[images._where(index)[0]]
+        if layout.panel_of is not None:
+            arrays["panel"] = layout.panel_of[y0:y1, x0:x1][
+                np.ix_(centres(y1 - y0, b), centres(x1 - x0, b))
+            ]
         if index not in self.p90:
             self.p90[index] = p90(data, good)
         header = {

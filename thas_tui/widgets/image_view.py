@@ -12,16 +12,20 @@ import numpy as np
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
-from textual import work
+from textual import events, work
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
 from thas_tui.core import image_render as ir
+from thas_tui.core import threshold_params as tp
 from thas_tui.core.image_client import Answer, ImageClient, ImageError
 from thas_tui.core.image_overlays import Spots, read_overlays
 from thas_tui.widgets.mask_editor import MaskEditor
+from thas_tui.widgets.threshold_panel import WIDTH as PANEL_WIDTH
+from thas_tui.widgets.threshold_panel import ThresholdPanel
 
 MODES = ("halfblock", "ascii")
 MODE_NAMES = {"halfblock": "half-block", "ascii": "characters (NO_COLOR)"}
@@ -37,15 +41,7 @@ STATUS_STYLE = Style(reverse=True)
 RING_BIN = 4
 # Miller indices are printed beside spots from this zoom (pixels per bin) in.
 HKL_BIN = 2
-DEFAULT_THRESHOLD = {
-    "gain": 1.0,
-    "kernel_size": [3, 3],
-    "sigma_background": 6.0,
-    "sigma_strong": 3.0,
-    "global_threshold": 0.0,
-    "min_local": 2,
-    "algorithm": "dispersion_extended",
-}
+DEFAULT_THRESHOLD = tp.DEFAULTS
 
 
 def pick_mode(forced: str | None, no_color: bool) -> tuple[str, str]:
@@ -109,7 +105,9 @@ class ImageView(Widget, can_focus=True):
         Binding("d", "toggle('spots')", "Spots", show=False),
         Binding("D", "toggle('predicted')", "Predictions", show=False),
         Binding("t", "threshold", "Threshold"),
-        Binding("T", "threshold_params", "Threshold params", show=False),
+        Binding("T", "threshold_panel", "Threshold params", show=False),
+        # The threshold panel's: live only while it is open (check_action).
+        Binding("F", "threshold_use", "Use in find_spots", show=False),
         Binding("M", "mask", "Mask editor"),
         # The mask editor's keys, live only while it is on (check_action).
         Binding("1", "mask_shape('rectangle')", "Rectangle", show=False),
@@ -119,9 +117,9 @@ class ImageView(Widget, can_focus=True):
         Binding("5", "mask_ice", "Ice rings", show=False),
         Binding("right_square_bracket", "mask_border(1)", "Border +", show=False),
         Binding("left_square_bracket", "mask_border(-1)", "Border -", show=False),
-        Binding("enter", "mask_point", "Point", show=False),
+        Binding("enter", "enter_key", "Point / type", show=False),
         Binding("u", "mask_undo", "Undo", show=False),
-        Binding("escape", "mask_cancel", "Cancel shape", show=False),
+        Binding("escape", "escape_key", "Cancel / close", show=False),
         Binding("w", "mask_save", "Save mask", show=False),
     ]
 
@@ -164,6 +162,7 @@ class ImageView(Widget, can_focus=True):
         self.overlays: dict[str, Spots] = {}
         self.overlay_problems: list[str] = []
         self.editor = MaskEditor()
+        self.panel = ThresholdPanel()
         self.mask_reason: str | None = None  # why mask editing is off
         self._rgb: np.ndarray | None = None
         self._labels: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
@@ -473,7 +472,27 @@ class ImageView(Widget, can_focus=True):
         if cached is None:
             cached = self._image_line(y - 1, width)
             self._lines[y] = cached
+        if self.panel.open and 1 <= y <= self.panel.height() and width > PANEL_WIDTH:
+            # Drawn over the image's right edge: the image keeps its size and pixels (no read).
+            side = self.panel.line(y - 1, self.state.params, self._strong_text())
+            return Strip.join([cached.crop(0, width - PANEL_WIDTH), side])
         return cached
+
+    def _strong_text(self) -> str:
+        if self.state.threshold is None:
+            return "off (t turns it on)"
+        if self.strong_count is not None:
+            return f"{self.strong_count} strong pixels"
+        answer = self.answer
+        if answer is not None and "strong_in_region" in answer.header:
+            return f"{answer.header['strong_in_region']} in view; counting…"
+        return "computing…"
+
+    def _refresh_panel(self) -> None:
+        """Only the panel's rows (and the status line): the image is unchanged."""
+        width = self.size.width
+        self.refresh(Region(0, 1, width, self.panel.height() + 4))
+        self.refresh(Region(0, self.size.height - 1, width, 1))
 
     def _waiting_text(self) -> str:
         if self.workdir is None:
@@ -591,7 +610,42 @@ class ImageView(Widget, can_focus=True):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action.startswith("mask_"):
             return self.editor.active
+        if action == "threshold_use":
+            return self.panel.open
+        if action in ("enter_key", "escape_key"):
+            return self.editor.active or self.panel.open
         return True
+
+    def action_enter_key(self) -> None:
+        if self.panel.open:
+            self._panel_enter()
+        elif self.editor.active:
+            self.action_mask_point()
+
+    def action_escape_key(self) -> None:
+        if self.panel.open:
+            if self.panel.typing is not None:
+                self.panel.typing = None
+                self.panel.problem = None
+                self._refresh_panel()
+            else:
+                self.action_threshold_panel()
+        elif self.editor.active:
+            self.action_mask_cancel()
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing a value in the threshold panel: the keys are text, not commands."""
+        if not self.panel.open or self.panel.typing is None or event.key in ("enter", "escape"):
+            return
+        if event.key == "backspace":
+            self.panel.typing = self.panel.typing[:-1]
+        elif event.character and event.character.isprintable():
+            self.panel.typing += event.character
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+        self._refresh_panel()
 
     def on_resize(self) -> None:
         if self.client is not None and self.client.meta is not None:
@@ -626,6 +680,9 @@ class ImageView(Widget, can_focus=True):
         self.app.push_screen(GotoImage(self.state.index + 1, self.n_images), chosen)
 
     def action_zoom(self, direction: int) -> None:
+        if self.panel.open:
+            self._panel_step(direction)
+            return
         view = self._make_view() if self.view is not None else None
         det = self.detector
         if view is None or det is None:
@@ -665,6 +722,14 @@ class ImageView(Widget, can_focus=True):
         self.request()
 
     def action_move(self, dc: int, dr: int) -> None:
+        if self.panel.open:
+            # The panel has the arrows: up/down choose a parameter, left/right step it.
+            if dr:
+                self.panel.choose(dr)
+                self._refresh_panel()
+            else:
+                self._panel_step(dc)
+            return
         view = self._make_view() if self.view is not None else None
         if view is None:
             return
@@ -725,18 +790,43 @@ class ImageView(Widget, can_focus=True):
         self.state.threshold = dict(params)
         self.request()
 
-    def action_threshold_params(self) -> None:
-        from thas_tui.screens.image_dialogs import ThresholdParams
+    def action_threshold_panel(self) -> None:
+        """Open (threshold on) or close the side panel of threshold parameters."""
+        self.panel.open = not self.panel.open
+        self.panel.typing = None
+        self.panel.problem = None
+        self.refresh_bindings()
+        if self.panel.open and self.state.threshold is None:
+            self.state.threshold = dict(self.state.params)
+            self.request()
+        self._lines.clear()
+        self.refresh()
 
-        def done(result: tuple[str, dict] | None) -> None:
-            if result is None:
-                return
-            what, params = result
-            self.set_threshold_params(params)
-            if what == "find_spots":
-                self.post_message(self.ThresholdToFindSpots(params))
+    def _panel_step(self, direction: int) -> None:
+        self.panel.problem = None
+        self.panel.typing = None
+        self.set_threshold_params(tp.step(self.state.params, self.panel.name, direction))
+        self._refresh_panel()
 
-        self.app.push_screen(ThresholdParams(self.state.params), done)
+    def _panel_enter(self) -> None:
+        panel = self.panel
+        if panel.typing is None:
+            panel.typing = ""
+            panel.problem = None
+            self._refresh_panel()
+            return
+        value, problem = tp.parse(panel.name, panel.typing)
+        if problem is not None:
+            panel.problem = problem
+        else:
+            panel.typing = None
+            panel.problem = None
+            self.set_threshold_params({**self.state.params, panel.name: value})
+        self._refresh_panel()
+
+    def action_threshold_use(self) -> None:
+        """Copy the parameters into find_spots' PHIL; the dashboard offers to re-run it."""
+        self.post_message(self.ThresholdToFindSpots(dict(self.state.params)))
 
     # -- mask editor -----------------------------------------------------------------------------
     def action_mask(self) -> None:
