@@ -165,6 +165,7 @@ class ImageView(Widget, can_focus=True):
         self.panel = ThresholdPanel()
         self.mask_reason: str | None = None  # why mask editing is off
         self._rgb: np.ndarray | None = None
+        self._under_cursor: tuple[tuple[int, int], np.ndarray] | None = None
         self._labels: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
         self._lines: dict[int, Strip] = {}
         self._styles: dict[int, Style] = {}
@@ -223,8 +224,33 @@ class ImageView(Widget, can_focus=True):
             self.refresh()
             return
         self.error = None if self.error and "No images yet" in self.error else self.error
+        if self.answer is not None and self.error is None:
+            # Drawn already (prefetched while the dashboard was idle, or shown before).
+            self.refresh()
+            return
         self.load_overlays()
         self.request()
+
+    def prefetch(self) -> None:
+        """Start the helper and draw the first image while the view is hidden, so that opening
+        it shows the image at once (the helper's start and dxtbx's imports take ~0.5 s)."""
+        if self.answer is not None or self._fetching or self.workdir is None:
+            return
+        if not (self.workdir / "imported.expt").is_file():
+            return
+        if self.size.width < 8 or self.size.height < 4:
+            self._start_helper()  # not laid out yet: the helper only
+            return
+        self.load_overlays()
+        self.request()
+
+    @work(group="image-fetch")
+    async def _start_helper(self) -> None:
+        if self.client is not None:
+            try:
+                await self.client.request({"op": "ping"})
+            except ImageError:
+                pass  # said when the view is opened
 
     @work(exclusive=True, group="image-overlays")
     async def load_overlays(self) -> None:
@@ -399,6 +425,7 @@ class ImageView(Widget, can_focus=True):
         c, r = self.cursor
         c, r = min(c, cols - 1), min(r, rows - 1)
         self.cursor = (c, r)
+        self._under_cursor = ((r, c), rgb[r, c].copy())
         rgb[r, c] = ir.CURSOR
         self._rgb = rgb
         self.refresh()
@@ -420,10 +447,19 @@ class ImageView(Widget, can_focus=True):
             kinds.append(self.overlays["spots"])
         if self.state.predicted and "predicted" in self.overlays:
             kinds.append(self.overlays["predicted"])
+        maps = self._panel_maps()
         for spots in kinds:
             idx = spots.on_frame(k, z)
-            for i in idx:
-                cc, rr = view.to_bin(spots.x[i], spots.y[i])
+            xs, ys = spots.x[idx], spots.y[idx]
+            if maps is not None and spots.panel is not None:
+                # Panel pixels to the tiled picture's.
+                m = maps[np.clip(spots.panel[idx], 0, len(maps) - 1)]
+                xs, ys = (
+                    m[:, 0] + m[:, 2] * xs + m[:, 3] * ys,
+                    m[:, 1] + m[:, 4] * xs + m[:, 5] * ys,
+                )
+            for j, i in enumerate(idx):
+                cc, rr = view.to_bin(xs[j], ys[j])
                 if not (0 <= cc < view.cols and 0 <= rr < view.rows):
                     continue
                 kind = spots.kind
@@ -594,7 +630,7 @@ class ImageView(Widget, can_focus=True):
                 value = int(cent[r, c])
                 d = float(answer.arrays["d"][r, c])
                 masked = bool(answer.arrays["masked"][r, c]) and view.bin > 1 or value < 0
-                parts.append(f"({x}, {y})")
+                parts.append(self._where_text(answer, r, c, x, y))
                 parts.append(f"value {value}" + (" masked" if masked else ""))
                 parts.append(f"{d:.2f} Å" if np.isfinite(d) else "d –")
         if self.state.threshold is not None:
@@ -605,6 +641,33 @@ class ImageView(Widget, can_focus=True):
         if self.mask_reason and self.editor.wanted:
             parts.append(self.mask_reason)
         return " · ".join(parts)
+
+    def _where_text(self, answer: Answer, r: int, c: int, x: int, y: int) -> str:
+        """The cursor's pixel: (x, y), and on a multi-panel detector its panel and the
+        panel's own pixel (as DIALS numbers them in .refl files)."""
+        owner = answer.arrays.get("panel")
+        if owner is None:
+            return f"({x}, {y})"
+        p = int(owner[r, c])
+        if p < 0:
+            return f"({x}, {y}) between panels"
+        lx, ly = self._panel_xy(p, x + 0.5, y + 0.5)
+        return f"panel {p} ({int(np.floor(lx))}, {int(np.floor(ly))})"
+
+    def _panel_maps(self) -> np.ndarray | None:
+        """Each panel's map into the picture, (cx, cy, m00, m01, m10, m11); None for one panel."""
+        meta = self.client.meta if self.client else None
+        if not meta:
+            return None
+        maps = meta["imagesets"][self._imageset()[0]].get("panel_maps")
+        return np.asarray(maps, dtype=float) if maps and len(maps) > 1 else None
+
+    def _panel_xy(self, p: int, x: float, y: float) -> tuple[float, float]:
+        maps = self._panel_maps()
+        assert maps is not None
+        cx, cy, a, b, cc, d = maps[p]
+        inv = np.linalg.inv(np.array([[a, b], [cc, d]]))
+        return tuple(inv @ (x - cx, y - cy))  # type: ignore[return-value]
 
     # -- keys ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -753,7 +816,22 @@ class ImageView(Widget, can_focus=True):
             self._recompose_cursor()
 
     def _recompose_cursor(self) -> None:
-        self._recompose()
+        """The cursor's old and new cells repainted, their two lines and the status redrawn."""
+        rgb, under = self._rgb, self._under_cursor
+        if rgb is None or under is None:
+            self._recompose()
+            return
+        (r0, c0), colour = under
+        rgb[r0, c0] = colour
+        c, r = self.cursor
+        c, r = min(c, rgb.shape[1] - 1), min(r, rgb.shape[0] - 1)
+        self._under_cursor = ((r, c), rgb[r, c].copy())
+        rgb[r, c] = ir.CURSOR
+        width = self.size.width
+        for y in {r0 // 2 + 1, r // 2 + 1}:
+            self._lines.pop(y, None)
+            self.refresh(Region(0, y, width, 1))
+        self.refresh(Region(0, self.size.height - 1, width, 1))
 
     def action_pan(self, dx: int, dy: int) -> None:
         view = self._make_view() if self.view is not None else None
@@ -831,6 +909,16 @@ class ImageView(Widget, can_focus=True):
     # -- mask editor -----------------------------------------------------------------------------
     def action_mask(self) -> None:
         self.editor.wanted = not self.editor.wanted
+        maps = self._panel_maps()
+        if self.editor.wanted and maps is not None:
+            self.editor.wanted = False
+            self.app.notify(
+                f"The mask editor draws on single-panel detectors; this one has {len(maps)} "
+                "panels. Write mask.phil by hand (untrusted { panel = N ... }): the Mask stage "
+                "runs it.",
+                severity="warning",
+            )
+            return
         if self.editor.wanted and self.mask_reason:
             self.editor.wanted = False
             self.app.notify(self.mask_reason, severity="warning")
