@@ -497,10 +497,18 @@ class Server:
             "p90": self.p90[index],
             "good_pixels": int(good.sum()) if b == 1 else None,
         }
+        # A terminal that draws pixels (kitty graphics, sixel): the same region finer.
+        fine = int(req.get("fine_bin") or 0)
+        if 0 < fine < b:
+            arrays["fine"] = max_bin(np.where(gcrop, crop, -1), fine, -1).astype(np.int32)
+            arrays["fine_masked"] = mostly_masked(gcrop, fine)
+            header["fine_bin"] = fine
         params = req.get("threshold")
         if params is not None:
             strong = images.strong(index, params, region)
             arrays["strong"] = max_bin(strong.astype(np.uint8), b, 0)
+            if "fine" in arrays:
+                arrays["fine_strong"] = max_bin(strong.astype(np.uint8), fine, 0)
             header["strong_in_region"] = int(strong.sum())
             header["whole"] = region == (0, 0, w, h)
         return header, arrays

@@ -22,16 +22,14 @@ from textual.widget import Widget
 from thas_tui.core import image_render as ir
 from thas_tui.core import threshold_params as tp
 from thas_tui.core.image_client import Answer, ImageClient, ImageError
+from thas_tui.core.image_mode import GRAPHICS, pick_mode
+from thas_tui.core.image_mode import NAMES as MODE_NAMES
 from thas_tui.core.image_overlays import Spots, read_overlays
+from thas_tui.widgets import image_graphics
 from thas_tui.widgets.mask_editor import MaskEditor
 from thas_tui.widgets.threshold_panel import WIDTH as PANEL_WIDTH
 from thas_tui.widgets.threshold_panel import ThresholdPanel
 
-MODES = ("halfblock", "ascii")
-MODE_NAMES = {"halfblock": "half-block", "ascii": "characters (NO_COLOR)"}
-MODE_ENV = "THAS_IMAGE_MODE"
-# Terminal graphics protocols asked for by name: not drawn by this build (half-block instead).
-UNSUPPORTED_MODES = ("kitty", "sixel")
 OUTSIDE = (24, 24, 24)
 # Every segment has a style: Textual's NO_COLOR filter reads each one's colours.
 PLAIN = Style()
@@ -42,16 +40,6 @@ RING_BIN = 4
 # Miller indices are printed beside spots from this zoom (pixels per bin) in.
 HKL_BIN = 2
 DEFAULT_THRESHOLD = tp.DEFAULTS
-
-
-def pick_mode(forced: str | None, no_color: bool) -> tuple[str, str]:
-    """The rendering mode and why: ``--image-mode``, then $THAS_IMAGE_MODE, then the terminal."""
-    asked = forced or os.environ.get(MODE_ENV) or ""
-    if asked in MODES:
-        return asked, "forced"
-    if asked in UNSUPPORTED_MODES:
-        return ("ascii" if no_color else "halfblock"), f"{asked} not available"
-    return ("ascii" if no_color else "halfblock"), "auto"
 
 
 @dataclass
@@ -165,6 +153,8 @@ class ImageView(Widget, can_focus=True):
         self.panel = ThresholdPanel()
         self.mask_reason: str | None = None  # why mask editing is off
         self._rgb: np.ndarray | None = None
+        self._picture = None  # textual-image's widget in kitty/sixel mode
+        self._fine: np.ndarray | None = None
         self._under_cursor: tuple[tuple[int, int], np.ndarray] | None = None
         self._labels: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
         self._lines: dict[int, Strip] = {}
@@ -208,7 +198,25 @@ class ImageView(Widget, can_focus=True):
         return masked if masked.is_file() else self.workdir / "imported.expt"
 
     def on_mount(self) -> None:
-        self.mode, self.mode_reason = pick_mode(self.forced_mode, bool(self.app.no_color))
+        self.mode, self.mode_reason = pick_mode(
+            self.forced_mode,
+            bool(self.app.no_color),
+            image_graphics.answered(),
+            image_graphics.graphics_ok(),
+        )
+        if self.mode in GRAPHICS:
+            self._picture = image_graphics.picture_widget(self.mode)
+            self._place_picture()
+            self.mount(self._picture)
+
+    def _place_picture(self) -> None:
+        """The picture covers the image lines (between header and status), left of the panel."""
+        picture = self._picture
+        if picture is None:
+            return
+        width = self.size.width - (PANEL_WIDTH if self.panel.open else 0)
+        picture.styles.width = max(1, width)
+        picture.styles.height = max(1, self.size.height - 2)
 
     def open(self) -> None:
         """Draw the shown image (the first time: start the helper and read the overlays)."""
@@ -340,6 +348,7 @@ class ImageView(Widget, can_focus=True):
                 "bin": view.bin,
                 "region": list(view.region),
                 "threshold": state.params if state.threshold is not None else None,
+                "fine_bin": self._fine_bin(view),
             }
             answer = await self.client.request(req)
         except ImageError as exc:
@@ -377,6 +386,15 @@ class ImageView(Widget, can_focus=True):
             self._lines.pop(self.size.height - 1, None)
             self.refresh()
 
+    def _fine_bin(self, view: ir.View) -> int:
+        """kitty/sixel: the bin that gives each terminal pixel about one bin (0: none finer)."""
+        if self.mode not in GRAPHICS or view.bin <= 1:
+            return 0
+        cw, ch = image_graphics.cell_pixels()
+        per_bin = max(1, min(cw, ch // 2, 8))  # screen pixels a half-block bin spans
+        fine = -(-view.bin // per_bin)
+        return fine if fine < view.bin else 0
+
     # -- composing the picture (no read) --------------------------------------------------------
     def _recompose(self) -> None:
         self._lines.clear()
@@ -406,6 +424,7 @@ class ImageView(Widget, can_focus=True):
         inside = (slice(0, h), slice(0, w))
         if self.state.threshold is not None and "strong" in answer.arrays:
             ir.paint(rgb[inside], answer.arrays["strong"][:h, :w], ir.STRONG[self.state.scheme])
+        base = rgb.copy() if self._picture is not None else None
         if self.editor.active or not self.editor.spec.is_empty():
             self._paint_mask(rgb, view, answer)
         d = answer.arrays["d"]
@@ -428,7 +447,40 @@ class ImageView(Widget, can_focus=True):
         self._under_cursor = ((r, c), rgb[r, c].copy())
         rgb[r, c] = ir.CURSOR
         self._rgb = rgb
+        if base is not None:
+            self._draw_picture(base, rgb, view, answer, trusted_hi)
         self.refresh()
+
+    def _draw_picture(self, base, rgb, view: ir.View, answer: Answer, trusted_hi) -> None:
+        """kitty/sixel: the finer pixels with the coarse picture's marks, to textual-image."""
+        assert self._picture is not None
+        fine = answer.arrays.get("fine")
+        bf = int(answer.header.get("fine_bin") or 0)
+        picture = rgb
+        if fine is not None and bf:
+            frgb = ir.colours(
+                fine,
+                answer.arrays["fine_masked"],
+                self.state.brightness,
+                answer.header.get("p90", 0.0),
+                self.state.scheme,
+                trusted_hi,
+            )
+            if self.state.threshold is not None and "fine_strong" in answer.arrays:
+                ir.paint(frgb, answer.arrays["fine_strong"], ir.STRONG[self.state.scheme])
+            # The fine bins of the whole view (off the detector: the background).
+            canvas = np.empty((-(-view.rows * view.bin // bf), -(-view.cols * view.bin // bf), 3))
+            canvas = canvas.astype(np.uint8)
+            canvas[:] = OUTSIDE
+            h, w = min(canvas.shape[0], frgb.shape[0]), min(canvas.shape[1], frgb.shape[1])
+            canvas[:h, :w] = frgb[:h, :w]
+            picture = ir.overlay_fine(canvas, base, rgb, view.bin, bf)
+        if self.panel.open and self.size.width > PANEL_WIDTH:
+            keep = picture.shape[1] * (self.size.width - PANEL_WIDTH) // max(1, self.size.width)
+            picture = picture[:, : max(1, keep)]
+        self._fine = picture
+        self._place_picture()
+        self._picture.image = image_graphics.pil_image(np.ascontiguousarray(picture))
 
     def _cursor_to_beam(self, view: ir.View) -> None:
         meta = self.client.meta if self.client else None
@@ -506,7 +558,9 @@ class ImageView(Widget, can_focus=True):
             return self._text_line(text, width, Style())
         cached = self._lines.get(y)
         if cached is None:
-            cached = self._image_line(y - 1, width)
+            # kitty/sixel: the picture widget covers these lines; blank under it.
+            blank = self._picture is not None
+            cached = Strip.blank(width) if blank else self._image_line(y - 1, width)
             self._lines[y] = cached
         if self.panel.open and 1 <= y <= self.panel.height() and width > PANEL_WIDTH:
             # Drawn over the image's right edge: the image keeps its size and pixels (no read).
@@ -711,6 +765,7 @@ class ImageView(Widget, can_focus=True):
         self._refresh_panel()
 
     def on_resize(self) -> None:
+        self._place_picture()
         if self.client is not None and self.client.meta is not None:
             if self.view is not None:
                 # A new size changes the bin: the cursor stays on its pixel.
@@ -810,7 +865,7 @@ class ImageView(Widget, can_focus=True):
 
     def _move_cursor(self) -> None:
         # The cursor is one bin: redraw from the pixels already here, no read.
-        if self.editor.active:
+        if self.editor.active or self._picture is not None:
             self._recompose()
         else:
             self._recompose_cursor()
@@ -878,6 +933,8 @@ class ImageView(Widget, can_focus=True):
             self.state.threshold = dict(self.state.params)
             self.request()
         self._lines.clear()
+        if self._picture is not None:
+            self._recompose()  # the picture narrows to leave the panel its columns
         self.refresh()
 
     def _panel_step(self, direction: int) -> None:
