@@ -56,3 +56,21 @@ def image_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         res = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=300)
         assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     return work
+
+
+@pytest.fixture(scope="session")
+def multi_panel_dir(image_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The images of ``image_dir`` imported as the PILATUS 2M's 24 modules (``dials.import
+    format.multi_panel=True``: a real multi-panel detector) and spot-found by real DIALS."""
+    import subprocess
+
+    work = tmp_path_factory.mktemp("multi") / "proc"
+    work.mkdir()
+    images = sorted(str(p) for p in (image_dir.parent / "images").glob("*.cbf.gz"))
+    for argv in (
+        ["dials.import", *images, "format.multi_panel=True"],
+        ["dials.find_spots", "imported.expt", "nproc=1"],
+    ):
+        res = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    return work
