@@ -115,6 +115,7 @@ def main() -> int:
     journal = workdir / "thas-tui" / "journal.jsonl"
     rss: list[float] = []
     keys: dict[str, list[float]] = {}
+    slow: list[list] = []  # [seconds into the run, stage, key, ms] of presses over 50 ms
     lost = 0
     last_key = last_report = time.monotonic()
     print(machine(), flush=True)
@@ -137,6 +138,7 @@ def main() -> int:
                 s: round(percentile(v, 99) * 1000, 1) for s, v in keys.items() if v
             },
             "terminal_mb": round(dash.bytes_out / 1e6, 2),
+            "slow_keys": slow,
         }
 
     def report(outcome: str) -> dict:
@@ -167,7 +169,11 @@ def main() -> int:
             if latency is None:
                 lost += 1
             else:
-                keys.setdefault(_running_stage(journal), []).append(latency)
+                stage = _running_stage(journal)
+                keys.setdefault(stage, []).append(latency)
+                if latency > 0.05:
+                    at = round(time.time() - dash.started, 1)
+                    slow.append([at, stage, key.decode(), round(latency * 1000, 1)])
         if now - last_report >= 60:
             last_report = now
             report("running")

@@ -106,10 +106,10 @@ def build_run(
         names = with_mask(names)
     pipeline = Pipeline(names)
     if args.command == "demo":
-        from thas_tui.core.demo import PRESETS, preset_for
+        from thas_tui.core.demo import PRESETS, is_eiger, preset_for
 
         preset = preset_for(getattr(args, "detector", "pilatus"), args.preset)
-        if preset not in PRESETS:
+        if preset not in PRESETS and not is_eiger(preset):
             raise ThasError(
                 f"There is no {args.preset!r} EIGER demo: --full is the 800-image PILATUS sweep.\n"
                 "Use thas-tui demo --full, or thas-tui demo --detector eiger [--preset small]."

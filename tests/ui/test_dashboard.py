@@ -428,3 +428,35 @@ async def test_only_the_shown_pane_takes_the_focus(tmp_path: Path) -> None:
         assert screen.focused is None  # the log, scrolled away, keeps no keys
         assert symmetry_scroll in screen.focus_chain
         assert log not in screen.focus_chain
+
+
+FOUR_SWEEPS = Path(__file__).parents[1] / "data" / "dials-3.12_l_cysteine_4sweeps"
+
+
+async def test_bravais_picker_on_the_joint_solutions_of_four_sweeps(tmp_path: Path) -> None:
+    from thas_tui.core.stage_info import bravais_sweep_count
+
+    solutions = bravais_solutions(FOUR_SWEEPS)
+    sweeps = bravais_sweep_count(FOUR_SWEEPS)
+    assert sweeps == 4
+    assert [(s.solution, s.bravais) for s in solutions] == [
+        (5, "oP"),
+        (4, "mP"),
+        (3, "mP"),
+        (2, "mP"),
+        (1, "aP"),
+    ]
+    app = make_app(tmp_path)
+    chosen: list[int | None] = []
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.push_screen(BravaisPicker(solutions, sweeps), chosen.append)
+        await pilot.pause()
+        picker = app.screen
+        joint = str(picker.query_one("#bravais-joint").render())
+        assert "one lattice for all 4 sweeps" in joint
+        assert picker.highlighted.solution == 5  # oP, DIALS's recommendation
+        await pilot.press("j", "j")
+        assert picker.highlighted.bravais == "mP" and picker.highlighted.cb_op == "-a,-c,-b"
+        await pilot.press("k", "k", "enter")
+        await pilot.pause()
+    assert chosen == [5]

@@ -212,3 +212,43 @@ def test_eiger_sweep_is_cached_with_its_master_and_every_data_file(cache: Path) 
     assert not demo.is_cached("eiger-small")  # a data file is missing
     (d / data[1]).write_bytes(b"\x89HDF")
     assert demo.is_cached("eiger-small")
+
+
+@pytest.mark.parametrize(
+    ("argv", "preset"),
+    [
+        (["demo"], "demo"),
+        (["demo", "--detector", "eiger"], "eiger-demo"),
+        (["demo", "--detector", "eiger", "--preset", "small"], "eiger-small"),
+        (["demo", "--full"], "full"),
+    ],
+)
+def test_demo_command_lines_build_their_runs(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], preset: str
+) -> None:
+    # The README's own commands: `thas-tui demo --detector eiger` once failed here, saying
+    # there was no such EIGER demo, while its tests went through the generator directly.
+    from thas_tui import launch
+    from thas_tui.cli import build_parser
+    from thas_tui.core.dials_env import DialsEnv
+
+    monkeypatch.setattr(
+        launch, "find_dials", lambda *_: DialsEnv(Path("/usr/bin"), "3.12", "/usr/bin/python3")
+    )
+    _, config, pipeline, _, _ = launch.build_run(build_parser().parse_args(argv))
+    assert config.demo_preset == preset
+    assert f"--preset {preset.removeprefix('eiger-')}" in " ".join(config.simulate_argv)
+    assert pipeline.names[0] == "simulate"
+
+
+def test_there_is_no_full_eiger_demo(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from thas_tui import launch
+    from thas_tui.cli import build_parser
+    from thas_tui.core.dials_env import DialsEnv
+    from thas_tui.core.errors import ThasError
+
+    monkeypatch.setattr(
+        launch, "find_dials", lambda *_: DialsEnv(Path("/usr/bin"), "3.12", "/usr/bin/python3")
+    )
+    with pytest.raises(ThasError, match="There is no 'full' EIGER demo"):
+        launch.build_run(build_parser().parse_args(["demo", "--full", "--detector", "eiger"]))

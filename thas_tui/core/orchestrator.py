@@ -488,7 +488,11 @@ class Orchestrator:
                 failure = Failure("input", f"Not a rotation sweep: {still}", [], expert.STILLS_HINT)
         if failure is None:
             try:
-                run.key_result = stage_info.key_result(name, self.workdir, self.config)
+                # Off the event loop: the result reads DIALS's outputs (indexed.refl of an
+                # 800-image sweep is 136 MB), and the dashboard's keys must not wait for it.
+                run.key_result = await asyncio.to_thread(
+                    stage_info.key_result, name, self.workdir, self.config
+                )
             except Exception as exc:  # a summary must never fail a stage that DIALS completed
                 run.key_result = f"(could not read result: {exc})"
             missing = [o for o in run.spec.outputs[:1] if not (self.workdir / o).exists()]
@@ -519,7 +523,7 @@ class Orchestrator:
             pass  # disk full: the failure (or the files) tell the story
         if run.state is State.DONE:
             self.pipeline.invalidate_downstream(name)
-            run.concerns = expert.for_stage(name, self.workdir)
+            run.concerns = await asyncio.to_thread(expert.for_stage, name, self.workdir)
         self.emit(StageFinished(name, run, failure))
         return run.state is State.DONE
 

@@ -74,6 +74,14 @@ def bravais_solutions(workdir: Path) -> list[BravaisSolution]:
         return []
 
 
+def bravais_sweep_count(workdir: Path) -> int:
+    """How many experiments refine_bravais_settings fitted one lattice to (indexed.expt)."""
+    try:
+        return len(read_expt(Path(workdir) / "indexed.expt").experiments)
+    except (OSError, UnreadableFile):
+        return 1
+
+
 def recommended_solution(solutions: list[BravaisSolution]) -> BravaisSolution:
     """DIALS's recommended solution of the highest symmetry (the one the tutorial takes)."""
     recommended = [s for s in solutions if s.recommended]

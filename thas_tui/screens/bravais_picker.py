@@ -28,9 +28,10 @@ class BravaisPicker(ModalScreen[int | None]):
         Binding("escape", "stop", "Stop here"),
     ]
 
-    def __init__(self, solutions: list[BravaisSolution]) -> None:
+    def __init__(self, solutions: list[BravaisSolution], sweeps: int = 1) -> None:
         super().__init__()
         self.solutions = solutions
+        self.sweeps = sweeps
         self.recommended = recommended_solution(solutions)
 
     def compose(self) -> ComposeResult:
@@ -39,6 +40,14 @@ class BravaisPicker(ModalScreen[int | None]):
                 "[b]Choose the Bravais lattice[/b] (dials.refine_bravais_settings)",
                 id="bravais-title",
             )
+            if self.sweeps > 1:
+                # DIALS fits one lattice to all experiments at once: a choice applies to every
+                # sweep, and a sweep that will not take it fails reindex, not silently.
+                yield Label(
+                    f"Joint solutions: one lattice for all {self.sweeps} sweeps "
+                    "(metric fit, rmsd and cc over every experiment).",
+                    id="bravais-joint",
+                )
             yield DataTable(cursor_type="row", id="bravais-table")
             yield Label(EXPLANATION, id="bravais-explanation")
         yield Footer()

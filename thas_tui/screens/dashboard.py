@@ -317,7 +317,8 @@ class DashboardScreen(Screen):
         self.post_message(PipelineEvent(event))
 
     async def _choose_bravais(self, solutions: list[BravaisSolution]) -> int | None:
-        return await self.app.push_screen_wait(BravaisPicker(solutions))
+        sweeps = stage_info.bravais_sweep_count(self.workdir)
+        return await self.app.push_screen_wait(BravaisPicker(solutions, sweeps))
 
     # -- events up from the worker -----------------------------------------------------------
     def on_pipeline_event(self, message: PipelineEvent) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shutil
 import signal
@@ -19,7 +18,7 @@ import numpy as np
 
 # The crystal, its orientation search and the spot physics are the CBF generator's: only the
 # detector and the file format differ. Run as a script, this folder is on sys.path.
-from simulate_sweep import CELL, SPACE_GROUP, Preset, expected_image, plan_sweep
+from simulate_sweep import CELL, SPACE_GROUP, Preset, expected_image, ordered_map, plan_sweep
 
 WAVELENGTH = 0.9763  # a common MX wavelength (12.7 keV)
 MASTER_SUFFIX = "_master.h5"
@@ -345,23 +344,16 @@ def _generate(args, chosen: EigerPreset, preset: Preset, out: Path, final: Path,
     ]
     master = out / f"{args.prefix}{MASTER_SUFFIX}"
     write_master(master, eiger, preset.distance, centre, n, preset.oscillation, data_files)
-    frames = iter(range(n))
-    pool = multiprocessing.get_context("fork").Pool(args.nproc) if args.nproc > 1 else None
-    try:
-        results = pool.imap(_frame, frames) if pool else map(_frame, frames)
-        done = 0
-        for i, (name, count) in enumerate(data_files):
-            f, ds = create_data_file(out / name, eiger, count, i * per_file + 1)
-            with f:
-                for k in range(count):
-                    _, chunk = next(results)
-                    ds.id.write_direct_chunk((k, 0, 0), chunk)
-                    done += 1
-                    print(f"image {done}/{n}", flush=True)
-    finally:
-        if pool:
-            pool.close()
-            pool.join()
+    results = ordered_map(_frame, n, args.nproc)
+    done = 0
+    for i, (name, count) in enumerate(data_files):
+        f, ds = create_data_file(out / name, eiger, count, i * per_file + 1)
+        with f:
+            for k in range(count):
+                _, chunk = next(results)
+                ds.id.write_direct_chunk((k, 0, 0), chunk)
+                done += 1
+                print(f"image {done}/{n}", flush=True)
 
     real = np.linalg.inv(plan["A"]).T  # columns a, b, c
     info = {

@@ -12,6 +12,8 @@ import signal
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -377,6 +379,29 @@ def expected_image(st: dict, index: int) -> np.ndarray:
     return st["background"] + spots
 
 
+def ordered_map(func, n: int, nproc: int):
+    """Yield func(0) … func(n - 1) in order, on nproc forked workers; serially after a crash."""
+    done = 0
+    if nproc > 1:
+        # Not multiprocessing.Pool: when one of its workers dies the task it held is lost and
+        # imap waits forever (seen once in CI); the executor raises BrokenProcessPool instead.
+        context = multiprocessing.get_context("fork")
+        try:
+            with ProcessPoolExecutor(nproc, mp_context=context) as pool:
+                for result in pool.map(func, range(n)):
+                    done += 1
+                    yield result
+            return
+        except BrokenProcessPool:
+            print(
+                f"a generator worker died at image {done + 1}; going on in one process",
+                file=sys.stderr,
+                flush=True,
+            )
+    for index in range(done, n):
+        yield func(index)
+
+
 def _render(index: int) -> int:
     """Simulate and write image index (0-based); returns the index."""
     from dxtbx.format.FormatCBFMiniPilatus import FormatCBFMiniPilatus
@@ -596,14 +621,8 @@ def _generate(
     d_min, A, axial, found = plan["d_min"], plan["A"], plan["axial"], plan["orientation_attempts"]
 
     n = preset.n_images
-    if args.nproc > 1:
-        with multiprocessing.get_context("fork").Pool(args.nproc) as pool:
-            for done, _ in enumerate(pool.imap(_render, range(n)), start=1):
-                print(f"image {done}/{n}", flush=True)
-    else:
-        for done in range(1, n + 1):
-            _render(done - 1)
-            print(f"image {done}/{n}", flush=True)
+    for done, _ in enumerate(ordered_map(_render, n, args.nproc), start=1):
+        print(f"image {done}/{n}", flush=True)
 
     # Crystal setting as DIALS reports it: real-space vectors in the lab frame at phi = 0.
     real = np.linalg.inv(A).T  # columns a, b, c
