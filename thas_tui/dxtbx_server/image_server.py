@@ -65,8 +65,10 @@ class Layout:
         f0, s0 = np.array(p0.get_fast_axis()), np.array(p0.get_slow_axis())
         px, py = p0.get_pixel_size()
         maps, corners = [], []
+        # Measured from panel 0's first pixel: a one-panel detector maps onto itself exactly.
+        o0 = np.array(p0.get_origin())
         for p in panels:
-            o = np.array(p.get_origin())
+            o = np.array(p.get_origin()) - o0
             f, s = np.array(p.get_fast_axis()), np.array(p.get_slow_axis())
             qx, qy = p.get_pixel_size()
             c = np.array([o @ f0 / px, o @ s0 / py])
