@@ -622,13 +622,19 @@ class ImageView(Widget, can_focus=True):
             return Strip([Segment(text, PLAIN)], width)
         t = (top[:, 0] << 16) | (top[:, 1] << 8) | top[:, 2]
         b = (bottom[:, 0] << 16) | (bottom[:, 1] << 8) | bottom[:, 2]
-        key = (t << 24) | b
-        n = min(width, len(key))
-        starts = np.flatnonzero(np.diff(key[:n])) + 1
-        bounds = [0, *starts.tolist(), n]
+        n = min(width, len(t))
+        key = ((t << 24) | b)[:n]
+        # One segment per run of equal cells; the run's key (its two colours) as a Python int
+        # picks the cached style (numpy scalars in the loop cost more than the rest of it).
+        starts = (np.flatnonzero(key[1:] != key[:-1]) + 1).tolist()
+        bounds = [0, *starts, n]
+        styles = self._styles
         segments = []
-        for a, z in zip(bounds[:-1], bounds[1:], strict=True):
-            segments.append(Segment("▀" * (z - a), self._style(int(t[a]), int(b[a]))))
+        for a, z, k in zip(bounds, bounds[1:], key[bounds[:-1]].tolist(), strict=False):
+            style = styles.get(k)
+            if style is None:
+                style = self._style(k >> 24, k & 0xFFFFFF)
+            segments.append(Segment(_blocks(z - a), style))
         if labels:
             segments = _label_segments(segments, labels)
         if n < width:
@@ -1060,6 +1066,11 @@ class ImageView(Widget, can_focus=True):
         """The helper exits at the end of its input (it would when this process ends, too)."""
         if self.client is not None:
             self.client.close_input()
+
+
+@functools.lru_cache(maxsize=512)
+def _blocks(n: int) -> str:
+    return "▀" * n
 
 
 @functools.lru_cache(maxsize=4096)
