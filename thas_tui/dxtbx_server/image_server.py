@@ -474,6 +474,19 @@ class Server:
         # Recent answers: zooming back out, panning back, the next image shown again.
         self.answers: OrderedDict[str, tuple[dict, dict[str, np.ndarray]]] = OrderedDict()
 
+    def read_ahead(self, index: int) -> None:
+        """Read image ``index`` into the frame cache (nothing when there is none or it fails:
+        asked for, it is read again and the failure said then)."""
+        images = self.images
+        if images is None or not 0 <= index < len(images.index):
+            return
+        try:
+            images.shown(index)
+            if index not in self.p90:
+                self.p90[index] = p90(*images.frame(index))
+        except Exception:
+            return
+
     def handle(self, req: dict) -> tuple[dict, dict[str, np.ndarray]]:
         op = req.get("op")
         if op == "open":
@@ -615,6 +628,7 @@ def main() -> int:
     _import_dxtbx()
     server = Server()
     warm = False
+    shown, step = None, 1  # the last image shown, and which way the user goes
     send(out, {"ok": True, "ready": True, "pid": os.getpid()}, {})
     for line in sys.stdin.buffer:
         req: dict = {}
@@ -637,9 +651,17 @@ def main() -> int:
         except Exception as exc:
             traceback.print_exc(file=sys.stderr)
             send(out, {"ok": False, "kind": "internal", "error": _first_line(exc)}, {})
-        if not warm and req.get("op") == "image" and not select.select([sys.stdin], [], [], 0)[0]:
-            # Idle after the first answer: load DIALS's threshold code now (~0.5 s), not
-            # when the user first asks for strong pixels.
+        if req.get("op") != "image" or select.select([sys.stdin], [], [], 0)[0]:
+            continue
+        index = int(req.get("index", 0))
+        if shown is not None and index != shown:
+            step = 1 if index > shown else -1
+        shown = index
+        # Idle: the next image the way the user goes, read and masked now (the frame cache
+        # keeps it beside the shown one), so that n or N costs a binning, not a read.
+        server.read_ahead(index + step)
+        if not warm and not select.select([sys.stdin], [], [], 0)[0]:
+            # Then DIALS's threshold code (~0.5 s), not when strong pixels are first asked for.
             warm = True
             import dials.algorithms.image.threshold  # noqa: F401
     return 0
