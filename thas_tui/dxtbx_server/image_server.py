@@ -660,6 +660,7 @@ def main() -> int:
         # Idle: the next image the way the user goes, read and masked now (the frame cache
         # keeps it beside the shown one), so that n or N costs a binning, not a read.
         server.read_ahead(index + step)
+        _trim()  # the frame it pushed out of the cache
         if not warm and not select.select([sys.stdin], [], [], 0)[0]:
             # Then DIALS's threshold code (~0.5 s), not when strong pixels are first asked for.
             warm = True
