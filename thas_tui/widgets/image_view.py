@@ -469,8 +469,8 @@ class ImageView(Widget, can_focus=True):
             if self.state.threshold is not None and "fine_strong" in answer.arrays:
                 ir.paint(frgb, answer.arrays["fine_strong"], ir.STRONG[self.state.scheme])
             # The fine bins of the whole view (off the detector: the background).
-            canvas = np.empty((-(-view.rows * view.bin // bf), -(-view.cols * view.bin // bf), 3))
-            canvas = canvas.astype(np.uint8)
+            shape = (-(-view.rows * view.bin // bf), -(-view.cols * view.bin // bf), 3)
+            canvas = np.empty(shape, dtype=np.uint8)
             canvas[:] = OUTSIDE
             h, w = min(canvas.shape[0], frgb.shape[0]), min(canvas.shape[1], frgb.shape[1])
             canvas[:h, :w] = frgb[:h, :w]
