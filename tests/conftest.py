@@ -10,6 +10,27 @@ import pytest
 
 FakeDials = Callable[..., Path]
 
+# Under pytest-xdist (`./run test` runs two workers, --dist loadgroup) a session or module
+# fixture is made once per worker that needs it: the tests sharing an expensive one (a whole
+# DIALS pipeline, the Slurm cluster) are kept on one worker, and each integration module's own
+# fixtures likewise; the unit and UI tests go wherever a worker is free.
+SHARED_FIXTURE_GROUPS = {
+    "demo_run": "demo",
+    "slurm_cluster": "slurm",
+    "slurm_spots": "slurm",
+    "image_dir": "images",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        group = next((g for f, g in SHARED_FIXTURE_GROUPS.items() if f in names), None)
+        if group is None and item.get_closest_marker("integration") is not None:
+            group = item.module.__name__ if item.module is not None else None
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
 
 @pytest.fixture
 def fake_dials_bin(tmp_path: Path) -> FakeDials:

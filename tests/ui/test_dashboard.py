@@ -368,8 +368,8 @@ async def test_a_tab_switch_scrolls_the_panes_and_lays_nothing_out(tmp_path: Pat
         screen = app.dashboard
         tabs = screen.query_one(ResultsTabs)
         strip = screen.query_one(PaneStrip)
-        for tab in ("spots", "log"):  # first views: their layout is done
-            await pilot.press(tab[0])
+        for key in "slrm":  # first views: their layout, and their waiting data, are done
+            await pilot.press(key)
             await pilot.pause()
         layouts: list[bool] = []
         original = Screen._refresh_layout
@@ -460,3 +460,32 @@ async def test_bravais_picker_on_the_joint_solutions_of_four_sweeps(tmp_path: Pa
         await pilot.press("k", "k", "enter")
         await pilot.pause()
     assert chosen == [5]
+
+
+async def test_a_tab_shows_at_once_and_its_new_data_the_frame_after(tmp_path: Path) -> None:
+    """A hidden panel's new data waits for its tab; the key that shows the tab is answered by
+    the switch itself, and the data (an 801-point plot takes ~100 ms) is drawn right after."""
+    from thas_tui.core import panel_data
+    from thas_tui.widgets.results_tabs import ResultsTabs
+    from thas_tui.widgets.rmsd_table import RmsdTable
+
+    # Two rows as index and refine give them (the values only need to be drawn).
+    rows = panel_data.RmsdRows(
+        [("index 1", 2847, 0.51, 0.46, 0.21), ("refine", 29260, 0.04, 0.04, 0.16)]
+    )
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        tabs = app.dashboard.query_one(ResultsTabs)
+        table = app.dashboard.query_one(RmsdTable)
+        tabs._show("rmsd", rows)  # noqa: SLF001  (what a finished stage's load does)
+        assert "rmsd" in tabs._waiting and not table._rows  # noqa: SLF001
+        tabs.active = "rmsd"
+        assert not table._rows  # noqa: SLF001  (not drawn inside the switch)
+        tabs.active = "log"  # away again before the frame: the data stays waiting
+        await pilot.pause()
+        assert "rmsd" in tabs._waiting and not table._rows  # noqa: SLF001
+        await pilot.press("r")
+        await pilot.pause()
+        assert tabs.active == "rmsd"
+        assert len(table._rows) == len(rows.rows)  # noqa: SLF001
+        assert "rmsd" not in tabs._waiting  # noqa: SLF001

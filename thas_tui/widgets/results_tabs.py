@@ -134,10 +134,12 @@ class ResultsTabs(Vertical):
         self.lattice.request(message.source)
 
     def _switch(self, tab: str) -> None:
-        # Waiting data first, so the tab never shows stale data.
+        # The pane shows at once and its waiting data is drawn right after that frame: a new
+        # 801-point cell plot or Table 1 takes ~100 ms to build, and the key that asked for the
+        # tab must not wait for it (a frame of the previous figure is the price).
         data = self._waiting.pop(tab, None)
         if data is not None:
-            self._draw(tab, data)
+            self.call_after_refresh(self._draw_if_current, tab, data)
         self.query_one(PaneStrip).show(tab)
         if tab == "lattice":
             self.lattice.shown()
@@ -230,6 +232,12 @@ class ResultsTabs(Vertical):
             return
         self._waiting.pop(panel, None)
         self._draw(panel, data)
+
+    def _draw_if_current(self, panel: str, data) -> None:
+        if panel == self.active:
+            self._draw(panel, data)
+        elif panel not in self._waiting:
+            self._waiting[panel] = data  # switched away within the frame: still to draw
 
     def _draw(self, panel: str, data) -> None:
         if panel == "spots":
