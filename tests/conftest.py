@@ -19,6 +19,8 @@ SHARED_FIXTURE_GROUPS = {
     "slurm_cluster": "slurm",
     "slurm_spots": "slurm",
     "image_dir": "images",
+    "multi_panel_dir": "multipanel",
+    "single_panel_demo_dir": "multipanel",
 }
 
 
