@@ -59,12 +59,14 @@ class ThresholdPanel:
         if i < len(tp.NAMES):
             name = tp.NAMES[i]
             if i == self.chosen and self.typing is not None:
-                return _cells(f" {name:<17}{self.typing}▏", TYPING_STYLE)
+                return _cells(f"▸{name:<17}{self.typing}▏", TYPING_STYLE)
             value = tp.text(name, params[name])
             if name == "algorithm":
                 value = "extended" if value == "dispersion_extended" else value
-            style = CHOSEN_STYLE if i == self.chosen else PANEL_STYLE
-            return _cells(f" {name:<17}{value}", style)
+            # The chosen one marked by a character too: NO_COLOR terminals drop the colours.
+            if i == self.chosen:
+                return _cells(f"▸{name:<17}{value}", CHOSEN_STYLE)
+            return _cells(f" {name:<17}{value}", PANEL_STYLE)
         i -= len(tp.NAMES)
         if i == 0:
             return _cells("", PANEL_STYLE)
