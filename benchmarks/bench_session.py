@@ -72,7 +72,70 @@ def make_visit(root: Path, n_datasets: int, per: int) -> None:
             os.utime(p, (old, old))
 
 
-async def big_table(root: Path, seconds: float, rate: float, key_ms: float) -> dict:
+class StackSampler:
+    """Samples the event loop thread's stack every ``period`` s (a thread): what ran during a
+    slow key press, by function, without the overhead of a profiler on every call."""
+
+    def __init__(self, period: float = 0.002) -> None:
+        self.period = period
+        self.samples: list[tuple[float, tuple[str, ...]]] = []
+        self.gc: list[tuple[float, float, int]] = []  # (start, end, generation)
+        self._target = threading.get_ident()
+        self._stop = threading.Event()
+        self._gc_start = 0.0
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc.append((self._gc_start, time.perf_counter(), info["generation"]))
+
+    def start(self) -> None:
+        import gc
+
+        gc.callbacks.append(self._on_gc)
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def stop(self) -> None:
+        import gc
+
+        self._stop.set()
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            frame = sys._current_frames().get(self._target)
+            stack = []
+            while frame is not None:
+                code = frame.f_code
+                stack.append(f"{Path(code.co_filename).name}:{code.co_name}")
+                frame = frame.f_back
+            self.samples.append((time.perf_counter(), tuple(reversed(stack))))
+            time.sleep(self.period)
+
+    def report(self, t0: float, t1: float, top: int = 12) -> list[str]:
+        """The deepest interesting frames sampled between t0 and t1, most frequent first."""
+        from collections import Counter
+
+        leaf: Counter[str] = Counter()
+        for t, stack in self.samples:
+            if t0 <= t <= t1:
+                # Where our code or Textual's spent it: the innermost non-stdlib frames.
+                keep = [f for f in stack if not f.startswith(("selectors.py", "base_events.py"))]
+                leaf[" > ".join(keep[-4:])] += 1
+        lines = [
+            f"    {n * self.period * 1000:5.0f} ms  {where}" for where, n in leaf.most_common(top)
+        ]
+        for g0, g1, gen in self.gc:
+            if g1 >= t0 and g0 <= t1:
+                lines.append(f"    gc gen{gen}: {(g1 - g0) * 1000:.1f} ms")
+        return lines
+
+
+async def big_table(
+    root: Path, seconds: float, rate: float, key_ms: float, trace: bool = False
+) -> dict:
     from textual.widgets import DataTable
 
     from thas_tui.core.dials_env import NO_DIALS
@@ -111,6 +174,25 @@ async def big_table(root: Path, seconds: float, rate: float, key_ms: float) -> d
                 t_next += 1 / rate
                 time.sleep(max(0.0, t_next - time.perf_counter()))
 
+        sampler = StackSampler() if trace else None
+        if sampler:
+            sampler.start()
+        import gc
+
+        full: list[float] = []  # full collections' pauses while keys are pressed
+        started: list[float] = [0.0]
+
+        def on_gc(phase: str, info: dict) -> None:
+            if info["generation"] != 2:
+                return
+            if phase == "start":
+                started[0] = time.perf_counter()
+            else:
+                full.append(time.perf_counter() - started[0])
+
+        gc.callbacks.append(on_gc)
+        out["frozen"] = gc.get_freeze_count()
+        presses: list[tuple[float, float]] = []
         th = threading.Thread(target=writer, daemon=True)
         th.start()
         lat: list[float] = []
@@ -125,11 +207,22 @@ async def big_table(root: Path, seconds: float, rate: float, key_ms: float) -> d
             send_key(app, key)
             t_paint = await probe.wait_for(lambda w=want: table.cursor_row == w, timeout=10)
             lat.append(t_paint - t_press)
+            presses.append((t_press, t_paint))
             rss.append(proc_mem_mb()[0])
             k += 1
             await asyncio.sleep(key_ms / 1000)
         stop.set()
         th.join()
+        gc.callbacks.remove(on_gc)
+        out["full_gc"] = full
+        if sampler:
+            sampler.stop()
+            worst = sorted(presses, key=lambda p: p[0] - p[1])[:6]
+            for t_press, t_paint in sorted(worst):
+                print(
+                    f"  slow press at {t_press - t_rows:6.2f} s: {1000 * (t_paint - t_press):.1f} ms"
+                )
+                print("\n".join(sampler.report(t_press - 0.1, t_paint)))
         await pilot.pause(1.0)
         live = [d for d in app.engine.datasets.values() if d.name.startswith("live")]
         out.update(
@@ -153,6 +246,11 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=10, help="images for the spot-count latency")
     ap.add_argument("--seconds", type=float, default=20.0, help="how long images arrive at 100 Hz")
     ap.add_argument("--skip-dials", action="store_true", help="only the 100-dataset table")
+    ap.add_argument(
+        "--trace",
+        action="store_true",
+        help="sample the event loop's stack: what ran during the slowest key presses",
+    )
     args = ap.parse_args()
     print(f"machine: {machine()}")
     if not args.skip_dials:
@@ -176,7 +274,7 @@ def main() -> int:
         t = time.perf_counter()
         make_visit(root, 100, 1000)
         print(f"made 100 datasets x 1,000 images in {time.perf_counter() - t:.1f} s")
-        r = asyncio.run(big_table(root, args.seconds, 100.0, 100.0))
+        r = asyncio.run(big_table(root, args.seconds, 100.0, 100.0, args.trace))
         lat = [x * 1000 for x in r["latencies"]]
         print(
             f"session screen with 100 rows and {r['images']:,} images: open to full table {r['open_s']:.2f} s (target <= 1.5 s)"
@@ -188,6 +286,12 @@ def main() -> int:
             "(target p99 <= 50 ms)"
         )
         print(f"RSS: median {median(r['rss']):.0f} MB, max {max(r['rss']):.0f} MB")
+        g = [x * 1000 for x in r["full_gc"]]
+        print(
+            f"garbage collector: {r['frozen']:,} objects frozen at the first press; "
+            f"{len(g)} full collections while keys were pressed"
+            + (f", longest {max(g):.1f} ms" if g else "")
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

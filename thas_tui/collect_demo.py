@@ -18,7 +18,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--preset",
         default="demo",
         choices=("demo", "small", "session"),
-        help="size of each simulated sweep",
+        help="size of each simulated sweep (eiger: small or demo)",
+    )
+    p.add_argument(
+        "--detector",
+        default="pilatus",
+        choices=("pilatus", "eiger"),
+        help="PILATUS CBF images one by one, or an EIGER's master file then its data files",
     )
     p.add_argument(
         "--seeds",
@@ -63,6 +69,54 @@ def sweep_dir(python: str, preset: str, seed: int) -> Path:
     return out
 
 
+def eiger_sweep_dir(python: str, preset: str, seed: int, prefix: str) -> Path:
+    """A generated EIGER sweep named ``prefix`` (its master file links its data files by
+    name, so each dataset of a collection is generated under its own name, and cached)."""
+    from thas_tui.core import demo
+
+    version = demo.demo_cache_dir(preset).name.rsplit("-", 1)[-1]
+    out = demo.cache_root() / f"collect-{preset}-seed{seed}-{prefix}-{version}"
+    if (out / demo.INFO_NAME).is_file():
+        return out
+    argv = demo.generation_argv(python, preset, out) + ["--seed", str(seed), "--prefix", prefix]
+    print(f"collect-demo: simulating the EIGER sweep {prefix} (cached for next time)", flush=True)
+    subprocess.run(argv, check=True, stdin=subprocess.DEVNULL)
+    return out
+
+
+def collect_eiger(args: argparse.Namespace, python: str, seeds: list[int], data: Path) -> None:
+    """Each sweep as an EIGER file writer leaves it: the master file first, then each data
+    file once its frames are taken (at ``--rate`` images a second), each written in halves."""
+    import json
+
+    from thas_tui.core import demo
+    from thas_tui.core.errors import ThasError
+
+    if args.preset not in ("small", "demo"):
+        raise ThasError(f"--detector eiger takes --preset small or demo (not {args.preset})")
+    preset = demo.preset_for("eiger", args.preset)
+    for k, seed in enumerate(seeds, start=args.start):
+        prefix = f"xtal{k}_1"
+        src = eiger_sweep_dir(python, preset, seed, prefix)
+        info = json.loads((src / demo.INFO_NAME).read_text())
+        files = [f"{prefix}_master.h5", *info["data_files"]]
+        for name in files:
+            if (data / name).exists():
+                raise ThasError(f"{data / name} exists: collect into an empty folder")
+        n = int(info["n_images"])
+        print(
+            f"collect-demo: dataset {prefix}_master.h5: {n} images in "
+            f"{len(files) - 1} data files at {args.rate:g}/s",
+            flush=True,
+        )
+        write_slowly(src / files[0], data / files[0], args.partial)
+        for name in files[1:]:
+            time.sleep(n / args.rate / (len(files) - 1))  # the file's frames being taken
+            write_slowly(src / name, data / name, args.partial)
+        if k < args.start + len(seeds) - 1:
+            time.sleep(args.pause)
+
+
 def write_slowly(src: Path, dest: Path, partial: float) -> None:
     """Copy ``src`` to ``dest`` in two halves with a pause between, as a detector writes."""
     data = src.read_bytes()
@@ -87,8 +141,13 @@ def collect_demo(args: argparse.Namespace) -> int:
     if not seeds or args.rate <= 0:
         raise ThasError("give at least one seed and a positive --rate")
     dials = find_dials(args.dials_dir)
-    sources = [sweep_dir(dials.python, args.preset, s) for s in seeds]
     data = Path(args.data_dir).expanduser()
+    if args.detector == "eiger":
+        data.mkdir(parents=True, exist_ok=True)
+        collect_eiger(args, dials.python, seeds, data)
+        print("collect-demo: collection finished", flush=True)
+        return 0
+    sources = [sweep_dir(dials.python, args.preset, s) for s in seeds]
     data.mkdir(parents=True, exist_ok=True)
     for k, src in enumerate(sources, start=args.start):
         images = sorted(src.glob(f"{demo.IMAGE_PREFIX}*.cbf"))

@@ -106,20 +106,29 @@ def _config(args: argparse.Namespace) -> SessionConfig:
     )
 
 
-def summary(config: SessionConfig, as_json: bool) -> int:
+def summary(config: SessionConfig, as_json: bool, dials_dir: str | None = None) -> int:
     """Rows from what is on disk now: images present, processing directories' results."""
-    from thas_tui.core.dials_env import NO_DIALS
+    from thas_tui.core.dials_env import NO_DIALS, find_dials
     from thas_tui.core.pipeline import STAGE_NAMES
-    from thas_tui.core.session import report
+    from thas_tui.core.session import discovery, report
     from thas_tui.core.session.engine import SessionEngine
 
-    engine = SessionEngine(config, NO_DIALS)
+    try:
+        dials = find_dials(dials_dir)  # its Python reads NeXus master files' image counts
+    except ThasError:
+        dials = NO_DIALS
+    engine = SessionEngine(config, dials)
     engine.initial_scan()
     for ds in engine.datasets.values():
         ds.ready = set(ds.files.numbers)
         ds.master_ready = ds.files.master is not None
+        if ds.files.master:
+            ds.data_complete = {os.path.basename(p) for p in discovery.data_files(ds.files.master)}
 
     async def read_all() -> None:
+        for ds in engine.datasets.values():
+            if ds.files.master:
+                await engine.check_nexus(ds)
         while engine._to_read:
             key = engine._to_read.pop()
             await engine._finish(engine.datasets[key])
@@ -147,7 +156,7 @@ def sorted_datasets(engine: SessionEngine) -> list:
 def session(args: argparse.Namespace) -> int:
     config = _config(args)
     if args.summary:
-        return summary(config, args.json)
+        return summary(config, args.json, args.dials_dir)
     from thas_tui.core.dials_env import find_dials
 
     dials = find_dials(args.dials_dir)
@@ -174,7 +183,7 @@ def headless(config: SessionConfig, dials, exit_when_done: bool) -> int:
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, engine.stop)
         task = asyncio.create_task(engine.run())
         while not task.done():

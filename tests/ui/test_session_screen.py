@@ -124,3 +124,26 @@ async def test_a_dashboard_opened_from_the_session_goes_back_on_escape(
         await pilot.press("escape")
         await pilot.pause(0.5)
         assert app.return_code is None
+
+
+async def test_a_changed_row_is_repainted_alone_with_its_new_cells(tmp_path: Path) -> None:
+    app, data = _app(tmp_path, idle=3600.0)
+    _write(data, "a_1_", range(1, 3))
+    _write(data, "b_1_", range(1, 3))
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.screen.query_one(DataTable)
+        await _until(pilot, lambda: table.row_count == 2)
+        await _until(pilot, lambda: all(d.n_present == 2 for d in app.engine.datasets.values()))
+        await pilot.press("o")  # by name: the order stays as a_1 gets new images
+        await pilot.pause(1.2)  # drawn
+        whole_table_changes = table._update_count
+        _write(data, "a_1_", (3, 4))
+        a_row = table.get_row_index(str(data / "a_1_#####.cbf"))
+        assert a_row == 0
+        await _until(pilot, lambda: str(table.get_row_at(a_row)[1]) == "4")
+        await pilot.pause(0.2)
+        # Only that row's caches were dropped: the table as a whole did not change.
+        assert table._update_count == whole_table_changes
+        # And what is painted is the new count, not a stale cached line.
+        y = table._get_row_region(a_row).y
+        assert table._render_line(y, 0, 160, table.rich_style).text.split()[:2] == ["a_1", "4"]

@@ -28,6 +28,8 @@ class MasterReport:
     n_images: int | None = None
     frames: int | None = None
     data_files: list[str] = field(default_factory=list)
+    # Data file -> (first, last) image number it holds, for each file the check could read.
+    frame_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     filters: list[dict] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
 
@@ -71,6 +73,7 @@ def parse_reports(text: str) -> list[MasterReport]:
             for k in ("data_files", "filters", "problems")
         }
         detector = d.get("detector")
+        ranges = d.get("frame_ranges") if isinstance(d.get("frame_ranges"), dict) else {}
         out.append(
             MasterReport(
                 master=d["master"],
@@ -78,6 +81,11 @@ def parse_reports(text: str) -> list[MasterReport]:
                 n_images=_int(d.get("n_images")),
                 frames=_int(d.get("frames")),
                 data_files=[x for x in lists["data_files"] if isinstance(x, str)],
+                frame_ranges={
+                    str(k): (v[0], v[1])
+                    for k, v in ranges.items()
+                    if isinstance(v, list) and len(v) == 2 and all(_int(x) is not None for x in v)
+                },
                 filters=[x for x in lists["filters"] if isinstance(x, dict)],
                 problems=[x for x in lists["problems"] if isinstance(x, dict)],
             )

@@ -19,6 +19,7 @@ from thas_tui.core.session import report
 from thas_tui.core.session.engine import SessionEngine
 from thas_tui.core.session.model import Dataset, DState
 from thas_tui.widgets.frame import FRAME
+from thas_tui.widgets.row_table import RowTable
 from thas_tui.widgets.sparkline_text import sparkline
 
 SPARK_WIDTH = 24
@@ -36,8 +37,6 @@ COLUMNS = (
     ("cc_half", "CC½"),
     ("compl", "compl."),
 )
-# Columns whose text grows as a sweep is collected and processed.
-GROWING = {"images", "state", "spark", "sg", "cell"}
 SORTS = ("newest", "name", "state", "spots", "cc_half")
 STATE_STYLE = {
     DState.COLLECTING: "cyan",
@@ -125,7 +124,7 @@ class SessionScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="session-header")
-        table = DataTable(id="session-table", cursor_type="row", zebra_stripes=True)
+        table = RowTable(id="session-table", cursor_type="row", zebra_stripes=True)
         for key, title in COLUMNS:
             table.add_column(title, key=key)
         yield table
@@ -188,9 +187,8 @@ class SessionScreen(Screen):
             if self._drawn.get(d.files.key) == d.rev:
                 continue  # unchanged since drawn: no cell work for the other 99 rows
             self._drawn[d.files.key] = d.rev
-            for (col, _), value in zip(COLUMNS, cells(d, self.ascii_only), strict=True):
-                # Widths are measured only for the columns that grow (a costly re-measure).
-                table.update_cell(d.files.key, col, value, update_width=col in GROWING)
+            # That row alone repainted (update_cell would repaint every visible row).
+            table.update_row(d.files.key, cells(d, self.ascii_only))
         self._draw_header()
         self._draw_detail()
 
@@ -217,7 +215,8 @@ class SessionScreen(Screen):
             f"   sorted by {self.sort}",
             f"   filter: {self.filter_text}" if self.filter_text else "",
         )
-        self.query_one("#session-header", Static).update(head)
+        # Fixed heights (thas.tcss): no layout of the screen for a new text.
+        self.query_one("#session-header", Static).update(head, layout=False)
 
     def _draw_detail(self) -> None:
         ds = self.selected()
@@ -231,7 +230,7 @@ class SessionScreen(Screen):
                 lines.append(f"processed in {ds.proc_dir}: Enter opens its dashboard")
         if self.engine.notes:
             lines.append(self.engine.notes[-1])
-        self.query_one("#session-detail", Static).update("\n".join(lines))
+        self.query_one("#session-detail", Static).update("\n".join(lines), layout=False)
 
     def on_data_table_row_highlighted(self, _event) -> None:
         self._draw_detail()

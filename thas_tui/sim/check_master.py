@@ -76,6 +76,20 @@ def _try_read(ds, file: str, report: dict) -> None:
         )
 
 
+def _frame_range(report: dict, name: str, ds, n: int, vds: dict, last: int) -> None:
+    """The image numbers a data file holds: where the virtual data set puts it, else its
+    DECTRIS image_nr_low attribute, else after the previous file's (the links' order)."""
+    if name in vds:
+        first = vds[name][0]
+    else:
+        low = ds.attrs.get("image_nr_low")
+        try:
+            first = int(low) if low is not None else last + 1
+        except (TypeError, ValueError):
+            first = last + 1
+    report["frame_ranges"][name] = [first, first + n - 1]
+
+
 def check(master: str) -> dict:
     """What dials.import and find_spots will meet in master, as a JSON-ready dict."""
     import h5py
@@ -86,6 +100,8 @@ def check(master: str) -> dict:
         "n_images": None,
         "frames": None,
         "data_files": [],
+        # Data file (as linked) -> [first, last] image numbers it holds, for the files read.
+        "frame_ranges": {},
         "filters": [],
         "problems": [],
     }
@@ -120,6 +136,8 @@ def check(master: str) -> dict:
 
         missing: list[str] = []
         linked_frames = 0
+        vds_ranges: dict[str, list[int]] = {}
+        last_image = 0
         vds_frames: int | None = None
         linked = False
         first_ds = None
@@ -142,7 +160,10 @@ def check(master: str) -> dict:
                                 {"kind": "no_dataset", "file": link.filename, "path": link.path}
                             )
                             continue
-                        linked_frames += int(ds.shape[0]) if ds.shape else 0
+                        n = int(ds.shape[0]) if ds.shape else 0
+                        linked_frames += n
+                        _frame_range(report, link.filename, ds, n, vds_ranges, last_image)
+                        last_image = report["frame_ranges"][link.filename][1]
                         if first_ds is None:
                             first_ds = True
                             report["filters"] = _filters(ds)
@@ -159,6 +180,11 @@ def check(master: str) -> dict:
                         continue
                     if fname not in report["data_files"]:
                         report["data_files"].append(fname)
+                    try:
+                        start, end = src.vspace.get_select_bounds()
+                        vds_ranges[fname] = [int(start[0]) + 1, int(end[0]) + 1]
+                    except (TypeError, ValueError, IndexError):
+                        pass  # a selection with no bounds: the file's place from the links
                     if not os.path.exists(os.path.join(folder, fname)) and fname not in missing:
                         vds_missing.append(fname)
                 # A virtual data set reads a missing source as zeros, silently (EIGER-NOTES).
@@ -167,6 +193,8 @@ def check(master: str) -> dict:
             elif isinstance(obj, h5py.Dataset) and first_ds is None and obj.ndim == 3:
                 first_ds = True
                 linked_frames = int(obj.shape[0])
+                if linked_frames:
+                    report["frame_ranges"][os.path.basename(master)] = [1, linked_frames]
                 report["filters"] = _filters(obj)
                 _try_read(obj, os.path.basename(master), report)
         if missing:

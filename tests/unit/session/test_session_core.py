@@ -217,3 +217,92 @@ async def test_an_error_in_a_loop_is_said_and_the_session_goes_on(tmp_path: Path
     engine.stop()
     await task
     assert calls and any("session error (RuntimeError: boom)" in s for s in said)
+
+
+def test_eiger_data_files_belong_to_their_master(tmp_path: Path) -> None:
+    for name in ("lyso_master.h5", "lyso_data_000002.h5", "lyso_data_000001.h5", "lys_data_1.h5"):
+        (tmp_path / name).write_bytes(b"x")
+    master = str(tmp_path / "lyso_master.h5")
+    assert discovery.master_of(str(tmp_path / "lyso_data_000007.h5")) == master
+    assert discovery.master_of(master) is None
+    assert discovery.master_of(str(tmp_path / "x_00001.cbf")) is None
+    assert discovery.data_files(master) == [
+        str(tmp_path / "lyso_data_000001.h5"),
+        str(tmp_path / "lyso_data_000002.h5"),
+    ]
+
+
+def test_a_data_file_counts_once_complete_and_its_master_known(tmp_path: Path) -> None:
+    from thas_tui.core.dials_env import NO_DIALS
+    from thas_tui.core.session.engine import SessionConfig, SessionEngine
+
+    data = tmp_path / "data"
+    data.mkdir()
+    config = SessionConfig(data, tmp_path / "proc", settle=1.0, live_spots=False)
+    engine = SessionEngine(config, NO_DIALS)
+    engine.initial_scan()
+    now = time.time()
+    first = data / "x_data_000001.h5"
+    first.write_bytes(b"\x89HDF" + b"\0" * 100)
+    engine._add_path(str(first), now)  # before its master: nothing to count it into
+    assert engine.pending == {} and engine.datasets == {}
+    (data / "x_master.h5").write_bytes(b"\x89HDF" + b"\0" * 50)
+    engine._add_path(str(data / "x_master.h5"), now)
+    (ds,) = engine.datasets.values()
+    assert ds.is_nexus and ds.name == "x"
+    engine.check_pending(now)
+    engine.check_pending(now + 1.1)  # the master's size held for --settle: its data files taken
+    assert ds.master_ready and ds.nexus_check
+    assert str(first) in engine.pending
+    ds.nexus_check = False
+    engine.check_pending(now + 1.2)
+    assert ds.data_complete == set() and not ds.nexus_check  # its size not yet held for 1 s
+    engine.check_pending(now + 2.3)
+    assert ds.data_complete == {"x_data_000001.h5"} and ds.nexus_check
+    # Its frames are counted by the master file's check (under DIALS's Python), not here.
+    assert ds.n_present == 0 and ds.state is DState.COLLECTING
+
+
+def test_a_nexus_sweep_is_complete_when_its_master_files_images_are(tmp_path: Path) -> None:
+    files = discovery.SweepFiles("/d/x_master.h5", "x", None, "/d/x_master.h5")
+    ds = Dataset(files, tmp_path / "proc", 0.0, 100.0, master_ready=True, n_expected=24)
+    ds.ready = set(range(1, 21))
+    decide(ds, now=101.0, idle=60.0)
+    assert ds.state is DState.COLLECTING and ds.expected == 24
+    ds.ready |= {21, 22, 23, 24}
+    decide(ds, now=101.0, idle=60.0)  # all 24 present: no idle wait
+    assert ds.state is DState.QUEUED
+    short = Dataset(files, tmp_path / "proc", 0.0, 100.0, master_ready=True, n_expected=24)
+    short.ready = set(range(1, 11))
+    decide(short, now=200.0, idle=60.0)
+    assert short.state is DState.WAITING
+    assert short.reason.startswith("10 of the 24 images the master file lists are written")
+    bad = Dataset(files, tmp_path / "proc", 0.0, 100.0, master_ready=True)
+    bad.problem = "x_data_000001.h5 is compressed with bitshuffle/LZ4 (HDF5 filter 32008) ..."
+    decide(bad, now=101.0, idle=60.0)
+    assert bad.state is DState.WAITING and bad.reason == bad.problem
+    row = report.row(ds, 11)
+    assert (row["images"], row["images_expected"]) == (24, 24)
+    assert report.render_text([row]).splitlines()[1].split()[1] == "24/24"
+
+
+def test_an_image_of_a_sweep_is_asked_for_by_its_scan_range() -> None:
+    from thas_tui.core.session.spot_server import request_url
+
+    assert request_url(4000, "/d/x_00001.cbf") == "http://127.0.0.1:4000/d/x_00001.cbf"
+    assert (
+        request_url(4000, "/d/x_master.h5", 7)
+        == "http://127.0.0.1:4000/d/x_master.h5;scan_range=7,7"
+    )
+
+
+def test_master_check_reports_carry_each_data_files_frames() -> None:
+    from thas_tui.core.master_check import parse_reports
+
+    (r,) = parse_reports(
+        '[{"master": "/d/x_master.h5", "n_images": 24, "frames": 20,'
+        ' "frame_ranges": {"x_data_000001.h5": [1, 10], "x_data_000002.h5": [11, 20],'
+        ' "bad": [1], "worse": ["a", 2]}}]'
+    )
+    assert r.n_images == 24
+    assert r.frame_ranges == {"x_data_000001.h5": (1, 10), "x_data_000002.h5": (11, 20)}

@@ -13,6 +13,8 @@ _NUMBERED = re.compile(
     re.IGNORECASE,
 )
 _MASTER = re.compile(r"^(?P<stem>.+)_master\.(?:h5|nxs)$", re.IGNORECASE)
+# An EIGER data file, linked from STEM_master.h5 beside it (the DECTRIS file writer's names).
+_DATA = re.compile(r"^(?P<stem>.+)_data_\d{6}\.(?:h5|nxs)$", re.IGNORECASE)
 # The end of a mini-CBF's binary section: a file without it is still being written.
 CBF_END = b"--CIF-BINARY-FORMAT-SECTION----"
 
@@ -60,6 +62,31 @@ def classify(path: str) -> tuple[str, Template | None, int | None, str | None]:
         return ("", None, None, None)
     t = Template(directory, m["prefix"], len(m["number"]), m["ext"])
     return (t.pattern, t, int(m["number"]), None)
+
+
+def master_of(path: str) -> str | None:
+    """The master file a data file ``X_data_000001.h5`` belongs to (``X_master.h5``), or None."""
+    directory, name = os.path.split(path)
+    m = _DATA.match(name)
+    return os.path.join(directory, f"{m['stem']}_master.h5") if m else None
+
+
+def data_files(master: str) -> list[str]:
+    """The data files beside ``master`` now (``X_data_NNNNNN.h5`` for ``X_master.h5``)."""
+    directory, name = os.path.split(master)
+    m = _MASTER.match(name)
+    if m is None:
+        return []
+    try:
+        names = os.listdir(directory or ".")
+    except OSError:
+        return []
+    out = []
+    for n in names:
+        d = _DATA.match(n)
+        if d is not None and d["stem"] == m["stem"]:
+            out.append(os.path.join(directory, n))
+    return sorted(out)
 
 
 def dataset_name(template: Template | None, master: str | None, data_root: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from thas_tui.core import master_check
 from thas_tui.core.dials_env import DialsEnv
 from thas_tui.core.errors import ThasError
 from thas_tui.core.pipeline import STAGE_NAMES
@@ -30,6 +31,19 @@ from thas_tui.core.session.spot_server import ImageStats, SpotServer
 STATE_DIR = ".thas-session"  # under the processing root: the session's own memory
 TICK = 0.5  # s between completeness checks of files seen growing
 OLD_S = 120.0  # s since its last write after which a file found at start is complete
+# What a master file's check may say that stops DIALS reading its images at all (a file still
+# being written is "locked", "truncated" or "missing" for a while: that is collecting).
+NEXUS_BLOCKING = {
+    "filter",
+    "not_hdf5",
+    "not_nexus",
+    "data_file",
+    "no_data",
+    "no_dataset",
+    "unreadable",
+    "unopenable",
+}
+NEXUS_RETRY = 2.0  # s before a master file still open for writing is checked again
 
 
 @dataclass
@@ -151,6 +165,13 @@ class SessionEngine:
         self._to_read.append(ds.files.key)
 
     def _add_path(self, path: str, now: float) -> None:
+        master = discovery.master_of(path)
+        if master is not None:
+            # An EIGER data file: its frames are counted once it is complete. One that comes
+            # before its master file is taken when the master file is (_master_ready).
+            if master in self.datasets:
+                self.pending.setdefault(path, Pending(-1, now))
+            return
         sweep = discovery.add(self.sweeps, path, str(self.config.data_dir))
         if sweep is None:
             return
@@ -187,7 +208,7 @@ class SessionEngine:
             if old:
                 ds.last_new = max(old)
                 if sweep.master:
-                    ds.master_ready = True
+                    self._master_ready(ds, now)
                 else:
                     ds.ready.update(n for n in sweep.numbers if n not in recent)
             if self.config.live_spots:
@@ -204,11 +225,15 @@ class SessionEngine:
         ]
         for path in done:
             key, _, number, master = discovery.classify(path)
-            ds = self.datasets.get(key)
+            data_of = discovery.master_of(path)
+            ds = self.datasets.get(data_of or key)
             if ds is None:
                 continue
-            if master is not None:
-                ds.master_ready = True
+            if data_of is not None:
+                ds.data_complete.add(os.path.basename(path))
+                ds.nexus_check = True
+            elif master is not None:
+                self._master_ready(ds, now)
             elif number is not None and number not in ds.ready:
                 ds.ready.add(number)
                 if self.config.live_spots and number not in ds.spots:
@@ -230,6 +255,73 @@ class SessionEngine:
                     )
                 self.changed(ds)
 
+    # ----- NeXus: frames of complete data files -----
+    def _master_ready(self, ds: Dataset, now: float) -> None:
+        """A complete master file: checked, and its data files on disk watched to completion."""
+        ds.master_ready = True
+        ds.nexus_check = True
+        for path in discovery.data_files(ds.files.master or ""):
+            if os.path.basename(path) not in ds.data_complete:
+                self.pending.setdefault(path, Pending(-1, now))
+
+    async def _nexus_loop(self) -> None:
+        """Master files checked (under DIALS's Python) as their data files complete."""
+        while not self._stop.is_set():
+            todo = [d for d in self.datasets.values() if d.nexus_check]
+            if not todo:
+                await asyncio.sleep(0.2)
+                continue
+            for ds in todo:
+                ds.nexus_check = False
+                await self.check_nexus(ds)
+
+    async def check_nexus(self, ds: Dataset) -> None:
+        """The master file's image count, and the images of its complete data files made ready
+        (queued for live spot finding): no frame is read before its data file is complete."""
+        master = ds.files.master
+        if master is None or not self.dials.python:
+            return
+        reports = await master_check.run_check(self.dials.python, [master])
+        if not reports:
+            ds.problem = f"{os.path.basename(master)} could not be checked with h5py"
+            self.changed(ds)
+            return
+        r = reports[0]
+        if any(p.get("kind") == "locked" and p.get("file") == master for p in r.problems):
+            # The detector still has the master file open: looked at again shortly.
+            asyncio.get_running_loop().call_later(NEXUS_RETRY, setattr, ds, "nexus_check", True)
+        complete = set(ds.data_complete)
+        if ds.master_ready:
+            complete.add(os.path.basename(master))
+        # A data file still being written can look like anything: only complete files count.
+        blocking = [
+            p
+            for p in r.problems
+            if p.get("kind") in NEXUS_BLOCKING
+            and (not p.get("file") or os.path.basename(str(p["file"])) in complete)
+        ]
+        problem = ""
+        if blocking:
+            text = master_check.problem_text(master_check.MasterReport(master, problems=blocking))
+            problem = (text or "").replace("\n", " ")
+        new: set[int] = set()
+        for name, (lo, hi) in r.frame_ranges.items():
+            if os.path.basename(name) in complete:
+                new.update(range(lo, hi + 1))
+        new -= ds.ready
+        if r.n_images == ds.n_expected and problem == ds.problem and not new:
+            return
+        ds.n_expected, ds.problem = r.n_images, problem
+        if new:
+            ds.ready.update(new)
+            if self.config.live_spots:
+                self._to_analyse.extend((ds.files.key, n) for n in sorted(new))
+            of = f" of {ds.n_expected}" if ds.n_expected else ""
+            self.say(f"{ds.name}: images {min(new)}–{max(new)} complete ({ds.n_present}{of})")
+        if problem:
+            self.say(f"{ds.name}: {problem}")
+        self.changed(ds)
+
     # ----- live spot finding -----
     async def _analyse_loop(self) -> None:
         """Newest image first: a dying crystal shows at once; older images fill in when idle."""
@@ -241,7 +333,7 @@ class SessionEngine:
                 continue
             key, number = self._to_analyse.pop()
             ds = self.datasets.get(key)
-            if ds is None or number in ds.spots or ds.files.template is None:
+            if ds is None or number in ds.spots:
                 continue
             if ds.state in (DState.DONE, DState.FAILED, DState.SKIPPED) or ds.reason.startswith(
                 "reading"
@@ -257,8 +349,14 @@ class SessionEngine:
                     self._note(f"live spot counts off: {exc}")
                     self.config.live_spots = False
                     return
-            path = ds.files.template.path(number)
-            stats = await asyncio.to_thread(self._server.analyse, path)
+            if ds.files.master is not None:
+                stats = await asyncio.to_thread(self._server.analyse, ds.files.master, number)
+            elif ds.files.template is not None:
+                stats = await asyncio.to_thread(
+                    self._server.analyse, ds.files.template.path(number)
+                )
+            else:
+                continue
             ds.spots[number] = stats
             if stats.error:
                 self.say(f"{ds.name}: image {number}: {stats.error}")
@@ -468,6 +566,7 @@ class SessionEngine:
             asyncio.create_task(self._guarded(self._watch_loop)),
             asyncio.create_task(self._tick_loop()),
             asyncio.create_task(self._guarded(self._analyse_loop)),
+            asyncio.create_task(self._guarded(self._nexus_loop)),
         ]
         try:
             await self._stop.wait()

@@ -38,6 +38,12 @@ class Dataset:
     last_new: float  # wall time the newest image became complete
     ready: set[int] = field(default_factory=set)  # image numbers complete on disk
     master_ready: bool = False
+    # NeXus: the images the master file says the sweep has, and the data files complete on
+    # disk (their frames are the images in ``ready``, as the master file's check reads them).
+    n_expected: int | None = None
+    data_complete: set[str] = field(default_factory=set)
+    nexus_check: bool = False  # a master or data file has completed since the last check
+    problem: str = ""  # what the master file's check says stops DIALS reading it
     spots: dict[int, ImageStats] = field(default_factory=dict)
     state: DState = DState.COLLECTING
     reason: str = ""  # why failed / waiting / skipped, one line
@@ -59,16 +65,17 @@ class Dataset:
 
     @property
     def n_present(self) -> int:
-        return 1 if self.is_nexus and self.master_ready else len(self.ready)
+        return len(self.ready)
 
     @property
     def expected(self) -> int | None:
-        """Images the sweep will have, where something says so (not a mini-CBF header)."""
-        return self.results.get("n_images_expected")
+        """Images the sweep will have, where something says so: a NeXus master file's scan. A
+        PILATUS mini-CBF header describes its own image only (no image count of the sweep)."""
+        return self.n_expected
 
     def gaps(self) -> list[int]:
         """Complete images missing between the first and last complete one."""
-        if self.is_nexus or not self.ready:
+        if not self.ready:
             return []
         lo, hi = min(self.ready), max(self.ready)
         if hi - lo + 1 == len(self.ready):
@@ -159,8 +166,9 @@ def file_complete(path: str, pending: dict[str, Pending], settle: float, now: fl
 def decide(ds: Dataset, now: float, idle: float) -> None:
     """Move a dataset between collecting, waiting and queued from what is on disk and the clock.
 
-    A sweep is complete when no new image has come for ``idle`` seconds (a mini-CBF does not
-    say how many images its sweep will have); a gap in the middle holds it until the gap fills
+    A sweep is complete when all the images its master file lists are complete, or when no new
+    image has come for ``idle`` seconds (a mini-CBF does not say how many images its sweep will
+    have); a gap in the middle holds it until the gap fills
     or the user asks for it to be processed anyway.
     """
     if ds.skipped:
@@ -169,10 +177,21 @@ def decide(ds: Dataset, now: float, idle: float) -> None:
     if ds.state in (DState.PROCESSING, DState.DONE, DState.FAILED):
         return
     if ds.n_present == 0:
-        ds.state, ds.reason = DState.COLLECTING, "no complete image yet"
+        if ds.problem:
+            ds.state, ds.reason = DState.WAITING, ds.problem
+        else:
+            ds.state, ds.reason = DState.COLLECTING, "no complete image yet"
         return
-    if now - ds.last_new < idle:
+    expected = ds.expected
+    if (expected is None or ds.n_present < expected) and now - ds.last_new < idle:
         ds.state, ds.reason = DState.COLLECTING, ""
+        return
+    if expected is not None and ds.n_present < expected and not ds.force:
+        ds.state = DState.WAITING
+        ds.reason = (
+            f"{ds.n_present} of the {expected} images the master file lists are written, none "
+            f"new for {idle:g} s: waiting (P to process anyway)"
+        )
         return
     gaps = ds.gaps()
     if gaps and not ds.force:

@@ -12,6 +12,7 @@ SUMMARY_KEYS = (
     "name",
     "template",
     "images",
+    "images_expected",
     "state",
     "reason",
     "mean_spots",
@@ -41,6 +42,7 @@ def row(ds: Dataset, n_stages: int) -> dict:
         "name": ds.name,
         "template": ds.files.master or (ds.files.template.pattern if ds.files.template else None),
         "images": ds.n_present,
+        "images_expected": ds.expected,
         "state": state_text(ds, n_stages),
         "reason": ds.reason or None,
         "mean_spots": round(ds.mean_spots(), 1) if ds.mean_spots() is not None else None,
@@ -82,7 +84,7 @@ def render_text(rows: list[dict]) -> str:
         body.append(
             (
                 r["name"],
-                str(r["images"]),
+                str(r["images"]) + (f"/{r['images_expected']}" if r.get("images_expected") else ""),
                 r["state"],
                 _fmt(r["mean_spots"], ".0f"),
                 _fmt(r["d_min_estimate"], ".2f"),

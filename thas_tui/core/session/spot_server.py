@@ -66,6 +66,16 @@ def request_path(path: str) -> str:
     return "/" + urllib.parse.quote("file://" + path, safe="/").replace(":", "%3A")
 
 
+def request_url(port: int, path: str, image: int | None = None) -> str:
+    """The server's URL for ``path``, or for image ``image`` of the sweep of a master file.
+
+    The server passes what follows ';' to find_spots' PHIL: a scan range of one image
+    spot-finds that image of the sweep alone, and its statistics are that image's.
+    """
+    url = f"http://127.0.0.1:{port}{request_path(path)}"
+    return url if image is None else f"{url};scan_range={image},{image}"
+
+
 def free_port() -> int:
     """A TCP port free on loopback now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -127,8 +137,9 @@ class SpotServer:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def analyse(self, path: str, timeout: float = 300.0) -> ImageStats:
-        """Spot-find one complete image (blocking: call from a thread)."""
+    def analyse(self, path: str, image: int | None = None, timeout: float = 300.0) -> ImageStats:
+        """Spot-find one complete image (blocking: call from a thread): ``path`` itself, or
+        image ``image`` (1-based) of the sweep a NeXus master file ``path`` describes."""
         if not self.running:
             if self.proc is not None:
                 # Died under us (killed, out of memory): one restart, then say so.
@@ -136,7 +147,7 @@ class SpotServer:
                     return ImageStats(path, None, None, None, "dials.find_spots_server died twice")
                 self.restarts += 1
             self.start()
-        url = f"http://127.0.0.1:{self.port}{request_path(path)}"
+        url = request_url(self.port or 0, path, image)
         try:
             with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback
                 return parse_response(path, resp.read())
