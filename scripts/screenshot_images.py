@@ -14,6 +14,7 @@ SHOTS = {
     # name: keys after the view has opened
     "image-spots": ("b", "b", "plus", "plus", "o"),
     "image-threshold": ("t", "plus", "plus"),
+    "image-threshold-panel": ("T", "down", "down", "down", "minus", "minus"),
     "image-mask": (
         "M",
         "1",
@@ -40,8 +41,8 @@ async def settle(pilot, view: ImageView) -> None:
     await pilot.pause(0.3)
 
 
-async def main(workdir: Path) -> None:
-    for name, keys in SHOTS.items():
+async def main(workdir: Path, shots: dict[str, tuple[str, ...]] = SHOTS) -> None:
+    for name, keys in shots.items():
         for size, suffix in (((160, 50), ""), ((80, 24), "-80x24")):
             app = attach_app(workdir, None, watch=False)
             async with app.run_test(size=size) as pilot:
@@ -69,4 +70,12 @@ if __name__ == "__main__":
     ap.add_argument(
         "dir", type=Path, help="a processing directory with imported.expt (and strong.refl)"
     )
-    asyncio.run(main(ap.parse_args().dir))
+    ap.add_argument(
+        "--multi",
+        type=Path,
+        help="a directory imported with format.multi_panel=True: image-multipanel*.svg",
+    )
+    args = ap.parse_args()
+    asyncio.run(main(args.dir))
+    if args.multi:
+        asyncio.run(main(args.multi, {"image-multipanel": ("b", "b", "plus")}))

@@ -19,6 +19,8 @@ SHARED_FIXTURE_GROUPS = {
     "slurm_cluster": "slurm",
     "slurm_spots": "slurm",
     "image_dir": "images",
+    "multi_panel_dir": "multipanel",
+    "single_panel_demo_dir": "multipanel",
 }
 
 
@@ -75,6 +77,55 @@ def image_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["dials.import", *sorted(str(p) for p in images.glob("*.cbf.gz"))],
         ["dials.find_spots", "imported.expt", "nproc=1"],
     ):
+        res = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    return work
+
+
+@pytest.fixture(scope="session")
+def multi_panel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three images of the demo's PILATUS 6M sweep (simulated by thas_tui/sim, cached as the
+    demo tests cache it) imported as the detector's 60 modules (``dials.import
+    format.multi_panel=True``: a real multi-panel detector), and spot-found by real DIALS.
+    L-cysteine's full-CBF format reads as one panel only."""
+    import shutil
+    import subprocess
+
+    from thas_tui.core import demo
+
+    if not shutil.which("dials.import"):
+        pytest.skip("DIALS is not installed (dials.import not on PATH)")
+    if not demo.is_cached("demo"):
+        res = subprocess.run(
+            demo.generation_argv("/usr/bin/python3", "demo"),
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        assert res.returncode == 0, res.stderr[-2000:]
+    images = [str(p) for p in demo.image_paths("demo")[:3]]
+    work = tmp_path_factory.mktemp("multi") / "proc"
+    work.mkdir()
+    for argv in (
+        ["dials.import", *images, "format.multi_panel=True"],
+        ["dials.find_spots", "imported.expt", "nproc=1"],
+    ):
+        res = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    return work
+
+
+@pytest.fixture(scope="session")
+def single_panel_demo_dir(multi_panel_dir: Path, tmp_path_factory) -> Path:
+    """The same three demo images imported as one panel (dials.import's default), spot-found."""
+    import subprocess
+
+    from thas_tui.core import demo
+
+    images = [str(p) for p in demo.image_paths("demo")[:3]]
+    work = tmp_path_factory.mktemp("single") / "proc"
+    work.mkdir()
+    for argv in (["dials.import", *images], ["dials.find_spots", "imported.expt", "nproc=1"]):
         res = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=300)
         assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     return work

@@ -67,6 +67,9 @@ class ThasApp(App[int]):
         executor=None,
     ) -> None:
         super().__init__()
+        from thas_tui.widgets.image_graphics import answered
+
+        answered()  # the terminal's answer read before Textual reads stdin
         # Over SSH every animation frame is bytes on the wire and a delay before the next key;
         # TEXTUAL_ANIMATIONS=full brings them back.
         if "TEXTUAL_ANIMATIONS" not in os.environ:

@@ -254,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "image_mode", None):
         # Read by the image view (thas_tui/widgets/image_view.py) as the user's choice.
         os.environ["THAS_IMAGE_MODE"] = args.image_mode
+    if args.command in ("attach", "run", "demo", "resume") and not getattr(args, "no_tui", False):
+        from thas_tui.widgets.image_graphics import start_probe
+
+        start_probe()  # kitty graphics or sixel? asked while the dashboard's modules import
     try:
         if args.command == "summary":
             from thas_tui.core.summary import run_summary

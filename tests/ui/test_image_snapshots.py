@@ -14,6 +14,7 @@ pytestmark = pytest.mark.integration
 
 # A fixed path: the header shows the processing directory, and snapshots must not vary.
 WORKDIR = Path("/tmp/thas-tui-snapshot-images")
+MULTI_WORKDIR = Path("/tmp/thas-tui-snapshot-multipanel")
 SIZES = [(160, 50), (80, 24)]
 
 
@@ -89,3 +90,44 @@ def test_mask_editor(snap_compare, snap_dir: Path, size: tuple[int, int]) -> Non
         await pilot.pause(0.1)
 
     assert snap_compare(attach_app(snap_dir, None, watch=False), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_threshold_panel(snap_compare, snap_dir: Path, size: tuple[int, int]) -> None:
+    """The threshold side panel on image 1: sigma_strong stepped down to 2, redrawn at once."""
+
+    async def run(pilot) -> None:
+        view = await _open(pilot, size)
+        await pilot.press("T", "down", "down", "down", "minus", "minus")
+        await _settle(pilot, view)
+        for _ in range(200):
+            if view.strong_count is not None:
+                break
+            await pilot.pause(0.05)
+        view.refresh()
+        await pilot.pause(0.1)
+
+    assert snap_compare(attach_app(snap_dir, None, watch=False), terminal_size=size, run_before=run)
+
+
+@pytest.fixture
+def multi_snap_dir(multi_panel_dir: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("THAS_IMAGE_MODE", "halfblock")
+    if MULTI_WORKDIR.exists():
+        shutil.rmtree(MULTI_WORKDIR)
+    shutil.copytree(multi_panel_dir, MULTI_WORKDIR)
+    return MULTI_WORKDIR
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_multi_panel_detector(snap_compare, multi_snap_dir: Path, size: tuple[int, int]) -> None:
+    """The PILATUS 2M as 24 panels: all tiled by position, the gaps masked, the panel named."""
+
+    async def run(pilot) -> None:
+        view = await _open(pilot, size)
+        await pilot.press("b", "b", "plus")
+        await _settle(pilot, view)
+
+    assert snap_compare(
+        attach_app(multi_snap_dir, None, watch=False), terminal_size=size, run_before=run
+    )

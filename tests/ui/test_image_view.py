@@ -11,7 +11,7 @@ import pytest
 
 from thas_tui.core.mask_spec import Circle, MaskSpec, Polygon, Rectangle
 from thas_tui.launch import attach_app
-from thas_tui.widgets.image_view import ImageView, pick_mode
+from thas_tui.widgets.image_view import ImageView
 
 pytestmark = pytest.mark.integration
 
@@ -189,17 +189,38 @@ async def test_threshold_keys_and_parameters(workdir: Path) -> None:
                 break
             await pilot.pause(0.05)
         assert view.strong_count == 132
+        # The side panel: the parameters chosen, stepped and typed in place, redrawn at once.
         await pilot.press("0", "T")
-        await pilot.pause()
-        dialog = app.screen
-        dialog.query_one("#sigma_strong").value = "2"
-        dialog.query_one("#algorithm").value = "dispersion"
-        await pilot.click("#apply")
+        await settle(pilot, view)
+        assert view.panel.open and view.panel.name == "gain"
+        cursor = view.cursor
+        await pilot.press("down", "down", "down")
+        assert view.panel.name == "sigma_strong" and view.cursor == cursor
+        await pilot.press("minus", "minus")
         await settle(pilot, view)
         assert view.state.params["sigma_strong"] == 2.0
+        assert view.state.threshold["sigma_strong"] == 2.0
+        assert view.strong_count == int(view.answer.header["strong_in_region"]) > 132
+        assert f"{view.strong_count} strong pixels" in status(view)
+        await pilot.press("down", "down", "down", "right")
+        await settle(pilot, view)
+        assert view.panel.name == "algorithm"
         assert view.state.params["algorithm"] == "dispersion"
         assert view.strong_count == int(view.answer.header["strong_in_region"])
-        assert view.strong_count != 132
+        # Typed: kernel_size 5,5 (enter, the value, enter); a bad value is refused and said.
+        await pilot.press("up", "up", "up", "up", "up", "enter", "5", "comma", "5", "enter")
+        await settle(pilot, view)
+        assert view.panel.name == "kernel_size" and view.panel.typing is None
+        assert view.state.params["kernel_size"] == [5, 5]
+        row = 2 + 1  # title, count, then the parameters from gain
+        assert "kernel_size      5,5" in view.render_line(1 + row).text
+        await pilot.press("enter", "9", "enter")
+        assert view.panel.problem == "kernel_size is two half-widths from 1 to 8, e.g. 3,3."
+        assert view.state.params["kernel_size"] == [5, 5]
+        await pilot.press("escape")
+        assert view.panel.typing is None and view.panel.open
+        await pilot.press("escape")
+        assert not view.panel.open
         await pilot.press("t")
         await settle(pilot, view)
         assert view.state.threshold is None and "strong pixels" not in status(view)
@@ -209,15 +230,16 @@ async def test_threshold_to_find_spots_sets_its_phil(workdir: Path) -> None:
     app = attach_app(workdir, None, watch=False)
     async with app.run_test(size=(120, 40)) as pilot:
         view = await opened(pilot)
-        await pilot.press("T")
-        await pilot.pause()
-        app.screen.query_one("#kernel_size").value = "5,5"
-        await pilot.click("#find_spots")
+        await pilot.press("T", "down", "plus", "plus")
+        await settle(pilot, view)
+        assert view.state.params["kernel_size"] == [5, 5]
+        await pilot.press("F")
         await pilot.pause(0.3)
         extra = app.dashboard.config.extra["find_spots"]
         assert "spotfinder.threshold.dispersion.kernel_size=5,5" in extra
         assert "spotfinder.threshold.algorithm=dispersion_extended" in extra
-        assert view.state.params["kernel_size"] == [5, 5]
+        assert app.screen.__class__.__name__ == "Confirm"  # re-run offered
+        assert view.panel.open  # the panel stays
 
 
 async def test_mask_editor_keys_and_save(workdir: Path) -> None:
@@ -345,14 +367,38 @@ async def test_images_missing_says_which_and_the_dashboard_goes_on(workdir: Path
         assert app.dashboard.query_one("#panels").active == "log"
 
 
-def test_pick_mode(monkeypatch) -> None:
+async def test_forced_sixel_draws_finer_pixels_through_textual_image(
+    workdir: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("THAS_IMAGE_MODE", "sixel")
+    app = attach_app(workdir, None, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await opened(pilot)
+        assert (view.mode, view.mode_reason) == ("sixel", "forced")
+        assert "sixel (forced)" in view._header()
+        from textual_image.widget import SixelImage
+
+        picture = view.query_one(SixelImage)
+        assert picture is view._picture
+        # 10x20-pixel cells (textual-image's default off a terminal): 8 fine bins per bin.
+        bf = view.answer.header["fine_bin"]
+        assert bf == -(-view.view.bin // 8)
+        assert view.answer.arrays["fine"].shape == (-(-1679 // bf), -(-1475 // bf))
+        assert picture.image.size == (
+            -(-view.view.cols * view.view.bin // bf),
+            -(-view.view.rows * view.view.bin // bf),
+        )
+        assert view.render_line(5).text.strip() == ""  # the picture covers the lines
+
+
+async def test_without_a_forced_mode_tests_get_half_blocks(workdir: Path, monkeypatch) -> None:
     monkeypatch.delenv("THAS_IMAGE_MODE", raising=False)
-    assert pick_mode(None, no_color=False) == ("halfblock", "auto")
-    assert pick_mode(None, no_color=True) == ("ascii", "auto")
-    assert pick_mode("ascii", no_color=False) == ("ascii", "forced")
-    monkeypatch.setenv("THAS_IMAGE_MODE", "halfblock")
-    assert pick_mode(None, no_color=True) == ("halfblock", "forced")
-    assert pick_mode("kitty", no_color=False) == ("halfblock", "kitty not available")
+    app = attach_app(workdir, None, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await opened(pilot)
+        # Not a terminal: nobody asked it, so half-blocks; no picture widget.
+        assert (view.mode, view.mode_reason) == ("halfblock", "auto")
+        assert view._picture is None and "▀" in view.render_line(20).text
 
 
 async def test_ascii_mode_draws_density_characters(workdir: Path, monkeypatch) -> None:

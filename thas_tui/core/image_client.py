@@ -46,6 +46,7 @@ class ImageClient:
         self.restarts = 0
         self._lock = asyncio.Lock()
         self._stderr_tail: list[str] = []
+        self._pending: asyncio.Future | None = None
 
     @property
     def pid(self) -> int | None:
@@ -107,7 +108,8 @@ class ImageClient:
 
         A caller cancelled while waiting leaves the exchange to finish (shielded): a half-read
         answer would garble every later one."""
-        return await asyncio.shield(asyncio.ensure_future(self._request(req)))
+        self._pending = asyncio.ensure_future(self._request(req))
+        return await asyncio.shield(self._pending)
 
     def reopen(self, expt: Path) -> None:
         """Show another experiment list (masked.expt after a mask) from the next request."""
@@ -156,7 +158,14 @@ class ImageClient:
             proc.stdin.close()
 
     async def close(self, timeout: float = 3.0) -> None:
-        """Stop the helper (closing its stdin is enough; it exits at end of input)."""
+        """Stop the helper (closing its stdin is enough; it exits at end of input), after the
+        exchange in flight (a helper still starting would be left behind otherwise)."""
+        pending = self._pending
+        if pending is not None and not pending.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(pending), timeout)
+            except (asyncio.TimeoutError, ImageError, OSError, asyncio.CancelledError):
+                pass  # stopped below all the same
         proc, self.proc = self.proc, None
         if proc is None or proc.returncode is not None:
             return

@@ -15,7 +15,8 @@ INDEXED_FLAG = 1 << 2
 
 @dataclass
 class Spots:
-    """Spot positions of one kind (pixels x, y; frame range [z0, z1) in array indices)."""
+    """Spot positions of one kind (pixels x, y of their panel; frame range [z0, z1) in array
+    indices)."""
 
     kind: str
     x: np.ndarray
@@ -25,6 +26,7 @@ class Spots:
     imageset: np.ndarray
     indexed: np.ndarray | None = None
     hkl: np.ndarray | None = None
+    panel: np.ndarray | None = None
 
     def on_frame(self, imageset: int, frame: int) -> np.ndarray:
         """Indices of the spots on array frame ``frame`` of ``imageset``."""
@@ -42,8 +44,6 @@ def _spots(path: Path, kind: str, position: str) -> Spots | None:
         return None
     keep = np.ones(len(xyz), dtype=bool)
     panel = table.get("panel")
-    if panel is not None:
-        keep &= panel == 0  # the view shows panel 0
     bbox = table.get("bbox")
     if bbox is not None and kind != "predicted":
         z0, z1 = bbox[:, 4], bbox[:, 5]
@@ -68,6 +68,7 @@ def _spots(path: Path, kind: str, position: str) -> Spots | None:
         imageset=np.asarray(iset)[keep],
         indexed=indexed[keep] if indexed is not None else None,
         hkl=hkl[keep] if hkl is not None else None,
+        panel=np.asarray(panel)[keep].astype(np.int64) if panel is not None else None,
     )
 
 

@@ -174,3 +174,18 @@ def density(rgb_top: np.ndarray, rgb_bottom: np.ndarray) -> np.ndarray:
     lum = np.minimum(rgb_top.mean(axis=-1), rgb_bottom.mean(axis=-1)) / 255.0
     idx = ((1.0 - lum) * (len(DENSITY) - 1) + 0.5).astype(int)
     return np.array(list(DENSITY))[idx]
+
+
+def overlay_fine(
+    fine: np.ndarray, base: np.ndarray, marked: np.ndarray, b: int, bf: int
+) -> np.ndarray:
+    """A finer picture (bin ``bf``) of the view whose coarse picture (bin ``b``) is ``marked``
+    (``base`` before its marks): every coarse bin that a mark (cursor, spot, ring, beam, mask
+    tint) changed is drawn over the fine bins inside it."""
+    h, w = fine.shape[:2]
+    rows = np.minimum((np.arange(h) * bf) // b, base.shape[0] - 1)
+    cols = np.minimum((np.arange(w) * bf) // b, base.shape[1] - 1)
+    changed = (base != marked).any(axis=-1)[np.ix_(rows, cols)]
+    out = fine.copy()
+    out[changed] = marked[np.ix_(rows, cols)][changed]
+    return out

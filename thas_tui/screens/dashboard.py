@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -56,6 +57,10 @@ class PipelineEvent(Message):
 
 
 TREE_TICK = 5
+# Seconds after the dashboard is up (start-up settled, SETTLE_AFTER in app.py) or DIALS has said
+# its version, to start the image helper, so that the image view opens at once;
+# THAS_IMAGE_PREFETCH=0 waits for the view.
+PREFETCH_AFTER = 1.0
 
 
 class DashboardScreen(Screen):
@@ -154,6 +159,8 @@ class DashboardScreen(Screen):
         self.query_one(StageTree).focus()
         self._schedule_tick()
         self.load_panels()
+        if self.dials.version != VERSION_PENDING:
+            self._schedule_prefetch()  # else once DIALS has said its version (_set_dials)
         if self.autostart:
             self.run_pipeline()
         else:
@@ -173,6 +180,12 @@ class DashboardScreen(Screen):
     def _set_dials(self, dials: DialsEnv) -> None:
         self.dials = dials
         self.query_one(RunHeader).dials_version = dials.version
+        self._schedule_prefetch()
+
+    def _schedule_prefetch(self) -> None:
+        # After start-up and after dials.version (a DIALS start-up too): not competing with them.
+        if os.environ.get("THAS_IMAGE_PREFETCH", "1") != "0":
+            self.set_timer(PREFETCH_AFTER, self.prefetch_images)
 
     def _no_usable_dials(self, why: str) -> None:
         self._set_dials(NO_DIALS)
@@ -382,6 +395,8 @@ class DashboardScreen(Screen):
                 self.load_panels(PANELS_OF_STAGE[event.stage])
             if event.run.state is State.DONE:
                 self.query_one(ImageView).files_changed(event.stage)
+                if event.stage == "import":
+                    self._schedule_prefetch()
         elif isinstance(event, StagesChanged):
             tree.sync_rows()
         elif isinstance(event, BravaisChosen):
@@ -435,6 +450,14 @@ class DashboardScreen(Screen):
         tabs.active = tab
         if tab == "image":
             self.open_image_view()
+
+    def prefetch_images(self) -> None:
+        """The image helper started, and the first image drawn, before the view is opened."""
+        if self.dials.python and (self.workdir / "imported.expt").is_file():
+            view = self.query_one(ImageView)
+            if view.client is None:
+                view.set_source(self.dials.python, self.workdir, self.read_only)
+            view.prefetch()
 
     def open_image_view(self) -> None:
         """Show the images (the helper starts on first use) and give them the keys."""

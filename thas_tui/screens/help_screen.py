@@ -37,7 +37,8 @@ HELP = """\
 In the **image view**: `n` `N` next/previous image, `g` go to image N, `Home` `End` first/last,
 arrows move the cursor, `+` `-` zoom around it, `Shift+arrows` pan, `0` fit, `b` `B`
 brightness, `k` colours, `o` resolution rings, `x` beam centre, `d` spots, `D` predictions,
-`t` threshold pixels, `T` threshold parameters, `M` mask editor: `1` rectangle, `2` circle,
+`t` threshold pixels, `T` their parameters beside the image (`↑` `↓` choose, `+` `-` step,
+`Enter` type a value, `F` use in find_spots, `Esc` close), `M` mask editor: `1` rectangle, `2` circle,
 `3` polygon, `Enter` places a point, `4` resolution limits, `5` ice rings, `[` `]` border,
 `u` undo, `Esc` drop the shape, `w` save mask.phil.
 

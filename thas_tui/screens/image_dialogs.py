@@ -1,4 +1,4 @@
-"""The image view's small dialogs: go to image N, threshold parameters, resolution range, confirm."""
+"""The image view's small dialogs: go to image N, resolution range, confirm; find_spots' PHIL."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Input, Label
 
-ALGORITHMS = ("dispersion_extended", "dispersion")
 # find_spots' PHIL names of the threshold parameters the image view edits.
 FIND_SPOTS_PHIL = {
     "algorithm": "spotfinder.threshold.algorithm",
@@ -83,85 +82,6 @@ class GotoImage(_Dialog):
             self.problem(f"There are images 1 to {self.n}.")
             return
         self.dismiss(number)
-
-
-class ThresholdParams(_Dialog):
-    """Returns ("apply" | "find_spots", params) or None."""
-
-    def __init__(self, params: dict) -> None:
-        super().__init__()
-        self.params = dict(params)
-
-    def compose(self) -> ComposeResult:
-        p = self.params
-        with Vertical():
-            yield Label("[b]Threshold pixels[/b] (dials.find_spots' dispersion parameters)")
-            with Horizontal(classes="field"):
-                yield Label("algorithm")
-                yield Select(
-                    [(a, a) for a in ALGORITHMS],
-                    value=p["algorithm"],
-                    allow_blank=False,
-                    id="algorithm",
-                )
-            for name in (
-                "gain",
-                "kernel_size",
-                "sigma_background",
-                "sigma_strong",
-                "global_threshold",
-                "min_local",
-            ):
-                value = p[name]
-                if name == "kernel_size":
-                    value = ",".join(str(v) for v in value)
-                with Horizontal(classes="field"):
-                    yield Label(name)
-                    yield Input(str(value), id=name)
-            yield Label("", id="problem")
-            with Horizontal():
-                yield Button("Apply", id="apply", variant="primary")
-                yield Button("Use in find_spots…", id="find_spots", variant="warning")
-                yield Button("Cancel", id="cancel")
-
-    def _read(self) -> dict | None:
-        out: dict = {"algorithm": self.query_one("#algorithm", Select).value}
-        try:
-            for name in ("gain", "sigma_background", "sigma_strong", "global_threshold"):
-                out[name] = float(self.query_one(f"#{name}", Input).value)
-            out["min_local"] = int(self.query_one("#min_local", Input).value)
-            ks = [
-                int(v)
-                for v in self.query_one("#kernel_size", Input).value.replace(" ", ",").split(",")
-                if v
-            ]
-        except ValueError as exc:
-            self.problem(f"Not a number: {exc}")
-            return None
-        if len(ks) != 2 or min(ks) < 1:
-            self.problem("kernel_size is two half-widths of 1 or more, e.g. 3,3.")
-            return None
-        if out["gain"] <= 0:
-            self.problem("gain must be greater than 0.")
-            return None
-        if out["sigma_background"] <= 0 or out["sigma_strong"] <= 0:
-            self.problem("The sigmas must be greater than 0.")
-            return None
-        out["kernel_size"] = ks
-        return out
-
-    def on_input_submitted(self) -> None:
-        params = self._read()
-        if params is not None:
-            self.dismiss(("apply", params))
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "cancel":
-            self.dismiss(None)
-            return
-        params = self._read()
-        if params is not None:
-            self.dismiss((event.button.id, params))
 
 
 class ResolutionRangeDialog(_Dialog):

@@ -12,22 +12,24 @@ import numpy as np
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
-from textual import work
+from textual import events, work
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
 from thas_tui.core import image_render as ir
+from thas_tui.core import threshold_params as tp
 from thas_tui.core.image_client import Answer, ImageClient, ImageError
+from thas_tui.core.image_mode import GRAPHICS, pick_mode
+from thas_tui.core.image_mode import NAMES as MODE_NAMES
 from thas_tui.core.image_overlays import Spots, read_overlays
+from thas_tui.widgets import image_graphics
 from thas_tui.widgets.mask_editor import MaskEditor
+from thas_tui.widgets.threshold_panel import WIDTH as PANEL_WIDTH
+from thas_tui.widgets.threshold_panel import ThresholdPanel
 
-MODES = ("halfblock", "ascii")
-MODE_NAMES = {"halfblock": "half-block", "ascii": "characters (NO_COLOR)"}
-MODE_ENV = "THAS_IMAGE_MODE"
-# Terminal graphics protocols asked for by name: not drawn by this build (half-block instead).
-UNSUPPORTED_MODES = ("kitty", "sixel")
 OUTSIDE = (24, 24, 24)
 # Every segment has a style: Textual's NO_COLOR filter reads each one's colours.
 PLAIN = Style()
@@ -37,25 +39,7 @@ STATUS_STYLE = Style(reverse=True)
 RING_BIN = 4
 # Miller indices are printed beside spots from this zoom (pixels per bin) in.
 HKL_BIN = 2
-DEFAULT_THRESHOLD = {
-    "gain": 1.0,
-    "kernel_size": [3, 3],
-    "sigma_background": 6.0,
-    "sigma_strong": 3.0,
-    "global_threshold": 0.0,
-    "min_local": 2,
-    "algorithm": "dispersion_extended",
-}
-
-
-def pick_mode(forced: str | None, no_color: bool) -> tuple[str, str]:
-    """The rendering mode and why: ``--image-mode``, then $THAS_IMAGE_MODE, then the terminal."""
-    asked = forced or os.environ.get(MODE_ENV) or ""
-    if asked in MODES:
-        return asked, "forced"
-    if asked in UNSUPPORTED_MODES:
-        return ("ascii" if no_color else "halfblock"), f"{asked} not available"
-    return ("ascii" if no_color else "halfblock"), "auto"
+DEFAULT_THRESHOLD = tp.DEFAULTS
 
 
 @dataclass
@@ -109,7 +93,9 @@ class ImageView(Widget, can_focus=True):
         Binding("d", "toggle('spots')", "Spots", show=False),
         Binding("D", "toggle('predicted')", "Predictions", show=False),
         Binding("t", "threshold", "Threshold"),
-        Binding("T", "threshold_params", "Threshold params", show=False),
+        Binding("T", "threshold_panel", "Threshold params", show=False),
+        # The threshold panel's: live only while it is open (check_action).
+        Binding("F", "threshold_use", "Use in find_spots", show=False),
         Binding("M", "mask", "Mask editor"),
         # The mask editor's keys, live only while it is on (check_action).
         Binding("1", "mask_shape('rectangle')", "Rectangle", show=False),
@@ -119,9 +105,9 @@ class ImageView(Widget, can_focus=True):
         Binding("5", "mask_ice", "Ice rings", show=False),
         Binding("right_square_bracket", "mask_border(1)", "Border +", show=False),
         Binding("left_square_bracket", "mask_border(-1)", "Border -", show=False),
-        Binding("enter", "mask_point", "Point", show=False),
+        Binding("enter", "enter_key", "Point / type", show=False),
         Binding("u", "mask_undo", "Undo", show=False),
-        Binding("escape", "mask_cancel", "Cancel shape", show=False),
+        Binding("escape", "escape_key", "Cancel / close", show=False),
         Binding("w", "mask_save", "Save mask", show=False),
     ]
 
@@ -164,8 +150,12 @@ class ImageView(Widget, can_focus=True):
         self.overlays: dict[str, Spots] = {}
         self.overlay_problems: list[str] = []
         self.editor = MaskEditor()
+        self.panel = ThresholdPanel()
         self.mask_reason: str | None = None  # why mask editing is off
         self._rgb: np.ndarray | None = None
+        self._picture = None  # textual-image's widget in kitty/sixel mode
+        self._fine: np.ndarray | None = None
+        self._under_cursor: tuple[tuple[int, int], np.ndarray] | None = None
         self._labels: dict[tuple[int, int], tuple[str, tuple[int, int, int]]] = {}
         self._lines: dict[int, Strip] = {}
         self._styles: dict[int, Style] = {}
@@ -208,7 +198,25 @@ class ImageView(Widget, can_focus=True):
         return masked if masked.is_file() else self.workdir / "imported.expt"
 
     def on_mount(self) -> None:
-        self.mode, self.mode_reason = pick_mode(self.forced_mode, bool(self.app.no_color))
+        self.mode, self.mode_reason = pick_mode(
+            self.forced_mode,
+            bool(self.app.no_color),
+            image_graphics.answered(),
+            image_graphics.graphics_ok(),
+        )
+        if self.mode in GRAPHICS:
+            self._picture = image_graphics.picture_widget(self.mode)
+            self._place_picture()
+            self.mount(self._picture)
+
+    def _place_picture(self) -> None:
+        """The picture covers the image lines (between header and status), left of the panel."""
+        picture = self._picture
+        if picture is None:
+            return
+        width = self.size.width - (PANEL_WIDTH if self.panel.open else 0)
+        picture.styles.width = max(1, width)
+        picture.styles.height = max(1, self.size.height - 2)
 
     def open(self) -> None:
         """Draw the shown image (the first time: start the helper and read the overlays)."""
@@ -224,8 +232,33 @@ class ImageView(Widget, can_focus=True):
             self.refresh()
             return
         self.error = None if self.error and "No images yet" in self.error else self.error
+        if self.answer is not None and self.error is None:
+            # Drawn already (prefetched while the dashboard was idle, or shown before).
+            self.refresh()
+            return
         self.load_overlays()
         self.request()
+
+    def prefetch(self) -> None:
+        """Start the helper and draw the first image while the view is hidden, so that opening
+        it shows the image at once (the helper's start and dxtbx's imports take ~0.5 s)."""
+        if self.answer is not None or self._fetching or self.workdir is None:
+            return
+        if not (self.workdir / "imported.expt").is_file():
+            return
+        if self.size.width < 8 or self.size.height < 4:
+            self._start_helper()  # not laid out yet: the helper only
+            return
+        self.load_overlays()
+        self.request()
+
+    @work(group="image-fetch")
+    async def _start_helper(self) -> None:
+        if self.client is not None:
+            try:
+                await self.client.request({"op": "ping"})
+            except ImageError:
+                pass  # said when the view is opened
 
     @work(exclusive=True, group="image-overlays")
     async def load_overlays(self) -> None:
@@ -315,6 +348,7 @@ class ImageView(Widget, can_focus=True):
                 "bin": view.bin,
                 "region": list(view.region),
                 "threshold": state.params if state.threshold is not None else None,
+                "fine_bin": self._fine_bin(view),
             }
             answer = await self.client.request(req)
         except ImageError as exc:
@@ -352,6 +386,15 @@ class ImageView(Widget, can_focus=True):
             self._lines.pop(self.size.height - 1, None)
             self.refresh()
 
+    def _fine_bin(self, view: ir.View) -> int:
+        """kitty/sixel: the bin that gives each terminal pixel about one bin (0: none finer)."""
+        if self.mode not in GRAPHICS or view.bin <= 1:
+            return 0
+        cw, ch = image_graphics.cell_pixels()
+        per_bin = max(1, min(cw, ch // 2, 8))  # screen pixels a half-block bin spans
+        fine = -(-view.bin // per_bin)
+        return fine if fine < view.bin else 0
+
     # -- composing the picture (no read) --------------------------------------------------------
     def _recompose(self) -> None:
         self._lines.clear()
@@ -381,6 +424,7 @@ class ImageView(Widget, can_focus=True):
         inside = (slice(0, h), slice(0, w))
         if self.state.threshold is not None and "strong" in answer.arrays:
             ir.paint(rgb[inside], answer.arrays["strong"][:h, :w], ir.STRONG[self.state.scheme])
+        base = rgb.copy() if self._picture is not None else None
         if self.editor.active or not self.editor.spec.is_empty():
             self._paint_mask(rgb, view, answer)
         d = answer.arrays["d"]
@@ -400,9 +444,43 @@ class ImageView(Widget, can_focus=True):
         c, r = self.cursor
         c, r = min(c, cols - 1), min(r, rows - 1)
         self.cursor = (c, r)
+        self._under_cursor = ((r, c), rgb[r, c].copy())
         rgb[r, c] = ir.CURSOR
         self._rgb = rgb
+        if base is not None:
+            self._draw_picture(base, rgb, view, answer, trusted_hi)
         self.refresh()
+
+    def _draw_picture(self, base, rgb, view: ir.View, answer: Answer, trusted_hi) -> None:
+        """kitty/sixel: the finer pixels with the coarse picture's marks, to textual-image."""
+        assert self._picture is not None
+        fine = answer.arrays.get("fine")
+        bf = int(answer.header.get("fine_bin") or 0)
+        picture = rgb
+        if fine is not None and bf:
+            frgb = ir.colours(
+                fine,
+                answer.arrays["fine_masked"],
+                self.state.brightness,
+                answer.header.get("p90", 0.0),
+                self.state.scheme,
+                trusted_hi,
+            )
+            if self.state.threshold is not None and "fine_strong" in answer.arrays:
+                ir.paint(frgb, answer.arrays["fine_strong"], ir.STRONG[self.state.scheme])
+            # The fine bins of the whole view (off the detector: the background).
+            shape = (-(-view.rows * view.bin // bf), -(-view.cols * view.bin // bf), 3)
+            canvas = np.empty(shape, dtype=np.uint8)
+            canvas[:] = OUTSIDE
+            h, w = min(canvas.shape[0], frgb.shape[0]), min(canvas.shape[1], frgb.shape[1])
+            canvas[:h, :w] = frgb[:h, :w]
+            picture = ir.overlay_fine(canvas, base, rgb, view.bin, bf)
+        if self.panel.open and self.size.width > PANEL_WIDTH:
+            keep = picture.shape[1] * (self.size.width - PANEL_WIDTH) // max(1, self.size.width)
+            picture = picture[:, : max(1, keep)]
+        self._fine = picture
+        self._place_picture()
+        self._picture.image = image_graphics.pil_image(np.ascontiguousarray(picture))
 
     def _cursor_to_beam(self, view: ir.View) -> None:
         meta = self.client.meta if self.client else None
@@ -421,10 +499,19 @@ class ImageView(Widget, can_focus=True):
             kinds.append(self.overlays["spots"])
         if self.state.predicted and "predicted" in self.overlays:
             kinds.append(self.overlays["predicted"])
+        maps = self._panel_maps()
         for spots in kinds:
             idx = spots.on_frame(k, z)
-            for i in idx:
-                cc, rr = view.to_bin(spots.x[i], spots.y[i])
+            xs, ys = spots.x[idx], spots.y[idx]
+            if maps is not None and spots.panel is not None:
+                # Panel pixels to the tiled picture's.
+                m = maps[np.clip(spots.panel[idx], 0, len(maps) - 1)]
+                xs, ys = (
+                    m[:, 0] + m[:, 2] * xs + m[:, 3] * ys,
+                    m[:, 1] + m[:, 4] * xs + m[:, 5] * ys,
+                )
+            for j, i in enumerate(idx):
+                cc, rr = view.to_bin(xs[j], ys[j])
                 if not (0 <= cc < view.cols and 0 <= rr < view.rows):
                     continue
                 kind = spots.kind
@@ -471,9 +558,31 @@ class ImageView(Widget, can_focus=True):
             return self._text_line(text, width, Style())
         cached = self._lines.get(y)
         if cached is None:
-            cached = self._image_line(y - 1, width)
+            # kitty/sixel: the picture widget covers these lines; blank under it.
+            blank = self._picture is not None
+            cached = Strip.blank(width) if blank else self._image_line(y - 1, width)
             self._lines[y] = cached
+        if self.panel.open and 1 <= y <= self.panel.height() and width > PANEL_WIDTH:
+            # Drawn over the image's right edge: the image keeps its size and pixels (no read).
+            side = self.panel.line(y - 1, self.state.params, self._strong_text())
+            return Strip.join([cached.crop(0, width - PANEL_WIDTH), side])
         return cached
+
+    def _strong_text(self) -> str:
+        if self.state.threshold is None:
+            return "off (t turns it on)"
+        if self.strong_count is not None:
+            return f"{self.strong_count} strong pixels"
+        answer = self.answer
+        if answer is not None and "strong_in_region" in answer.header:
+            return f"{answer.header['strong_in_region']} in view; counting…"
+        return "computing…"
+
+    def _refresh_panel(self) -> None:
+        """Only the panel's rows (and the status line): the image is unchanged."""
+        width = self.size.width
+        self.refresh(Region(0, 1, width, self.panel.height() + 4))
+        self.refresh(Region(0, self.size.height - 1, width, 1))
 
     def _waiting_text(self) -> str:
         if self.workdir is None:
@@ -513,13 +622,19 @@ class ImageView(Widget, can_focus=True):
             return Strip([Segment(text, PLAIN)], width)
         t = (top[:, 0] << 16) | (top[:, 1] << 8) | top[:, 2]
         b = (bottom[:, 0] << 16) | (bottom[:, 1] << 8) | bottom[:, 2]
-        key = (t << 24) | b
-        n = min(width, len(key))
-        starts = np.flatnonzero(np.diff(key[:n])) + 1
-        bounds = [0, *starts.tolist(), n]
+        n = min(width, len(t))
+        key = ((t << 24) | b)[:n]
+        # One segment per run of equal cells; the run's key (its two colours) as a Python int
+        # picks the cached style (numpy scalars in the loop cost more than the rest of it).
+        starts = (np.flatnonzero(key[1:] != key[:-1]) + 1).tolist()
+        bounds = [0, *starts, n]
+        styles = self._styles
         segments = []
-        for a, z in zip(bounds[:-1], bounds[1:], strict=True):
-            segments.append(Segment("▀" * (z - a), self._style(int(t[a]), int(b[a]))))
+        for a, z, k in zip(bounds, bounds[1:], key[bounds[:-1]].tolist(), strict=False):
+            style = styles.get(k)
+            if style is None:
+                style = self._style(k >> 24, k & 0xFFFFFF)
+            segments.append(Segment(_blocks(z - a), style))
         if labels:
             segments = _label_segments(segments, labels)
         if n < width:
@@ -575,7 +690,7 @@ class ImageView(Widget, can_focus=True):
                 value = int(cent[r, c])
                 d = float(answer.arrays["d"][r, c])
                 masked = bool(answer.arrays["masked"][r, c]) and view.bin > 1 or value < 0
-                parts.append(f"({x}, {y})")
+                parts.append(self._where_text(answer, r, c, x, y))
                 parts.append(f"value {value}" + (" masked" if masked else ""))
                 parts.append(f"{d:.2f} Å" if np.isfinite(d) else "d –")
         if self.state.threshold is not None:
@@ -587,13 +702,76 @@ class ImageView(Widget, can_focus=True):
             parts.append(self.mask_reason)
         return " · ".join(parts)
 
+    def _where_text(self, answer: Answer, r: int, c: int, x: int, y: int) -> str:
+        """The cursor's pixel: (x, y), and on a multi-panel detector its panel and the
+        panel's own pixel (as DIALS numbers them in .refl files)."""
+        owner = answer.arrays.get("panel")
+        if owner is None:
+            return f"({x}, {y})"
+        p = int(owner[r, c])
+        if p < 0:
+            return f"({x}, {y}) between panels"
+        lx, ly = self._panel_xy(p, x + 0.5, y + 0.5)
+        return f"panel {p} ({int(np.floor(lx))}, {int(np.floor(ly))})"
+
+    def _panel_maps(self) -> np.ndarray | None:
+        """Each panel's map into the picture, (cx, cy, m00, m01, m10, m11); None for one panel."""
+        meta = self.client.meta if self.client else None
+        if not meta:
+            return None
+        maps = meta["imagesets"][self._imageset()[0]].get("panel_maps")
+        return np.asarray(maps, dtype=float) if maps and len(maps) > 1 else None
+
+    def _panel_xy(self, p: int, x: float, y: float) -> tuple[float, float]:
+        maps = self._panel_maps()
+        assert maps is not None
+        cx, cy, a, b, cc, d = maps[p]
+        inv = np.linalg.inv(np.array([[a, b], [cc, d]]))
+        return tuple(inv @ (x - cx, y - cy))  # type: ignore[return-value]
+
     # -- keys ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action.startswith("mask_"):
             return self.editor.active
+        if action == "threshold_use":
+            return self.panel.open
+        if action in ("enter_key", "escape_key"):
+            return self.editor.active or self.panel.open
         return True
 
+    def action_enter_key(self) -> None:
+        if self.panel.open:
+            self._panel_enter()
+        elif self.editor.active:
+            self.action_mask_point()
+
+    def action_escape_key(self) -> None:
+        if self.panel.open:
+            if self.panel.typing is not None:
+                self.panel.typing = None
+                self.panel.problem = None
+                self._refresh_panel()
+            else:
+                self.action_threshold_panel()
+        elif self.editor.active:
+            self.action_mask_cancel()
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing a value in the threshold panel: the keys are text, not commands."""
+        if not self.panel.open or self.panel.typing is None or event.key in ("enter", "escape"):
+            return
+        if event.key == "backspace":
+            self.panel.typing = self.panel.typing[:-1]
+        elif event.character and event.character.isprintable():
+            self.panel.typing += event.character
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+        self._refresh_panel()
+
     def on_resize(self) -> None:
+        self._place_picture()
         if self.client is not None and self.client.meta is not None:
             if self.view is not None:
                 # A new size changes the bin: the cursor stays on its pixel.
@@ -626,6 +804,9 @@ class ImageView(Widget, can_focus=True):
         self.app.push_screen(GotoImage(self.state.index + 1, self.n_images), chosen)
 
     def action_zoom(self, direction: int) -> None:
+        if self.panel.open:
+            self._panel_step(direction)
+            return
         view = self._make_view() if self.view is not None else None
         det = self.detector
         if view is None or det is None:
@@ -665,6 +846,14 @@ class ImageView(Widget, can_focus=True):
         self.request()
 
     def action_move(self, dc: int, dr: int) -> None:
+        if self.panel.open:
+            # The panel has the arrows: up/down choose a parameter, left/right step it.
+            if dr:
+                self.panel.choose(dr)
+                self._refresh_panel()
+            else:
+                self._panel_step(dc)
+            return
         view = self._make_view() if self.view is not None else None
         if view is None:
             return
@@ -682,13 +871,28 @@ class ImageView(Widget, can_focus=True):
 
     def _move_cursor(self) -> None:
         # The cursor is one bin: redraw from the pixels already here, no read.
-        if self.editor.active:
+        if self.editor.active or self._picture is not None:
             self._recompose()
         else:
             self._recompose_cursor()
 
     def _recompose_cursor(self) -> None:
-        self._recompose()
+        """The cursor's old and new cells repainted, their two lines and the status redrawn."""
+        rgb, under = self._rgb, self._under_cursor
+        if rgb is None or under is None:
+            self._recompose()
+            return
+        (r0, c0), colour = under
+        rgb[r0, c0] = colour
+        c, r = self.cursor
+        c, r = min(c, rgb.shape[1] - 1), min(r, rgb.shape[0] - 1)
+        self._under_cursor = ((r, c), rgb[r, c].copy())
+        rgb[r, c] = ir.CURSOR
+        width = self.size.width
+        for y in {r0 // 2 + 1, r // 2 + 1}:
+            self._lines.pop(y, None)
+            self.refresh(Region(0, y, width, 1))
+        self.refresh(Region(0, self.size.height - 1, width, 1))
 
     def action_pan(self, dx: int, dy: int) -> None:
         view = self._make_view() if self.view is not None else None
@@ -725,22 +929,59 @@ class ImageView(Widget, can_focus=True):
         self.state.threshold = dict(params)
         self.request()
 
-    def action_threshold_params(self) -> None:
-        from thas_tui.screens.image_dialogs import ThresholdParams
+    def action_threshold_panel(self) -> None:
+        """Open (threshold on) or close the side panel of threshold parameters."""
+        self.panel.open = not self.panel.open
+        self.panel.typing = None
+        self.panel.problem = None
+        self.refresh_bindings()
+        if self.panel.open and self.state.threshold is None:
+            self.state.threshold = dict(self.state.params)
+            self.request()
+        self._lines.clear()
+        if self._picture is not None:
+            self._recompose()  # the picture narrows to leave the panel its columns
+        self.refresh()
 
-        def done(result: tuple[str, dict] | None) -> None:
-            if result is None:
-                return
-            what, params = result
-            self.set_threshold_params(params)
-            if what == "find_spots":
-                self.post_message(self.ThresholdToFindSpots(params))
+    def _panel_step(self, direction: int) -> None:
+        self.panel.problem = None
+        self.panel.typing = None
+        self.set_threshold_params(tp.step(self.state.params, self.panel.name, direction))
+        self._refresh_panel()
 
-        self.app.push_screen(ThresholdParams(self.state.params), done)
+    def _panel_enter(self) -> None:
+        panel = self.panel
+        if panel.typing is None:
+            panel.typing = ""
+            panel.problem = None
+            self._refresh_panel()
+            return
+        value, problem = tp.parse(panel.name, panel.typing)
+        if problem is not None:
+            panel.problem = problem
+        else:
+            panel.typing = None
+            panel.problem = None
+            self.set_threshold_params({**self.state.params, panel.name: value})
+        self._refresh_panel()
+
+    def action_threshold_use(self) -> None:
+        """Copy the parameters into find_spots' PHIL; the dashboard offers to re-run it."""
+        self.post_message(self.ThresholdToFindSpots(dict(self.state.params)))
 
     # -- mask editor -----------------------------------------------------------------------------
     def action_mask(self) -> None:
         self.editor.wanted = not self.editor.wanted
+        maps = self._panel_maps()
+        if self.editor.wanted and maps is not None:
+            self.editor.wanted = False
+            self.app.notify(
+                f"The mask editor draws on single-panel detectors; this one has {len(maps)} "
+                "panels. Write mask.phil by hand (untrusted { panel = N ... }): the Mask stage "
+                "runs it.",
+                severity="warning",
+            )
+            return
         if self.editor.wanted and self.mask_reason:
             self.editor.wanted = False
             self.app.notify(self.mask_reason, severity="warning")
@@ -825,6 +1066,11 @@ class ImageView(Widget, can_focus=True):
         """The helper exits at the end of its input (it would when this process ends, too)."""
         if self.client is not None:
             self.client.close_input()
+
+
+@functools.lru_cache(maxsize=512)
+def _blocks(n: int) -> str:
+    return "▀" * n
 
 
 @functools.lru_cache(maxsize=4096)
