@@ -84,6 +84,8 @@ def apply_state(
             run.exit_code, run.pid = last.exit_code, last.pid
             run.peak_rss_mb = last.peak_rss_mb
             run.unobserved = last.unobserved
+            # A Slurm stage: attach (from any node) shows its job as the submitting run did.
+            run.job_id, run.node = last.job_id, last.node
             run.argv = list(last.argv)
         elif new_state is State.RUNNING:
             run.started = _mtime(st.log)

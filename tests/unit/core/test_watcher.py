@@ -65,3 +65,19 @@ async def test_sees_a_stage_run_by_hand(tmp_path: Path) -> None:
     assert any(isinstance(e, StageProgress) for e in events)
     # 160 rows: what DIALS's own flex.reflection_table.from_file counts in this strong.refl (4 sweeps).
     assert pipeline["find_spots"].key_result == "160 spots"
+
+
+def test_attach_shows_a_slurm_stages_job_and_node(tmp_path: Path) -> None:
+    from thas_tui.core.journal import Journal
+
+    for name in ("imported.expt", "strong.refl"):
+        shutil.copy(DATA / name, tmp_path / name)
+    journal = Journal(tmp_path)
+    for stage, job in (("import", "41"), ("find_spots", "42")):
+        journal.submitted(stage, 1, [f"dials.{stage}"], f"thas-tui/logs/{stage}.1.log", job, "")
+        journal.slurm_state(stage, 1, job, "RUNNING", None, "vm")
+        journal.ended(stage, 1, 0, peak_rss_mb=748.0)
+    pipeline, _ = pipeline_from_dir(tmp_path)
+    run = pipeline["find_spots"]
+    assert (run.job_id, run.node, run.peak_rss_mb) == ("42", "vm", 748.0)
+    assert pipeline["import"].job_id == "41"
