@@ -412,3 +412,22 @@ async def test_ascii_mode_draws_density_characters(workdir: Path, monkeypatch) -
         text = "".join(lines)
         assert set(text) <= set(" .:-=+*#%@")
         assert "%" in text  # the module gaps (masked, dark red) are the darkest marks
+
+
+async def test_a_prefetched_view_reads_the_spot_files_only_when_opened(workdir: Path) -> None:
+    # The dashboard starts the helper and draws the first image before the view is opened;
+    # a stage's end must not make it read strong.refl (108 MB for an 800-image sweep) for a
+    # view nobody has looked at: the 800-image run's dashboard grew 80 MB and lost key presses.
+    app = attach_app(workdir, None, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.dashboard.prefetch_images()
+        view = app.dashboard.query_one(ImageView)
+        await app.workers.wait_for_complete()
+        assert view.client is not None and view.overlays == {}
+        view.files_changed("find_spots")
+        await app.workers.wait_for_complete()
+        assert view.overlays == {}
+        view = await opened(pilot)
+        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        assert view.overlays["spots"].kind == "strong"

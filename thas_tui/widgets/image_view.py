@@ -165,6 +165,11 @@ class ImageView(Widget, can_focus=True):
         self._counts: dict[tuple, int] = {}
         self.timings: list[float] = []
         self._keep_pixel: tuple[int, int] | None = None
+        # Opened by the user: until then (a prefetched view) the spot files are not read, and a
+        # stage's end only marks the overlays stale: strong.refl, indexed.refl and
+        # integrated.refl of an 800-image sweep are 108-165 MB each.
+        self._opened = False
+        self._overlays_stale = False
 
     # -- source --------------------------------------------------------------------------------
     def set_source(self, python: str, workdir: Path, read_only: str | None = None) -> None:
@@ -189,6 +194,9 @@ class ImageView(Widget, can_focus=True):
             return
         if stage in ("mask", "find_spots", "index", "integrate"):
             self.client.reopen(self.expt_path())
+            if not self._opened:
+                self._overlays_stale = True
+                return
             self.load_overlays()
             self.request()
 
@@ -232,6 +240,12 @@ class ImageView(Widget, can_focus=True):
             self.refresh()
             return
         self.error = None if self.error and "No images yet" in self.error else self.error
+        self._opened = True
+        if self._overlays_stale:
+            self._overlays_stale = False
+            self.load_overlays()
+            self.request()
+            return
         if self.answer is not None and self.error is None:
             # Drawn already (prefetched while the dashboard was idle, or shown before).
             self.refresh()
@@ -249,7 +263,7 @@ class ImageView(Widget, can_focus=True):
         if self.size.width < 8 or self.size.height < 4:
             self._start_helper()  # not laid out yet: the helper only
             return
-        self.load_overlays()
+        self._overlays_stale = True  # read when the view is opened
         self.request()
 
     @work(group="image-fetch")
