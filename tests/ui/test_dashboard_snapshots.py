@@ -52,8 +52,17 @@ def test_dashboard_panels(snap_compare, finished_dir: Path, tab: str) -> None:
     """Each result panel filled from the directory's files, at 160x50."""
 
     async def show(pilot) -> None:
+        from thas_tui.widgets.results_tabs import ResultsTabs
+
         await pilot.app.workers.wait_for_complete()
         pilot.app.dashboard.action_show_tab(tab)
+        await pilot.pause()
+        # A tab's waiting data is drawn the frame after it shows (ResultsTabs._switch).
+        tabs = pilot.app.dashboard.query_one(ResultsTabs)
+        for _ in range(100):
+            if tab not in tabs._waiting:  # noqa: SLF001
+                break
+            await pilot.pause(0.05)
         await pilot.pause()
 
     assert snap_compare(_app(finished_dir), terminal_size=(160, 50), run_before=show)
