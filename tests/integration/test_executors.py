@@ -150,9 +150,15 @@ def test_slurm_stops_on_a_single_image_as_a_local_run_does(
     attempts = {a.stage: a for a in journal.attempts()}
     assert attempts["import"].slurm_state == "COMPLETED"
     # Slurm starts find_spots the moment import ends; the follower learns of that end within
-    # ~2 s (squeue, then scontrol) and cancels it there, so on one image find_spots may have
-    # written strong.refl by then. Nothing after it runs.
-    for stage in ("find_spots", "index", "integrate", "merge"):
+    # ~2 s (squeue, then scontrol) and cancels the chain there, so on one image find_spots may
+    # have finished by then (seen in CI). index needs longer than that just to start Python, so
+    # from index on every job is cancelled, running or pending.
+    assert attempts["find_spots"].slurm_state in ("CANCELLED", "COMPLETED")
+    if attempts["find_spots"].slurm_state == "CANCELLED":
+        assert journal.cancelled_by(attempts["find_spots"].job_id) == (
+            "thas-tui: import found no rotation sweep"
+        )
+    for stage in ("index", "integrate", "merge"):
         assert attempts[stage].slurm_state == "CANCELLED", stage
         assert journal.cancelled_by(attempts[stage].job_id) == (
             "thas-tui: import found no rotation sweep"
