@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from thas_cli import thas
 
 L_CYSTEINE = Path(__file__).resolve().parents[1] / "data" / "images" / "l_cysteine"
 
@@ -37,12 +38,7 @@ def thas_summary():
     """``thas-tui summary DIR --json`` of a processing directory, decoded."""
 
     def summary(proc_dir: Path) -> dict:
-        res = subprocess.run(
-            [sys.executable, "-m", "thas_tui", "summary", str(proc_dir), "--json"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        res = thas("summary", str(proc_dir), "--json", timeout=120)
         assert res.returncode == 0, res.stderr
         return json.loads(res.stdout)
 

@@ -7,12 +7,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
+from thas_cli import thas
 
 from thas_tui.core import demo, master_check, stage_info
 from thas_tui.core.dials_env import locate_dials
@@ -46,14 +46,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def _thas(env: dict[str, str], *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "thas_tui", *args, "--no-tui", "--auto-bravais"],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
+    return thas(*args, "--no-tui", "--auto-bravais", timeout=timeout, env=env)
 
 
 def _dials_python(env: dict[str, str], script: str, *args: str) -> str:

@@ -4,12 +4,11 @@ peak memory of a real DIALS stage; the pre-submit checks of a Slurm chain."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from thas_cli import thas
 
 from thas_tui.core.commands import RunConfig
 from thas_tui.core.dials_env import find_dials
@@ -105,24 +104,14 @@ def test_a_local_dials_stage_records_its_peak_memory(l_cysteine_sweep1, tmp_path
         assert orch.pipeline[stage].peak_rss_mb == peak
 
 
-def _thas(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "thas_tui", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_slurm_checks_the_master_file_before_submitting(slurm_cluster, tmp_path: Path) -> None:
     """A master file that is not HDF5: refused on this node, under DIALS's Python, no job sent."""
     master = tmp_path / "x_master.h5"
     master.write_bytes(b"not an HDF5 file\n" * 4)
     proc = tmp_path / "proc"
-    res = _thas("run", str(master), "--dir", str(proc), "--no-tui", "--auto-bravais")
+    res = thas("run", str(master), "--dir", str(proc), "--no-tui", "--auto-bravais")
     local = res.stdout + res.stderr
-    res = _thas(
+    res = thas(
         "run", str(master), "--dir", str(tmp_path / "sp"), "--no-tui", "--auto-bravais",
         "--executor", "slurm",
     )  # fmt: skip
@@ -142,7 +131,7 @@ def test_slurm_stops_on_a_single_image_as_a_local_run_does(
     cancelled; a resume through Slurm stops before submitting anything (the check on this node)."""
     proc = tmp_path / "proc"
     args = ("--no-tui", "--auto-bravais", "--executor", "slurm", "--nproc", "1")
-    res = _thas("run", l_cysteine_sweep1[0], "--dir", str(proc), *args)
+    res = thas("run", l_cysteine_sweep1[0], "--dir", str(proc), *args)
     assert res.returncode == 1, res.stdout + res.stderr
     assert "Not a rotation sweep: one image (0.1° wide)." in res.stdout
     assert "DIALS processes stills with dials.stills_process" in res.stdout
@@ -165,6 +154,6 @@ def test_slurm_stops_on_a_single_image_as_a_local_run_does(
         )
     assert not (proc / "indexed.expt").exists()
     jobs = sorted((proc / "thas-tui" / "jobs").iterdir())
-    again = _thas("resume", str(proc), "--executor", "slurm", "--auto-bravais")
+    again = thas("resume", str(proc), "--executor", "slurm", "--auto-bravais")
     assert again.returncode == 1 and "Not a rotation sweep" in again.stdout
     assert sorted((proc / "thas-tui" / "jobs").iterdir()) == jobs  # nothing submitted

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from thas_cli import thas
 
 from thas_tui.core import warnings as expert
 from thas_tui.core.readers import refl
@@ -18,18 +16,6 @@ pytestmark = pytest.mark.integration
 
 # L-cysteine, P 21 21 21 (Acta Cryst. and the DIALS small-molecule tutorial): a, b, c in Å.
 TRUE_CELL = (5.42, 8.14, 12.02)
-
-
-def thas(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "thas_tui", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
 
 
 def test_import_find_spots_index(tmp_path: Path, l_cysteine_sweep1: list[str]) -> None:

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from thas_cli import thas
 
 pytestmark = pytest.mark.integration
-
-
-def _thas(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "thas_tui", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_single_image_stops_after_import(
     tmp_path: Path, l_cysteine_sweep1: list[str], thas_summary
 ) -> None:
-    res = _thas(
+    res = thas(
         "run", l_cysteine_sweep1[0], "--dir", "proc", "--no-tui", "--auto-bravais", cwd=tmp_path
     )
     assert res.returncode == 1, res.stdout + res.stderr
@@ -38,7 +26,7 @@ def test_single_image_stops_after_import(
     recs = [json.loads(ln) for ln in (proc / "thas-tui" / "journal.jsonl").read_text().splitlines()]
     assert {r["stage"] for r in recs if r["event"] == "start"} == {"import"}
     # Resuming does not go on to find spots on it either.
-    again = _thas("resume", "proc", "--auto-bravais", cwd=tmp_path)
+    again = thas("resume", "proc", "--auto-bravais", cwd=tmp_path)
     assert again.returncode == 1 and "Not a rotation sweep" in again.stdout
     recs = [json.loads(ln) for ln in (proc / "thas-tui" / "journal.jsonl").read_text().splitlines()]
     assert {r["stage"] for r in recs if r["event"] == "start"} == {"import"}

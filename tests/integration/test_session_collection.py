@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from thas_cli import thas
 
 pytestmark = pytest.mark.integration
 
@@ -72,13 +73,7 @@ def session_run(tmp_path_factory: pytest.TempPathFactory):
     )
     assert collect.returncode == 0, collect.stdout + collect.stderr
     out, _ = session.communicate(timeout=3600)
-    summary = subprocess.run(
-        [sys.executable, "-m", "thas_tui", "session", str(data), "--proc", str(proc)]
-        + ["--summary", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    summary = thas("session", str(data), "--proc", str(proc), "--summary", "--json", timeout=300)
     return data, proc, session.returncode, out, summary
 
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from thas_cli import thas
 
 from thas_tui.core import demo
 from thas_tui.core.dials_env import find_dials
@@ -52,13 +53,7 @@ def test_session_dataset_processed_through_slurm(
     )
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     assert "xtal1_1: processing 24 images" in res.stdout
-    summary = subprocess.run(
-        [sys.executable, "-m", "thas_tui", "session", str(data), "--proc", str(proc)]
-        + ["--summary", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    summary = thas("session", str(data), "--proc", str(proc), "--summary", "--json", timeout=300)
     assert summary.returncode == 0, summary.stderr
     (row,) = json.loads(summary.stdout)["datasets"]
     assert row["name"] == "xtal1_1" and row["state"] == "done", row

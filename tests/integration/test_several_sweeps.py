@@ -7,31 +7,17 @@ past it, and that command must work.
 
 from __future__ import annotations
 
-import os
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from thas_cli import thas
 
 from thas_tui.core.readers.expt import read_expt
 
 pytestmark = pytest.mark.integration
 
 IMAGES = Path(__file__).resolve().parents[1] / "data" / "images" / "l_cysteine"
-
-
-def thas(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "thas_tui", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=1500,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
 
 
 def _rerun_command(stdout: str) -> list[str]:
@@ -50,9 +36,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
     images = sorted(IMAGES.glob("l-cyst_0[1-4]_000*.cbf.gz"))
     assert len(images) == 60, f"the 4 x 15 L-cysteine images are vendored in {IMAGES}"
     root = tmp_path_factory.mktemp("sweeps")
-    first = thas("run", str(IMAGES), "--dir", "proc", "--no-tui", "--auto-bravais", cwd=root)
-    second = thas(*_rerun_command(first.stdout), "--auto-bravais", cwd=root)
-    third = thas(*_rerun_command(second.stdout), cwd=root)
+    first = thas(
+        "run", str(IMAGES), "--dir", "proc", "--no-tui", "--auto-bravais", cwd=root, timeout=1500
+    )
+    second = thas(*_rerun_command(first.stdout), "--auto-bravais", cwd=root, timeout=1500)
+    third = thas(*_rerun_command(second.stdout), cwd=root, timeout=1500)
     return root / "proc", first, second, third
 
 

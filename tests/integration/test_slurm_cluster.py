@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from thas_cli import thas
 
 from thas_tui.core.commands import RunConfig
 from thas_tui.core.dials_env import find_dials
@@ -28,16 +29,6 @@ pytestmark = pytest.mark.integration
 # `thas-tui demo --preset small`): 12070 spots, space group P 2 2 21.
 LOCAL_SPOTS = 12070
 LOCAL_SPACE_GROUP = "P 2 2 21"
-
-
-def thas(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "thas_tui", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def copy_run(src: Path, dst: Path) -> Path:

@@ -45,6 +45,17 @@ async def _settle(pilot, view: ImageView) -> None:
     await pilot.pause(0.1)
 
 
+async def _settle_strong(pilot, view) -> None:
+    """Settled, and the threshold helper has answered with the strong-pixel count."""
+    await _settle(pilot, view)
+    for _ in range(200):
+        if view.strong_count is not None:
+            break
+        await pilot.pause(0.05)
+    view.refresh()
+    await pilot.pause(0.1)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_image_with_spots(snap_compare, snap_dir: Path, size: tuple[int, int]) -> None:
     """Image 1 zoomed on the beam centre, brighter, with the strong spots of strong.refl."""
@@ -64,13 +75,7 @@ def test_threshold_overlay(snap_compare, snap_dir: Path, size: tuple[int, int]) 
     async def run(pilot) -> None:
         view = await _open(pilot, size)
         await pilot.press("n", "t", "plus")
-        await _settle(pilot, view)
-        for _ in range(200):
-            if view.strong_count is not None:
-                break
-            await pilot.pause(0.05)
-        view.refresh()
-        await pilot.pause(0.1)
+        await _settle_strong(pilot, view)
 
     assert snap_compare(attach_app(snap_dir, None, watch=False), terminal_size=size, run_before=run)
 
@@ -99,13 +104,7 @@ def test_threshold_panel(snap_compare, snap_dir: Path, size: tuple[int, int]) ->
     async def run(pilot) -> None:
         view = await _open(pilot, size)
         await pilot.press("T", "down", "down", "down", "minus", "minus")
-        await _settle(pilot, view)
-        for _ in range(200):
-            if view.strong_count is not None:
-                break
-            await pilot.pause(0.05)
-        view.refresh()
-        await pilot.pause(0.1)
+        await _settle_strong(pilot, view)
 
     assert snap_compare(attach_app(snap_dir, None, watch=False), terminal_size=size, run_before=run)
 

@@ -389,6 +389,21 @@ async def test_forced_sixel_draws_finer_pixels_through_textual_image(
             -(-view.view.rows * view.view.bin // bf),
         )
         assert view.render_line(5).text.strip() == ""  # the picture covers the lines
+        # The resolution rings' d labels, which no text cell can show over the picture, are
+        # in its pixels: each label's cells hold the ring colour's ink on a black ground.
+        await pilot.press("o")
+        await pilot.pause(0.1)
+        rings = {k: v for k, v in view._labels.items() if v[0].endswith(" Å")}
+        assert rings, view._labels
+        fine = view._fine
+        cw = fine.shape[1] / view.view.cols
+        ch = 2 * fine.shape[0] / view.view.rows
+        for (row, col), (text, colour) in rings.items():
+            cells = fine[
+                int(row * ch) : int((row + 1) * ch), int(col * cw) : int((col + len(text)) * cw)
+            ]
+            assert (cells == colour).all(axis=-1).sum() > 10 * len(text.strip()), text
+            assert (cells == 0).all(axis=-1).any(), text
 
 
 async def test_without_a_forced_mode_tests_get_half_blocks(workdir: Path, monkeypatch) -> None:

@@ -20,6 +20,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from thas_tui.core import image_render as ir
+from thas_tui.core import pixel_font
 from thas_tui.core import threshold_params as tp
 from thas_tui.core.image_client import Answer, ImageClient, ImageError
 from thas_tui.core.image_mode import GRAPHICS, pick_mode
@@ -447,7 +448,10 @@ class ImageView(Widget, can_focus=True):
                 ir.paint(rgb[inside], ir.ring_mask(d, value)[:h, :w], ir.RING)
                 at = ir.ring_label_at(d, value)
                 if at is not None:
-                    self._labels[(at[0] // 2, at[1] + 1)] = (f"{value:g} Å", ir.RING)
+                    label = f"{value:g} Å"
+                    # Moved left where it would run off the view's right edge.
+                    col = max(0, min(at[1] + 1, cols - len(label)))
+                    self._labels[(at[0] // 2, col)] = (label, ir.RING)
         self._paint_spots(rgb, view)
         if self.state.beam and meta and meta["imagesets"][k]["beam_centre"]:
             bx, by = meta["imagesets"][k]["beam_centre"]
@@ -489,6 +493,13 @@ class ImageView(Widget, can_focus=True):
             h, w = min(canvas.shape[0], frgb.shape[0]), min(canvas.shape[1], frgb.shape[1])
             canvas[:h, :w] = frgb[:h, :w]
             picture = ir.overlay_fine(canvas, base, rgb, view.bin, bf)
+        # No text cell shows through a picture: the ring and hkl labels are drawn into it.
+        picture = pixel_font.labels_into(
+            picture,
+            self._labels,
+            picture.shape[1] / max(1, view.cols),
+            2 * picture.shape[0] / max(1, view.rows),
+        )
         if self.panel.open and self.size.width > PANEL_WIDTH:
             keep = picture.shape[1] * (self.size.width - PANEL_WIDTH) // max(1, self.size.width)
             picture = picture[:, : max(1, keep)]
@@ -545,7 +556,9 @@ class ImageView(Widget, can_focus=True):
                         rgb[rr + dr, cc + dc] = colour
                 if view.bin <= HKL_BIN and spots.hkl is not None and kind == "indexed":
                     h, kk, ll = (int(v) for v in spots.hkl[i])
-                    self._labels[(rr // 2, cc + 2)] = (f"{h},{kk},{ll}", colour)
+                    label = f"{h},{kk},{ll}"
+                    col = max(0, min(cc + 2, view.cols - len(label)))
+                    self._labels[(rr // 2, col)] = (label, colour)
 
     def _paint_mask(self, rgb: np.ndarray, view: ir.View, answer: Answer) -> None:
         det = self.detector
