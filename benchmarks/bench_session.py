@@ -61,6 +61,61 @@ async def spot_latency(images: list[Path], n: int, gap: float) -> list[float]:
     return out
 
 
+async def nexus_latency(src: Path, gap: float) -> list[tuple[str, int, float, float]]:
+    """An EIGER collection: the master file, then each data file written whole; per data file,
+    seconds from its last byte to the first and to the last of its frames' spot counts."""
+    import json
+
+    from thas_tui.core.dials_env import find_dials
+    from thas_tui.core.session.engine import SessionConfig, SessionEngine
+
+    info = json.loads((src / "sweep_info.json").read_text())
+    names = info["data_files"]
+    master = Path(info["master"]).name
+    tmp = Path(tempfile.mkdtemp(prefix="thas-bench-nexus-"))
+    data = tmp / "data"
+    data.mkdir()
+    config = SessionConfig(data, tmp / "proc", idle=3600, autoprocess=False)
+    engine = SessionEngine(config, find_dials())
+    task = asyncio.create_task(engine.run())
+    out = []
+    try:
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(shutil.copyfile, src / master, data / master)
+        await asyncio.sleep(gap)  # the master file settles and is checked before any frame
+        seen: set[int] = set()
+        for name in names:
+            await asyncio.to_thread(shutil.copyfile, src / name, data / name)
+            done = time.perf_counter()
+            first = last = None
+            while last is None:
+                ds = next(iter(engine.datasets.values()), None)
+                counted = set(ds.spots) if ds is not None else set()
+                fresh = counted - seen
+                if fresh and first is None:
+                    first = time.perf_counter() - done
+                # The file's frames are those made ready since the last file, all counted.
+                ready = set(ds.ready) - seen if ds is not None else set()
+                if ready and ready <= counted:
+                    last = time.perf_counter() - done
+                    seen |= ready
+                    out.append((name, len(ready), first, last))
+                    break
+                if time.perf_counter() - done > 120:
+                    raise RuntimeError(f"{name}: no spot counts after 120 s")
+                await asyncio.sleep(0.01)
+            print(
+                f"  {name}: {len(ready)} frames, first count {first:.2f} s, all {last:.2f} s",
+                flush=True,
+            )
+            await asyncio.sleep(gap)
+    finally:
+        engine.stop()
+        await task
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
 def make_visit(root: Path, n_datasets: int, per: int) -> None:
     old = time.time() - 3600
     for d in range(n_datasets):
@@ -247,12 +302,34 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0, help="how long images arrive at 100 Hz")
     ap.add_argument("--skip-dials", action="store_true", help="only the 100-dataset table")
     ap.add_argument(
+        "--nexus",
+        action="store_true",
+        help="only the spot-count latency of an EIGER collection (master, then data files)",
+    )
+    ap.add_argument(
         "--trace",
         action="store_true",
         help="sample the event loop's stack: what ran during the slowest key presses",
     )
     args = ap.parse_args()
     print(f"machine: {machine()}")
+    if args.nexus:
+        from thas_tui.collect_demo import eiger_sweep_dir
+        from thas_tui.core import demo
+        from thas_tui.core.dials_env import find_dials
+
+        src = eiger_sweep_dir(find_dials().python, demo.preset_for("eiger", "small"), 1, "xtal1_1")
+        print(f"spot counts of new EIGER data files (dials.find_spots_server), {src}:")
+        rows = asyncio.run(nexus_latency(src, gap=3.0))
+        firsts = [r[2] for r in rows]
+        per_frame = [r[3] / r[1] for r in rows]
+        print(
+            f"last byte of a data file -> its first frame's spot count: median {median(firsts):.2f} s, "
+            f"max {max(firsts):.2f} s over {len(rows)} files (target <= 2 s); all its frames: "
+            + ", ".join(f"{r[3]:.2f} s for {r[1]}" for r in rows)
+            + f" ({median(per_frame):.2f} s a frame, median)"
+        )
+        return 0
     if not args.skip_dials:
         from thas_tui.core import demo
 
