@@ -4,6 +4,7 @@ peak memory of a real DIALS stage; the pre-submit checks of a Slurm chain."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from pathlib import Path
 
@@ -157,3 +158,12 @@ def test_slurm_stops_on_a_single_image_as_a_local_run_does(
     again = thas("resume", str(proc), "--executor", "slurm", "--auto-bravais")
     assert again.returncode == 1 and "Not a rotation sweep" in again.stdout
     assert sorted((proc / "thas-tui" / "jobs").iterdir()) == jobs  # nothing submitted
+    if not (proc / "strong.refl").exists():
+        # The other side of the race above: strong.refl written, the resume starts at index.
+        subprocess.run(
+            ["dials.find_spots", "imported.expt"], cwd=proc, check=True, capture_output=True
+        )
+        again = thas("resume", str(proc), "--executor", "slurm", "--auto-bravais")
+        assert again.returncode == 1 and "Not a rotation sweep" in again.stdout
+        assert "stopped at index" in again.stdout
+        assert sorted((proc / "thas-tui" / "jobs").iterdir()) == jobs

@@ -144,6 +144,8 @@ class Orchestrator:
         self._job: Job | None = None
         self._job_executor: Executor | None = None
         self._stop_requested = False
+        # The first stage of this run: where a resume after a stills import must stop again.
+        self._resume_point: str | None = None
         self.executor = executor or ExecutorSettings()
         # Where the stages run: one interface, the local or the Slurm executor.
         self.backend = make_executor(self.executor)
@@ -211,6 +213,7 @@ class Orchestrator:
         self.workdir.mkdir(parents=True, exist_ok=True)
         names = self.pipeline.names
         first = names.index(start) if start else self._first_to_run()
+        self._resume_point = names[first] if first < len(names) else None
         for name in names[first:]:
             if self._stop_requested:
                 break
@@ -341,12 +344,24 @@ class Orchestrator:
                 self._bad_input(self.pipeline["import"], problem)
                 return "import"
             return None
-        if "find_spots" in todo and self.pipeline["import"].state is State.DONE:
-            still = expert.not_a_rotation_sweep(self.workdir)
-            if still is not None:
-                self._not_a_sweep(self.pipeline["find_spots"], still)
-                return "find_spots"
+        if todo and self._stills_stop(todo[0]):
+            return todo[0]
         return None
+
+    def _after_import(self, name: str) -> bool:
+        names = self.pipeline.names
+        return "import" in names and names.index(name) > names.index("import")
+
+    def _stills_stop(self, name: str) -> bool:
+        """Resumed after an import that made no rotation sweep (whatever ran after it before):
+        ``name`` fails with the same words as the import did, and nothing runs."""
+        if not self._after_import(name) or self.pipeline["import"].state is not State.DONE:
+            return False
+        still = expert.not_a_rotation_sweep(self.workdir)
+        if still is None:
+            return False
+        self._not_a_sweep(self.pipeline[name], still)
+        return True
 
     def _durations(self) -> dict[str, float]:
         return {
@@ -434,10 +449,8 @@ class Orchestrator:
             self.pipeline.bravais_choice,
             self.pipeline.cb_op,
         )
-        if name == "find_spots" and self.pipeline["import"].state is State.DONE:
-            still = expert.not_a_rotation_sweep(self.workdir)
-            if still is not None:  # resumed after import stopped on it: stop again, same words
-                return self._not_a_sweep(run, still)
+        if name in ("find_spots", self._resume_point) and self._stills_stop(name):
+            return False
         commands = split_chain(argv)
         attempt = self.journal.next_attempt(name)
         log_path = thas_dir(self.workdir) / "logs" / f"{name}.{attempt}.log"
