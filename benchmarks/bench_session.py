@@ -61,7 +61,7 @@ async def spot_latency(images: list[Path], n: int, gap: float) -> list[float]:
     return out
 
 
-async def nexus_latency(src: Path, gap: float) -> list[tuple[str, int, float, float]]:
+async def nexus_latency(src: Path, gap: float) -> list[tuple[str, int, float, float, float]]:
     """An EIGER collection: the master file, then each data file written whole; per data file,
     seconds from its last byte to the first and to the last of its frames' spot counts."""
     import json
@@ -87,7 +87,7 @@ async def nexus_latency(src: Path, gap: float) -> list[tuple[str, int, float, fl
         for name in names:
             await asyncio.to_thread(shutil.copyfile, src / name, data / name)
             done = time.perf_counter()
-            first = last = None
+            first = last = ready_at = None
             while last is None:
                 ds = next(iter(engine.datasets.values()), None)
                 counted = set(ds.spots) if ds is not None else set()
@@ -96,16 +96,20 @@ async def nexus_latency(src: Path, gap: float) -> list[tuple[str, int, float, fl
                     first = time.perf_counter() - done
                 # The file's frames are those made ready since the last file, all counted.
                 ready = set(ds.ready) - seen if ds is not None else set()
+                if ready and ready_at is None:
+                    # Complete on disk and its frames listed by the master file's check.
+                    ready_at = time.perf_counter() - done
                 if ready and ready <= counted:
                     last = time.perf_counter() - done
                     seen |= ready
-                    out.append((name, len(ready), first, last))
+                    out.append((name, len(ready), first, last, ready_at))
                     break
                 if time.perf_counter() - done > 120:
                     raise RuntimeError(f"{name}: no spot counts after 120 s")
                 await asyncio.sleep(0.01)
             print(
-                f"  {name}: {len(ready)} frames, first count {first:.2f} s, all {last:.2f} s",
+                f"  {name}: {len(ready)} frames, ready {ready_at:.2f} s, "
+                f"first count {first:.2f} s, all {last:.2f} s",
                 flush=True,
             )
             await asyncio.sleep(gap)

@@ -306,3 +306,47 @@ def test_master_check_reports_carry_each_data_files_frames() -> None:
     )
     assert r.n_images == 24
     assert r.frame_ranges == {"x_data_000001.h5": (1, 10), "x_data_000002.h5": (11, 20)}
+
+
+async def test_the_spot_server_starts_while_a_sweep_collects_before_its_first_image(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """An EIGER's master file comes seconds before its first data file: the server's DIALS
+    start-up is paid in between, not added to the first frame's spot count."""
+    import asyncio
+
+    from thas_tui.core.dials_env import NO_DIALS
+    from thas_tui.core.session import engine as engine_mod
+    from thas_tui.core.session.engine import SessionConfig, SessionEngine
+
+    started: list[float] = []
+
+    class RecordingServer:  # stands in for dials.find_spots_server: only its start is looked at
+        def __init__(self, *args) -> None:
+            pass
+
+        def start(self) -> None:
+            started.append(time.time())
+
+        def stop(self) -> None:
+            pass
+
+    monkeypatch.setattr(engine_mod, "SpotServer", RecordingServer)
+    data = tmp_path / "data"
+    data.mkdir()
+    config = SessionConfig(data, tmp_path / "proc", autoprocess=False)
+    engine = SessionEngine(config, NO_DIALS)
+    task = asyncio.create_task(engine._analyse_loop())
+    await asyncio.sleep(0.5)
+    assert started == []  # no dataset: no server
+    (data / "x_master.h5").write_bytes(b"\x89HDF" + b"\0" * 50)
+    engine._add_path(str(data / "x_master.h5"), time.time())
+    (ds,) = engine.datasets.values()
+    assert ds.state is DState.COLLECTING and ds.ready == set() and not engine._to_analyse
+    for _ in range(50):
+        if started:
+            break
+        await asyncio.sleep(0.05)
+    engine.stop()
+    await task
+    assert len(started) == 1

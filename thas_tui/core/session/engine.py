@@ -329,6 +329,14 @@ class SessionEngine:
             return
         while not self._stop.is_set():
             if not self._to_analyse:
+                # A sweep is being collected: the server starts now, so that its first
+                # complete image (an EIGER's first data file comes seconds after the master
+                # file) does not wait for a DIALS start-up too.
+                if self._server is None and any(
+                    d.state is DState.COLLECTING for d in self.datasets.values()
+                ):
+                    if not await self._start_server():
+                        return
                 await self._sleep(0.2)
                 continue
             key, number = self._to_analyse.pop()
@@ -339,16 +347,8 @@ class SessionEngine:
                 "reading"
             ):
                 continue  # processed already: its spots are in its strong.refl
-            if self._server is None:
-                log = self.config.proc_root / STATE_DIR / "find_spots_server.log"
-                log.parent.mkdir(parents=True, exist_ok=True)
-                self._server = SpotServer(self.dials.bin_dir, self.config.spot_nproc, log)
-                try:
-                    await asyncio.to_thread(self._server.start)
-                except ThasError as exc:
-                    self._note(f"live spot counts off: {exc}")
-                    self.config.live_spots = False
-                    return
+            if self._server is None and not await self._start_server():
+                return
             if ds.files.master is not None:
                 stats = await asyncio.to_thread(self._server.analyse, ds.files.master, number)
             elif ds.files.template is not None:
@@ -361,6 +361,19 @@ class SessionEngine:
             if stats.error:
                 self.say(f"{ds.name}: image {number}: {stats.error}")
             self.changed(ds)
+
+    async def _start_server(self) -> bool:
+        """dials.find_spots_server started; False (live counts off, said) when it cannot be."""
+        log = self.config.proc_root / STATE_DIR / "find_spots_server.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self._server = SpotServer(self.dials.bin_dir, self.config.spot_nproc, log)
+        try:
+            await asyncio.to_thread(self._server.start)
+        except ThasError as exc:
+            self._note(f"live spot counts off: {exc}")
+            self.config.live_spots = False
+            return False
+        return True
 
     # ----- processing -----
     def _run_argv(self, ds: Dataset) -> list[str]:
