@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import sys
@@ -23,19 +24,31 @@ from _common import PaintProbe, machine, median, percentile, proc_mem_mb, send_k
 TINY_CBF = b"###CBF: VERSION 1.5\r\n\r\n--CIF-BINARY-FORMAT-SECTION----\r\n;\r\n"
 
 
-async def spot_latency(images: list[Path], n: int, gap: float) -> list[float]:
-    """Seconds from an image's last byte to its spot count in the session (real DIALS)."""
+@contextlib.asynccontextmanager
+async def live_session(prefix: str):
+    """A session engine (real DIALS, no processing) on an empty data directory, and the
+    directory, removed afterwards."""
     from thas_tui.core.dials_env import find_dials
     from thas_tui.core.session.engine import SessionConfig, SessionEngine
 
-    tmp = Path(tempfile.mkdtemp(prefix="thas-bench-session-"))
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     data = tmp / "data"
     data.mkdir()
     config = SessionConfig(data, tmp / "proc", idle=3600, autoprocess=False)
     engine = SessionEngine(config, find_dials())
     task = asyncio.create_task(engine.run())
-    out: list[float] = []
     try:
+        yield engine, data
+    finally:
+        engine.stop()
+        await task
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def spot_latency(images: list[Path], n: int, gap: float) -> list[float]:
+    """Seconds from an image's last byte to its spot count in the session (real DIALS)."""
+    out: list[float] = []
+    async with live_session("thas-bench-session-") as (engine, data):
         # The server's start (a DIALS start-up) is paid once, before the first image.
         await asyncio.sleep(1.0)
         for i, src in enumerate(images[: n + 1], start=1):
@@ -54,10 +67,6 @@ async def spot_latency(images: list[Path], n: int, gap: float) -> list[float]:
                 flush=True,
             )
             await asyncio.sleep(gap)
-    finally:
-        engine.stop()
-        await task
-        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
@@ -66,20 +75,11 @@ async def nexus_latency(src: Path, gap: float) -> list[tuple[str, int, float, fl
     seconds from its last byte to the first and to the last of its frames' spot counts."""
     import json
 
-    from thas_tui.core.dials_env import find_dials
-    from thas_tui.core.session.engine import SessionConfig, SessionEngine
-
     info = json.loads((src / "sweep_info.json").read_text())
     names = info["data_files"]
     master = Path(info["master"]).name
-    tmp = Path(tempfile.mkdtemp(prefix="thas-bench-nexus-"))
-    data = tmp / "data"
-    data.mkdir()
-    config = SessionConfig(data, tmp / "proc", idle=3600, autoprocess=False)
-    engine = SessionEngine(config, find_dials())
-    task = asyncio.create_task(engine.run())
     out = []
-    try:
+    async with live_session("thas-bench-nexus-") as (engine, data):
         await asyncio.sleep(1.0)
         await asyncio.to_thread(shutil.copyfile, src / master, data / master)
         await asyncio.sleep(gap)  # the master file settles and is checked before any frame
@@ -113,10 +113,6 @@ async def nexus_latency(src: Path, gap: float) -> list[tuple[str, int, float, fl
                 flush=True,
             )
             await asyncio.sleep(gap)
-    finally:
-        engine.stop()
-        await task
-        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
