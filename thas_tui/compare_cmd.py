@@ -34,6 +34,21 @@ def compare(args: argparse.Namespace) -> int:
     c = run_compare(list(args.inputs), recompute=not args.no_recompute, progress=progress)
     if sys.stderr.isatty() and not args.json:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
-    print(dumps(c) if args.json else render_text(c))
     unusable = [i for i in c.inputs if i.reported is None and i.recomputed is None]
+    if not args.json and len(unusable) == len(c.inputs):
+        # A table of dashes would hide the reason at its foot: say it on its own.
+        why = "\n".join(
+            f"  {_named(raw, '; '.join(i.problems) or 'nothing to compare in it')}"
+            for raw, i in zip(args.inputs, c.inputs, strict=False)
+        )
+        raise ThasError(
+            f"Nothing to compare: no input could be read.\n{why}\n"
+            "Give processing directories (DIR, or DIR@scale.1 for an earlier attempt), xia2 "
+            "directories, aimless logs or XML, or unmerged scaled MTZ files."
+        )
+    print(dumps(c) if args.json else render_text(c))
     return 1 if unusable else 0
+
+
+def _named(raw: str, problem: str) -> str:
+    return problem if problem.startswith(raw) else f"{raw}: {problem}"

@@ -113,6 +113,21 @@ def test_attach_missing_directory(tmp_path: Path) -> None:
     assert str(tmp_path / "none") in res.stderr
 
 
+def test_compare_with_nothing_readable_says_why_on_its_own(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = run_cli("compare", str(tmp_path / "none"), str(empty), "--no-recompute")
+    assert res.returncode == 2 and "Traceback" not in res.stderr and res.stdout == ""
+    lines = res.stderr.splitlines()
+    assert lines[0] == "thas-tui: error: Nothing to compare: no input could be read."
+    assert lines[1] == f"  {tmp_path / 'none'}: no such file or directory"
+    assert lines[2].startswith(f"  {empty}: ")
+    assert "unmerged scaled MTZ" in lines[3]
+    # JSON, for scripts, still gives the record of each input (and exit 1).
+    json_out = run_cli("compare", str(tmp_path / "none"), "--json", "--no-recompute")
+    assert json_out.returncode == 1 and '"inputs"' in json_out.stdout
+
+
 def test_help_lists_commands() -> None:
     res = run_cli("--help")
     assert res.returncode == 0
