@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -142,13 +143,33 @@ def collect_demo(args: argparse.Namespace) -> int:
         raise ThasError("give at least one seed and a positive --rate")
     dials = find_dials(args.dials_dir)
     data = Path(args.data_dir).expanduser()
-    if args.detector == "eiger":
+    # Before minutes of simulation: the folder must take the images, and hold none of these.
+    try:
         data.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ThasError(
+            f"Cannot make the data directory {data}: {exc.strerror or exc}.\n"
+            "Give a folder you can write to (new, or empty)."
+        ) from None
+    if not os.access(data, os.W_OK):
+        raise ThasError(f"Cannot write in {data}.\nGive a folder you can write to (new, or empty).")
+    taken = [
+        p.name
+        for k in range(args.start, args.start + len(seeds))
+        for p in data.glob(f"xtal{k}_1_*")
+    ]
+    if taken:
+        raise ThasError(
+            f"{data} already holds {taken[0]}"
+            + (f" and {len(taken) - 1} more files" if len(taken) > 1 else "")
+            + " of this collection's names.\nCollect into an empty folder (nothing is overwritten),"
+            " or number the datasets on with --start."
+        )
+    if args.detector == "eiger":
         collect_eiger(args, dials.python, seeds, data)
         print("collect-demo: collection finished", flush=True)
         return 0
     sources = [sweep_dir(dials.python, args.preset, s) for s in seeds]
-    data.mkdir(parents=True, exist_ok=True)
     for k, src in enumerate(sources, start=args.start):
         images = sorted(src.glob(f"{demo.IMAGE_PREFIX}*.cbf"))
         name = f"xtal{k}_1_"

@@ -51,4 +51,5 @@ def compare(args: argparse.Namespace) -> int:
 
 
 def _named(raw: str, problem: str) -> str:
-    return problem if problem.startswith(raw) else f"{raw}: {problem}"
+    # Problems of DIR@scale.N name DIR already.
+    return problem if problem.startswith(raw.split("@")[0]) else f"{raw}: {problem}"

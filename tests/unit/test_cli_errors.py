@@ -128,6 +128,22 @@ def test_compare_with_nothing_readable_says_why_on_its_own(tmp_path: Path) -> No
     assert json_out.returncode == 1 and '"inputs"' in json_out.stdout
 
 
+def test_collect_demo_refuses_a_bad_folder_before_simulating(tmp_path: Path, have_dials) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    res = run_cli("collect-demo", str(blocker / "visit"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert f"Cannot make the data directory {blocker / 'visit'}" in res.stderr
+    assert "simulating" not in res.stdout and "wrote" not in res.stdout
+    visit = tmp_path / "visit"
+    visit.mkdir()
+    (visit / "xtal2_1_00001.cbf").write_bytes(b"")
+    res = run_cli("collect-demo", str(visit), "--seeds", "1,2")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert f"{visit} already holds xtal2_1_00001.cbf" in res.stderr and "--start" in res.stderr
+    assert "simulating" not in res.stdout and (visit / "xtal2_1_00001.cbf").read_bytes() == b""
+
+
 def test_help_lists_commands() -> None:
     res = run_cli("--help")
     assert res.returncode == 0
