@@ -6,6 +6,7 @@ import errno
 import re
 import signal
 from dataclasses import dataclass
+from pathlib import Path
 
 from thas_tui.core.parsers.common import find_failure
 
@@ -36,6 +37,11 @@ _INDEX_HINT = (
 )
 
 
+_PARAMETER_SORRY = re.compile(r"(Unknown|Ambiguous) (command line )?parameter definition")
+_PARAMETER_HINT = (
+    "Check the parameter's full name: {program} -c -e 2 lists them (with -a 1 their help). "
+    "Change or remove it with e (Edit & re-run) on the stage, or --phil STAGE:NAME=VALUE."
+)
 DISK_HINT = (
     "Free some space (df -h shows what is left), or process in a --dir on a bigger filesystem; "
     "then re-run the stage. Earlier stages' results are kept."
@@ -291,9 +297,18 @@ def classify(
     hint = _INDEX_HINT if program.endswith("dials.index") else ""
     if program.endswith("dials.import"):
         hint = _IMPORT_HINT
-    for line in reversed(log_tail):
-        m = _SORRY.match(line.strip())
+    for i in range(len(log_tail) - 1, -1, -1):
+        m = _SORRY.match(log_tail[i].strip())
         if m:
+            if _PARAMETER_SORRY.search(m.group(2)):
+                # A name DIALS does not know (or knows several of): not the data's fault.
+                matches = [ln.rstrip() for ln in log_tail[i + 1 :] if ln.strip()][:8]
+                return Failure(
+                    "parameter",
+                    f"{program} stopped: {m.group(2).strip()}",
+                    matches,
+                    _PARAMETER_HINT.format(program=Path(program).name),
+                )
             return Failure("sorry", f"{program} stopped: {m.group(2).strip()}", [], hint)
     detail = [ln.rstrip() for ln in log_tail if ln.strip()][-8:]
     known = find_failure(log_tail)

@@ -47,7 +47,7 @@ def close_unobserved(workdir: str | os.PathLike[str]) -> Attempt | None:
     # classify() with a non-zero code says what DIALS printed when it failed: a Sorry or a
     # traceback in the log is the exit status we can still learn.
     said = classify(spec.program, 1, tail, None, False)
-    failed = said is not None and said.kind in ("sorry", "traceback")
+    failed = said is not None and said.kind in ("sorry", "parameter", "traceback")
     exit_code = 1 if failed else (0 if written else None)
     note = (
         "ended unobserved: no dashboard watched; end time from the log's last write"
