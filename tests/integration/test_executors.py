@@ -4,7 +4,6 @@ peak memory of a real DIALS stage; the pre-submit checks of a Slurm chain."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 from pathlib import Path
 
@@ -157,13 +156,7 @@ def test_slurm_stops_on_a_single_image_as_a_local_run_does(
     jobs = sorted((proc / "thas-tui" / "jobs").iterdir())
     again = thas("resume", str(proc), "--executor", "slurm", "--auto-bravais")
     assert again.returncode == 1 and "Not a rotation sweep" in again.stdout
+    # Where the resume starts depends on the race above; it stops there either way.
+    first = "index" if attempts["find_spots"].slurm_state == "COMPLETED" else "find_spots"
+    assert f"stopped at {first}" in again.stdout, again.stdout
     assert sorted((proc / "thas-tui" / "jobs").iterdir()) == jobs  # nothing submitted
-    if not (proc / "strong.refl").exists():
-        # The other side of the race above: strong.refl written, the resume starts at index.
-        subprocess.run(
-            ["dials.find_spots", "imported.expt"], cwd=proc, check=True, capture_output=True
-        )
-        again = thas("resume", str(proc), "--executor", "slurm", "--auto-bravais")
-        assert again.returncode == 1 and "Not a rotation sweep" in again.stdout
-        assert "stopped at index" in again.stdout
-        assert sorted((proc / "thas-tui" / "jobs").iterdir()) == jobs
