@@ -144,8 +144,6 @@ class Orchestrator:
         self._job: Job | None = None
         self._job_executor: Executor | None = None
         self._stop_requested = False
-        # The first stage of this run: where a resume after a stills import must stop again.
-        self._resume_point: str | None = None
         self.executor = executor or ExecutorSettings()
         # Where the stages run: one interface, the local or the Slurm executor.
         self.backend = make_executor(self.executor)
@@ -213,7 +211,15 @@ class Orchestrator:
         self.workdir.mkdir(parents=True, exist_ok=True)
         names = self.pipeline.names
         first = names.index(start) if start else self._first_to_run()
-        self._resume_point = names[first] if first < len(names) else None
+        # The check the chain makes before submitting (_refused_before_submit), made here
+        # before the first stage runs (or a Bravais choice is asked for).
+        if first < len(names) and self._stills_stop(names[first]):
+            self._finish(
+                PipelineFinished(
+                    False, names[first], self._last_failure, time.time() - t0, self._durations()
+                )
+            )
+            return False
         for name in names[first:]:
             if self._stop_requested:
                 break
@@ -449,8 +455,6 @@ class Orchestrator:
             self.pipeline.bravais_choice,
             self.pipeline.cb_op,
         )
-        if name in ("find_spots", self._resume_point) and self._stills_stop(name):
-            return False
         commands = split_chain(argv)
         attempt = self.journal.next_attempt(name)
         log_path = thas_dir(self.workdir) / "logs" / f"{name}.{attempt}.log"

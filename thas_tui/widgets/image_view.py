@@ -449,8 +449,7 @@ class ImageView(Widget, can_focus=True):
                 at = ir.ring_label_at(d, value)
                 if at is not None:
                     label = f"{value:g} Å"
-                    # Moved left where it would run off the view's right edge.
-                    col = max(0, min(at[1] + 1, cols - len(label)))
+                    col = _label_col(at[1] + 1, label, cols)
                     self._labels[(at[0] // 2, col)] = (label, ir.RING)
         self._paint_spots(rgb, view)
         if self.state.beam and meta and meta["imagesets"][k]["beam_centre"]:
@@ -557,8 +556,7 @@ class ImageView(Widget, can_focus=True):
                 if view.bin <= HKL_BIN and spots.hkl is not None and kind == "indexed":
                     h, kk, ll = (int(v) for v in spots.hkl[i])
                     label = f"{h},{kk},{ll}"
-                    col = max(0, min(cc + 2, view.cols - len(label)))
-                    self._labels[(rr // 2, col)] = (label, colour)
+                    self._labels[(rr // 2, _label_col(cc + 2, label, view.cols))] = (label, colour)
 
     def _paint_mask(self, rgb: np.ndarray, view: ir.View, answer: Answer) -> None:
         det = self.detector
@@ -1103,6 +1101,11 @@ def _blocks(n: int) -> str:
 @functools.lru_cache(maxsize=4096)
 def _colour(rgb: int) -> Color:
     return Color.from_rgb(rgb >> 16, (rgb >> 8) & 255, rgb & 255)
+
+
+def _label_col(col: int, label: str, cols: int) -> int:
+    """``col``, moved left where the label would run off the view's right edge."""
+    return max(0, min(col, cols - len(label)))
 
 
 def _put_labels(text: str, labels: dict[int, tuple[str, tuple[int, int, int]]]) -> str:
